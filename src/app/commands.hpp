@@ -1,0 +1,9 @@
+#pragma once
+// Each CLI command registers itself on the root app; its callback parses nothing itself and calls the library.
+namespace CLI {
+class App;
+}
+
+namespace ttgs::app {
+void add_info_command(CLI::App& root);
+}  // namespace ttgs::app

@@ -1,0 +1,41 @@
+// ttgs: test-time Gaussian splatting. Exit codes: 0 success, 2 bad input or usage, 1 internal error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <new>
+
+#include "app/commands.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ttgs: test-time Gaussian splatting - fit, refine and learn 3D Gaussian scenes from posed photos"};
+  app.set_version_flag("--version", std::string("ttgs ") + TTGS_VERSION);
+  bool quiet = false;
+  app.add_flag("--quiet,-q", quiet, "No progress output (warnings and errors still print)");
+  app.require_subcommand(1);
+  app.fallthrough();
+  ttgs::app::add_info_command(app);
+  app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ttgs: error: %s (see ttgs --help)\n", e.what());
+    return 2;
+  } catch (const ttgs::InputError& e) {
+    std::fprintf(stderr, "ttgs: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "ttgs: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ttgs: error: internal: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

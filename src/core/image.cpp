@@ -1,0 +1,48 @@
+#include "core/image.hpp"
+
+#include <algorithm>
+
+#include "core/parallel.hpp"
+
+namespace ttgs {
+
+Image downscale_area(const Image& img, int factor) {
+  if (factor <= 1) return img;
+  Image out(img.width / factor, img.height / factor, img.channels);
+  const float inv = 1.f / float(factor * factor);
+  parallel_for(0, out.height, [&](int64_t y0, int64_t y1) {
+    for (int64_t y = y0; y < y1; ++y)
+      for (int x = 0; x < out.width; ++x)
+        for (int c = 0; c < img.channels; ++c) {
+          float sum = 0;
+          for (int dy = 0; dy < factor; ++dy)
+            for (int dx = 0; dx < factor; ++dx) sum += img.at(x * factor + dx, int(y) * factor + dy, c);
+          out.at(x, int(y), c) = sum * inv;
+        }
+  }, 8);
+  return out;
+}
+
+Image downscale_nearest(const Image& img, int factor) {
+  if (factor <= 1) return img;
+  Image out(img.width / factor, img.height / factor, img.channels);
+  const int off = factor / 2;  // the sample at (or just right/below) the block centre
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x)
+      for (int c = 0; c < img.channels; ++c) out.at(x, y, c) = img.at(x * factor + off, y * factor + off, c);
+  return out;
+}
+
+Image resize_nearest(const Image& img, int width, int height) {
+  Image out(width, height, img.channels);
+  for (int y = 0; y < height; ++y) {
+    const int sy = std::min(img.height - 1, int((y + 0.5) * img.height / height));
+    for (int x = 0; x < width; ++x) {
+      const int sx = std::min(img.width - 1, int((x + 0.5) * img.width / width));
+      for (int c = 0; c < img.channels; ++c) out.at(x, y, c) = img.at(sx, sy, c);
+    }
+  }
+  return out;
+}
+
+}  // namespace ttgs

@@ -1,0 +1,10 @@
+#pragma once
+// Warnings and notes on stderr, one line each.
+#include <string>
+
+namespace ttgs {
+void warn(const std::string& message);  // "ttgs: warning: <message>"
+void set_quiet(bool quiet);             // silences notes and progress, not warnings
+bool is_quiet();
+void note(const std::string& message);  // "ttgs: <message>" unless quiet
+}  // namespace ttgs

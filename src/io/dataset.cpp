@@ -1,0 +1,234 @@
+#include "io/dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "io/colmap.hpp"
+#include "io/file_util.hpp"
+#include "io/image_io.hpp"
+#include "io/npy.hpp"
+#include "io/ply.hpp"
+#include "io/transforms_json.hpp"
+#include "io/undistort.hpp"
+
+namespace ttgs::io {
+namespace {
+
+DatasetSource read_colmap_source(const std::string& model_dir, const std::string& images_dir) {
+  const ColmapModel model = read_colmap_model(model_dir);
+  if (model.images.empty()) throw InputError(model_dir, "the COLMAP model has no images");
+  DatasetSource src;
+  src.root = images_dir;
+  src.format = "colmap";
+  src.meta_path = model_dir;
+  src.num_listed = model.images.size();
+  std::vector<const ColmapImage*> order;
+  for (const auto& im : model.images) order.push_back(&im);
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  for (const ColmapImage* im : order) {
+    const ColmapCamera& cc = model.cameras.at(im->camera_id);
+    FrameSource fs;
+    fs.name = im->name;
+    fs.image_path = join_path(images_dir, im->name);
+    fs.camera_model = cc.model;
+    Camera cam;
+    colmap_intrinsics(cc, join_path(model_dir, "cameras"), cam.fx, cam.fy, cam.cx, cam.cy, fs.distortion);
+    cam.width = int(cc.width);
+    cam.height = int(cc.height);
+    fs.camera = colmap_pose(*im, cam);
+    if (!file_exists(fs.image_path)) {
+      src.missing.push_back(fs.name);
+      continue;
+    }
+    src.frames.push_back(fs);
+  }
+  PointCloud pc;
+  for (const auto& p : model.points) {
+    for (int a = 0; a < 3; ++a) pc.positions.push_back(float(p.xyz[a]));
+    for (int a = 0; a < 3; ++a) pc.colors.push_back(p.rgb[a] / 255.f);
+  }
+  src.points = pc;
+  return src;
+}
+
+// The images folder that belongs to a COLMAP model folder: <root>/images for <root>/sparse/0, else beside it.
+std::string colmap_images_dir(const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  const fs::path m = fs::absolute(model_dir).lexically_normal();
+  for (const fs::path& cand : {m.parent_path().parent_path() / "images", m.parent_path() / "images", m / "images"})
+    if (is_directory(cand.string())) return cand.string();
+  throw InputError(model_dir, "COLMAP model found but no images/ folder next to it (looked in ../../images, ../images, ./images)");
+}
+
+bool has_colmap_model(const std::string& dir) {
+  return file_exists(join_path(dir, "cameras.bin")) || file_exists(join_path(dir, "cameras.txt"));
+}
+
+Image read_mask(const std::string& path, int width, int height) {
+  const DecodedImage d = read_image(path);
+  const Image& src = d.color;  // gray (or the first channel of a colour file): > 0.5 means use
+  if (src.width != width || src.height != height)
+    throw InputError(path, "mask is " + std::to_string(src.width) + "x" + std::to_string(src.height) + " but its image is " +
+                               std::to_string(width) + "x" + std::to_string(height));
+  Image m(width, height, 1);
+  for (size_t p = 0; p < m.data.size(); ++p) m.data[p] = src.data[p * src.channels] > 0.5f ? 1.f : 0.f;
+  return m;
+}
+
+Image read_depth(const std::string& path, double scale, int width, int height) {
+  Image depth;
+  if (lower_extension(path) == ".npy") {
+    depth = read_npy_image(path);
+  } else {
+    const DecodedImage d = read_image(path);
+    if (d.color.channels != 1) throw InputError(path, "depth PNG must have a single channel");
+    depth = d.color;
+    const float units = d.bit_depth == 16 ? 65535.f : 255.f;  // back to the stored integers
+    for (float& v : depth.data) v = float(std::round(v * units) * scale);
+  }
+  if (depth.width != width || depth.height != height)
+    throw InputError(path, "depth map is " + std::to_string(depth.width) + "x" + std::to_string(depth.height) +
+                               " but its image is " + std::to_string(width) + "x" + std::to_string(height));
+  for (float v : depth.data)
+    if (!(v >= 0)) throw InputError(path, "depth map holds negative values");
+  return depth;
+}
+
+bool same_lens(const FrameSource& a, const FrameSource& b) {
+  const auto& x = a.camera;
+  const auto& y = b.camera;
+  const auto& d = a.distortion;
+  const auto& e = b.distortion;
+  return x.fx == y.fx && x.fy == y.fy && x.cx == y.cx && x.cy == y.cy && x.width == y.width && x.height == y.height &&
+         d.k1 == e.k1 && d.k2 == e.k2 && d.k3 == e.k3 && d.k4 == e.k4 && d.k5 == e.k5 && d.k6 == e.k6 && d.k7 == e.k7 &&
+         d.p1 == e.p1 && d.p2 == e.p2;
+}
+
+bool name_matches(const std::string& frame, const std::string& listed) {
+  namespace fs = std::filesystem;
+  const auto norm = [](const std::string& s) { return fs::path(s).lexically_normal().string(); };
+  if (norm(frame) == norm(listed)) return true;
+  return fs::path(frame).filename() == fs::path(listed).filename();
+}
+
+}  // namespace
+
+DatasetSource read_dataset_source(const std::string& path) {
+  if (path.empty()) throw InputError(path, "empty dataset path");
+  if (!is_directory(path)) {
+    if (!file_exists(path)) throw InputError(path, "no such file or folder");
+    if (lower_extension(path) == ".json") return read_transforms_json(path);
+    throw InputError(path, "not a dataset: expected a transforms.json, a COLMAP model folder, or a folder holding one");
+  }
+  if (file_exists(join_path(path, "transforms.json"))) return read_transforms_json(join_path(path, "transforms.json"));
+  if (has_colmap_model(path)) return read_colmap_source(path, colmap_images_dir(path));
+  for (const char* sub : {"sparse/0", "sparse", "colmap/sparse/0"}) {
+    const std::string m = join_path(path, sub);
+    if (has_colmap_model(m)) return read_colmap_source(m, colmap_images_dir(m));
+  }
+  throw InputError(path, "not a dataset: no transforms.json, no COLMAP model (cameras.bin/.txt), no sparse/0 folder");
+}
+
+Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
+  if (opt.downscale < 1) throw InputError(src.meta_path, "--downscale must be at least 1");
+  if (opt.test_every < 0) throw InputError(src.meta_path, "--test-every must be 0 or more");
+  if (src.frames.empty())
+    throw InputError(src.meta_path, "no usable frames: all " + std::to_string(src.num_listed) + " listed images are missing");
+  if (!src.missing.empty())
+    warn(src.meta_path + ": skipped " + std::to_string(src.missing.size()) + " of " + std::to_string(src.num_listed) +
+         " frames whose image file is missing (first: " + src.missing.front() + ")");
+  Dataset ds;
+  ds.path = src.meta_path;
+  ds.format = src.format;
+  ds.camera_model = src.frames.front().camera_model;
+  ds.num_missing = src.missing.size();
+  if (src.points) ds.points = src.points;
+  if (!src.points_path.empty()) ds.points = read_point_cloud_ply(src.points_path);
+  if (ds.points)
+    for (float v : ds.points->positions)
+      if (!std::isfinite(v)) throw InputError(src.meta_path, "the point cloud holds NaN or infinite coordinates");
+
+  const FrameSource* map_owner = nullptr;
+  UndistortMap map;
+  Progress progress("loading images", int64_t(src.frames.size()));
+  for (const FrameSource& fs : src.frames) {
+    const Camera& cam = fs.camera;
+    if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
+    if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
+      throw InputError(fs.image_path, "image is smaller than the downscale factor");
+    Image rgb = read_rgb_image(fs.image_path, opt.background.data());
+    if (rgb.width != cam.width || rgb.height != cam.height)
+      throw InputError(fs.image_path, "image is " + std::to_string(rgb.width) + "x" + std::to_string(rgb.height) +
+                                          " but the camera says " + std::to_string(cam.width) + "x" + std::to_string(cam.height));
+    Frame f;
+    f.name = fs.name;
+    f.camera = cam;
+    if (!fs.mask_path.empty()) f.mask = read_mask(fs.mask_path, cam.width, cam.height);
+    if (!fs.depth_path.empty()) f.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
+    if (!fs.distortion.is_zero()) {
+      ds.has_distortion = true;
+      if (!map_owner || !same_lens(*map_owner, fs)) {
+        map = make_undistort_map(cam, fs.distortion);
+        map_owner = &fs;
+      }
+      if (opt.load_pixels) {
+        rgb = remap_bilinear(rgb, map);
+        if (f.depth) f.depth = remap_nearest(*f.depth, map);
+        Image valid = valid_mask(map);
+        if (f.mask) {
+          Image m = remap_nearest(*f.mask, map);
+          for (size_t i = 0; i < m.data.size(); ++i) m.data[i] *= valid.data[i];
+          f.mask = m;
+        } else if (std::find(valid.data.begin(), valid.data.end(), 0.f) != valid.data.end()) {
+          f.mask = valid;
+        }
+      }
+    }
+    if (opt.load_pixels) {
+      f.image = downscale_area(rgb, opt.downscale);
+      if (f.mask) f.mask = downscale_nearest(*f.mask, opt.downscale);
+      if (f.depth) f.depth = downscale_nearest(*f.depth, opt.downscale);
+    } else {
+      f.mask.reset();
+      f.depth.reset();
+    }
+    f.camera = cam.downscaled(opt.downscale);
+    ds.frames.push_back(std::move(f));
+    progress.advance();
+  }
+  progress.finish();
+
+  // Split: the dataset's own lists when present, else every Nth frame to test.
+  if (src.train_names || src.test_names) {
+    std::set<size_t> test;
+    if (src.test_names)
+      for (size_t i = 0; i < ds.frames.size(); ++i)
+        for (const auto& n : *src.test_names)
+          if (name_matches(ds.frames[i].name, n)) test.insert(i);
+    for (size_t i = 0; i < ds.frames.size(); ++i) {
+      bool in_train = !src.train_names;
+      if (src.train_names)
+        for (const auto& n : *src.train_names) in_train = in_train || name_matches(ds.frames[i].name, n);
+      if (test.count(i)) ds.test.push_back(i);
+      else if (in_train) ds.train.push_back(i);
+    }
+  } else {
+    for (size_t i = 0; i < ds.frames.size(); ++i) {
+      if (opt.test_every > 0 && i % size_t(opt.test_every) == 0 && ds.frames.size() > 1) ds.test.push_back(i);
+      else ds.train.push_back(i);
+    }
+  }
+  if (ds.train.empty()) throw InputError(src.meta_path, "the split leaves no training frame");
+  return ds;
+}
+
+Dataset load_dataset(const std::string& path, const LoadOptions& options) {
+  return load_dataset(read_dataset_source(path), options);
+}
+
+}  // namespace ttgs::io

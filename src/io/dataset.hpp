@@ -1,0 +1,71 @@
+#pragma once
+// A posed image dataset, loaded from nerfstudio / instant-ngp transforms.json or a COLMAP model, with lens
+// distortion removed (see undistort.hpp), optional downscaling and a train/test split.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/camera.hpp"
+#include "core/distortion.hpp"
+#include "core/image.hpp"
+#include "core/splat_data.hpp"
+
+namespace ttgs::io {
+
+// One frame as the source files describe it, before any pixel is read.
+struct FrameSource {
+  std::string name;        // the name the dataset uses (file_path / COLMAP image name); split lists refer to it
+  std::string image_path;  // resolved path
+  std::string mask_path, depth_path;  // resolved, empty when absent
+  double depth_scale = 1e-3;          // metres per unit of an integer depth PNG
+  Camera camera;                      // pinhole intrinsics of the source resolution, and pose
+  std::string camera_model;           // as named by the source, e.g. OPENCV
+  Distortion distortion;
+};
+
+// What a dataset's metadata says, before images are decoded.
+struct DatasetSource {
+  std::string root;    // folder that relative paths are resolved against
+  std::string format;  // "nerfstudio", "instant-ngp" or "colmap"
+  std::string meta_path;  // transforms.json or the COLMAP model folder
+  std::vector<FrameSource> frames;
+  size_t num_listed = 0;                 // frames listed, including missing ones
+  std::vector<std::string> missing;      // listed frames whose image file does not exist
+  std::string points_path;               // ply_file_path, when given
+  std::optional<PointCloud> points;      // COLMAP points3D
+  std::optional<std::vector<std::string>> train_names, test_names;
+};
+
+struct Frame {
+  std::string name;
+  Camera camera;               // pinhole, at the loaded resolution
+  Image image;                 // RGB in [0, 1]; empty when loaded without pixels
+  std::optional<Image> mask;   // 1 = use, 0 = ignore (user mask and/or undistortion border)
+  std::optional<Image> depth;  // metres, 0 = unknown
+};
+
+struct Dataset {
+  std::string path, format, camera_model;
+  bool has_distortion = false;
+  std::vector<Frame> frames;
+  std::optional<PointCloud> points;
+  std::vector<size_t> train, test;  // indices into frames
+  size_t num_missing = 0;
+};
+
+struct LoadOptions {
+  int downscale = 1;     // integer factor: area filter for images, nearest for masks and depth
+  int test_every = 8;    // without split lists: frames with index % test_every == 0 are test; 0 = no test split
+  bool load_pixels = true;  // false: decode and validate every file, keep only cameras (for `ttgs info`)
+  std::array<float, 3> background{0.f, 0.f, 0.f};  // what transparent pixels of RGBA images are composited over
+};
+
+// Reads the metadata at `path`: a transforms.json, a folder holding one, a COLMAP model folder
+// (cameras/images/points3D .bin or .txt), or a folder with sparse/0 and images/.
+DatasetSource read_dataset_source(const std::string& path);
+// Reads, validates, undistorts and downsamples everything the source refers to.
+Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);
+Dataset load_dataset(const std::string& path, const LoadOptions& options);
+
+}  // namespace ttgs::io

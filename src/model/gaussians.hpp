@@ -1,0 +1,41 @@
+#pragma once
+// The Gaussian model: a struct of tensors with one row per Gaussian. Parameters are stored raw (pre-activation),
+// exactly as the INRIA .ply holds them, so an export is a copy.
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "core/splat_data.hpp"
+
+namespace ttgs::model {
+
+constexpr double kShC0 = 0.28209479177387814;  // the degree-0 real spherical harmonic
+
+struct Gaussians {
+  at::Tensor means;           // (N, 3)
+  at::Tensor log_scales;      // (N, 3)
+  at::Tensor quats;           // (N, 4) w x y z, unit after normalization
+  at::Tensor opacity_logits;  // (N, 1)
+  at::Tensor sh_dc;           // (N, 3)
+  at::Tensor sh_rest;         // (N, (d+1)^2 - 1, 3)
+
+  int64_t size() const { return means.defined() ? means.size(0) : 0; }
+  int sh_degree() const;
+  at::Tensor scales() const;     // exp(log_scales)
+  at::Tensor rotations() const;  // normalized quaternions
+  at::Tensor opacities() const;  // sigmoid(opacity_logits)
+  at::Tensor base_colors() const;  // RGB of the DC term: 0.5 + C0 * sh_dc
+  std::vector<at::Tensor*> tensors();
+  std::vector<const at::Tensor*> tensors() const;
+
+  Gaussians to(const at::Device& device) const;
+  Gaussians select(const at::Tensor& mask_or_indices) const;  // bool mask (N) or int64 indices
+  // Throws std::invalid_argument naming the first tensor whose shape or dtype is wrong.
+  void check() const;
+};
+
+Gaussians concat(const Gaussians& a, const Gaussians& b);
+Gaussians from_splat_data(const SplatData& s);  // float32 CPU tensors
+SplatData to_splat_data(const Gaussians& g);
+
+}  // namespace ttgs::model

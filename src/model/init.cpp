@@ -1,0 +1,144 @@
+#include "model/init.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nanoflann.hpp>
+#include <random>
+#include <stdexcept>
+
+namespace ttgs::model {
+namespace {
+
+struct CloudAdaptor {
+  const std::vector<float>& p;
+  size_t kdtree_get_point_count() const { return p.size() / 3; }
+  float kdtree_get_pt(size_t i, size_t dim) const { return p[i * 3 + dim]; }
+  template <class BBox>
+  bool kdtree_get_bbox(BBox&) const { return false; }
+};
+using KdTree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<float, CloudAdaptor>, CloudAdaptor, 3, size_t>;
+
+float logit(float p) { return std::log(p / (1.f - p)); }
+
+Gaussians make_gaussians(const std::vector<float>& positions, const std::vector<float>& colors,
+                         const InitOptions& opt) {
+  if (!(opt.opacity > 0 && opt.opacity < 1)) throw std::invalid_argument("initial opacity must lie in (0, 1)");
+  if (opt.sh_degree < 0 || opt.sh_degree > 3) throw std::invalid_argument("SH degree must be 0..3");
+  const int64_t n = int64_t(positions.size() / 3);
+  const std::vector<float> dist = mean_knn_distance(positions, opt.knn);
+  Gaussians g;
+  g.means = at::from_blob(const_cast<float*>(positions.data()), {n, 3}, at::kFloat).clone();
+  g.log_scales = at::from_blob(const_cast<float*>(dist.data()), {n, 1}, at::kFloat).clone().log().expand({n, 3}).contiguous();
+  g.quats = at::zeros({n, 4}, at::kFloat);
+  g.quats.select(1, 0).fill_(1.f);
+  g.opacity_logits = at::full({n, 1}, logit(opt.opacity), at::kFloat);
+  const at::Tensor rgb = at::from_blob(const_cast<float*>(colors.data()), {n, 3}, at::kFloat).clone();
+  g.sh_dc = (rgb - 0.5) / kShC0;
+  g.sh_rest = at::zeros({n, sh_rest_count(opt.sh_degree), 3}, at::kFloat);
+  return g;
+}
+
+}  // namespace
+
+std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k) {
+  const size_t n = positions.size() / 3;
+  std::vector<float> out(n, 1.f);
+  if (n < 2) return out;
+  const size_t kk = std::min<size_t>(size_t(k) + 1, n);  // the query point itself comes back first
+  CloudAdaptor cloud{positions};
+  KdTree tree(3, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
+  tree.buildIndex();
+  std::vector<size_t> idx(kk);
+  std::vector<float> d2(kk);
+  float smallest_positive = INFINITY;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t found = tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
+    double sum = 0;
+    size_t used = 0;
+    for (size_t j = 0; j < found; ++j) {
+      if (idx[j] == i) continue;
+      sum += std::sqrt(double(d2[j]));
+      ++used;
+    }
+    out[i] = used ? float(sum / double(used)) : 0.f;
+    if (out[i] > 0) smallest_positive = std::min(smallest_positive, out[i]);
+  }
+  // Duplicate points have distance 0: give them the smallest positive distance so log-scales stay finite.
+  const float floor_value = std::isfinite(smallest_positive) ? smallest_positive : 1e-3f;
+  for (float& d : out) d = std::max(d, floor_value);
+  return out;
+}
+
+Gaussians init_from_points(const PointCloud& points, const InitOptions& opt) {
+  if (points.size() == 0) throw std::invalid_argument("cannot initialize from an empty point cloud");
+  std::vector<float> colors = points.colors;
+  if (colors.empty()) colors.assign(points.positions.size(), 0.5f);
+  return make_gaussians(points.positions, colors, opt);
+}
+
+Gaussians init_random(const std::vector<Camera>& cameras, const RandomInitOptions& opt) {
+  if (cameras.empty()) throw std::invalid_argument("random initialization needs at least one camera");
+  if (opt.count <= 0) throw std::invalid_argument("random initialization needs a positive count");
+  // Centre: the point closest (least squares) to every optical axis; scale: median camera distance to it.
+  Mat3 A{};
+  Vec3 b{0, 0, 0}, mean_center{0, 0, 0};
+  for (const Camera& c : cameras) {
+    const Vec3 o = c.center();
+    const Vec3 d = transpose(c.R) * Vec3{0, 0, 1};
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) {
+        const double m = (i == j ? 1.0 : 0.0) - d[i] * d[j];
+        A[i][j] += m;
+        b[i] += m * o[j];
+      }
+    mean_center = mean_center + (1.0 / cameras.size()) * o;
+  }
+  const double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+  Vec3 center;
+  if (std::abs(det) > 1e-6 * cameras.size()) {
+    Mat3 inv;
+    inv[0] = {A[1][1] * A[2][2] - A[1][2] * A[2][1], A[0][2] * A[2][1] - A[0][1] * A[2][2], A[0][1] * A[1][2] - A[0][2] * A[1][1]};
+    inv[1] = {A[1][2] * A[2][0] - A[1][0] * A[2][2], A[0][0] * A[2][2] - A[0][2] * A[2][0], A[0][2] * A[1][0] - A[0][0] * A[1][2]};
+    inv[2] = {A[1][0] * A[2][1] - A[1][1] * A[2][0], A[0][1] * A[2][0] - A[0][0] * A[2][1], A[0][0] * A[1][1] - A[0][1] * A[1][0]};
+    center = (1.0 / det) * (inv * b);
+  } else {  // parallel axes (a camera moving straight ahead): look one unit ahead of the mean camera
+    Vec3 d{0, 0, 0};
+    for (const Camera& c : cameras) d = d + transpose(c.R) * Vec3{0, 0, 1};
+    center = mean_center + (1.0 / std::max(1e-9, norm(d))) * d;
+  }
+  std::vector<double> dists;
+  for (const Camera& c : cameras) dists.push_back(norm(c.center() - center));
+  std::nth_element(dists.begin(), dists.begin() + dists.size() / 2, dists.end());
+  const double radius = std::max(1e-3, dists[dists.size() / 2]);
+
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> uni(-1.0, 1.0), unit(0.0, 1.0);
+  const auto visible_count = [&](const Vec3& p) {
+    size_t seen = 0;
+    for (const Camera& c : cameras) {
+      const Vec3 q = c.world_to_camera(p);
+      if (q[2] <= 1e-6) continue;
+      const double u = c.fx * q[0] / q[2] + c.cx, v = c.fy * q[1] / q[2] + c.cy;
+      if (u >= 0 && v >= 0 && u < c.width && v < c.height) ++seen;
+    }
+    return seen;
+  };
+  std::vector<float> pos, col;
+  for (size_t required : {cameras.size(), (cameras.size() + 1) / 2, size_t(1)}) {
+    pos.clear();
+    const int64_t max_tries = opt.count * 200;
+    for (int64_t t = 0; t < max_tries && int64_t(pos.size() / 3) < opt.count; ++t) {
+      const Vec3 p = center + radius * Vec3{uni(rng), uni(rng), uni(rng)};
+      if (visible_count(p) >= required)
+        for (double v : p) pos.push_back(float(v));
+    }
+    if (int64_t(pos.size() / 3) == opt.count) break;
+  }
+  if (pos.empty()) throw std::invalid_argument("random initialization: no point is visible from the cameras");
+  col.resize(pos.size());
+  for (float& c : col) c = float(unit(rng));
+  return make_gaussians(pos, col, opt.base);
+}
+
+}  // namespace ttgs::model

@@ -1,0 +1,35 @@
+#pragma once
+// Initial Gaussians: from a point cloud (one Gaussian per point) or at random inside the cameras' common view.
+#include <cstdint>
+#include <vector>
+
+#include "core/camera.hpp"
+#include "core/splat_data.hpp"
+#include "model/gaussians.hpp"
+
+namespace ttgs::model {
+
+struct InitOptions {
+  float opacity = 0.1f;  // initial activated opacity
+  int sh_degree = 3;     // degree of the SH tensors (higher coefficients start at zero)
+  int knn = 3;           // scale = mean distance to this many nearest neighbours
+};
+
+// Mean distance of every point to its k nearest neighbours (nanoflann k-d tree); N*3 positions in, N out.
+std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k);
+
+// One Gaussian per point: isotropic scale from mean_knn_distance, identity rotation, colour from the points
+// (grey when they have none). Throws std::invalid_argument for an empty cloud.
+Gaussians init_from_points(const PointCloud& points, const InitOptions& options);
+
+struct RandomInitOptions {
+  InitOptions base;
+  int64_t count = 20000;
+  uint64_t seed = 0;
+};
+
+// Points sampled uniformly in the volume every camera sees (in front of it and inside its image), falling back to
+// the volume at least half of them see when the cameras share little; random colours. Deterministic in the seed.
+Gaussians init_random(const std::vector<Camera>& cameras, const RandomInitOptions& options);
+
+}  // namespace ttgs::model

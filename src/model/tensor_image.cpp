@@ -1,0 +1,19 @@
+#include "model/tensor_image.hpp"
+
+#include <stdexcept>
+
+namespace ttgs::model {
+
+at::Tensor to_tensor(const Image& img) {
+  return at::from_blob(const_cast<float*>(img.data.data()), {img.height, img.width, img.channels}, at::kFloat).clone();
+}
+
+Image from_tensor(const at::Tensor& tensor) {
+  if (tensor.dim() != 2 && tensor.dim() != 3) throw std::invalid_argument("expected an (H, W) or (H, W, C) tensor");
+  const at::Tensor t = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
+  Image img(int(t.size(1)), int(t.size(0)), t.dim() == 3 ? int(t.size(2)) : 1);
+  std::copy(t.data_ptr<float>(), t.data_ptr<float>() + t.numel(), img.data.begin());
+  return img;
+}
+
+}  // namespace ttgs::model
