@@ -33,6 +33,20 @@ Image downscale_nearest(const Image& img, int factor) {
   return out;
 }
 
+Image downscale_min(const Image& img, int factor) {
+  if (factor <= 1) return img;
+  Image out(img.width / factor, img.height / factor, img.channels);
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x)
+      for (int c = 0; c < img.channels; ++c) {
+        float m = img.at(x * factor, y * factor, c);
+        for (int dy = 0; dy < factor; ++dy)
+          for (int dx = 0; dx < factor; ++dx) m = std::min(m, img.at(x * factor + dx, y * factor + dy, c));
+        out.at(x, y, c) = m;
+      }
+  return out;
+}
+
 Image resize_nearest(const Image& img, int width, int height) {
   Image out(width, height, img.channels);
   for (int y = 0; y < height; ++y) {

@@ -16,7 +16,8 @@ Progress::Progress(std::string label, int64_t total)
       start_(std::chrono::steady_clock::now()),
       last_print_(start_) {}
 
-Progress::~Progress() { finish(); }
+// Unfinished progress (an exception unwinding) prints nothing more: the error line stays the only line.
+Progress::~Progress() = default;
 
 void Progress::advance(int64_t n) {
   done_ += n;

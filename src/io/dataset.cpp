@@ -191,7 +191,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     }
     if (opt.load_pixels) {
       f.image = downscale_area(rgb, opt.downscale);
-      if (f.mask) f.mask = downscale_nearest(*f.mask, opt.downscale);
+      if (f.mask) f.mask = downscale_min(*f.mask, opt.downscale);
       if (f.depth) f.depth = downscale_nearest(*f.depth, opt.downscale);
     } else {
       f.mask.reset();

@@ -55,7 +55,7 @@ struct Dataset {
 };
 
 struct LoadOptions {
-  int downscale = 1;     // integer factor: area filter for images, nearest for masks and depth
+  int downscale = 1;  // integer factor: area filter for images, nearest for depth, block minimum for masks
   int test_every = 8;    // without split lists: frames with index % test_every == 0 are test; 0 = no test split
   bool load_pixels = true;  // false: decode and validate every file, keep only cameras (for `ttgs info`)
   std::array<float, 3> background{0.f, 0.f, 0.f};  // what transparent pixels of RGBA images are composited over

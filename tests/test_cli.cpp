@@ -1,0 +1,253 @@
+// The CLI contract on bad input: exit code 2 and exactly one line on stderr, `ttgs: error: <path>: <what>`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdint>
+#include <functional>
+#include <sstream>
+
+#include "core/splat_data.hpp"
+#include "io/colmap.hpp"
+#include "io/image_io.hpp"
+#include "io/npy.hpp"
+#include "io/ply.hpp"
+#include "test_util.hpp"
+
+namespace ttgs {
+namespace {
+
+struct RunResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+RunResult run_ttgs(const std::string& args, const test::TempDir& scratch) {
+  const std::string cmd = std::string(TTGS_BINARY) + " " + args + " >" + quote(scratch / "stdout") + " 2>" +
+                          quote(scratch / "stderr") + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = test::read_text(scratch / "stdout");
+  r.err = test::read_text(scratch / "stderr");
+  return r;
+}
+
+SplatData small_splats() {
+  SplatData s;
+  s.resize(3, 1);
+  for (size_t i = 0; i < 3; ++i) s.quats[i * 4] = 1.f;
+  return s;
+}
+
+const char* kIdentity = "[[1,0,0,0],[0,1,0,0],[0,0,1,-3],[0,0,0,1]]";
+
+// A valid two-frame dataset in `dir`; `frame_extra` is appended to the first frame's JSON object.
+void valid_dataset(const test::TempDir& dir, const std::string& frame_extra = "", int w = 8, int h = 6) {
+  test::write_png(dir / "images/a.png", Image(8, 6, 3, 0.5f));
+  test::write_png(dir / "images/b.png", Image(8, 6, 3, 0.5f));
+  test::write_text(dir / "transforms.json",
+                   "{\"fl_x\": 10, \"w\": " + std::to_string(w) + ", \"h\": " + std::to_string(h) +
+                       ", \"frames\": [{\"file_path\": \"images/a.png\", \"transform_matrix\": " + kIdentity + frame_extra +
+                       "}, {\"file_path\": \"images/b.png\", \"transform_matrix\": " + kIdentity + "}]}");
+}
+
+void valid_colmap(const test::TempDir& dir, const std::string& cameras_txt) {
+  std::filesystem::create_directories(dir / "sparse/0");
+  test::write_png(dir / "images/a.png", Image(8, 6, 3, 0.5f));
+  test::write_text(dir / "sparse/0/cameras.txt", cameras_txt);
+  test::write_text(dir / "sparse/0/images.txt", "1 1 0 0 0 0 0 0 1 a.png\n\n");
+  test::write_text(dir / "sparse/0/points3D.txt", "");
+}
+
+struct BadCase {
+  std::string name;
+  // Creates the bad input inside the folder and returns {argument for `ttgs info`, text the error must name}.
+  std::function<std::pair<std::string, std::string>(const test::TempDir&)> make;
+};
+
+std::vector<BadCase> bad_cases() {
+  using P = std::pair<std::string, std::string>;
+  const std::string good_ply = io::encode_splat_ply(small_splats());
+  return {
+      {"missing file", [](auto& d) { return P{d / "nope.ply", "nope.ply"}; }},
+      {"empty path", [](auto&) { return P{"''", ""}; }},
+      {"ply truncated", [good_ply](auto& d) { test::write_text(d / "t.ply", good_ply.substr(0, good_ply.size() - 5)); return P{d / "t.ply", "t.ply"}; }},
+      {"ply wrong count", [good_ply](auto& d) {
+         std::string b = good_ply;
+         b.replace(b.find("vertex 3"), 8, "vertex 4");
+         test::write_text(d / "c.ply", b);
+         return P{d / "c.ply", "c.ply"}; }},
+      {"ply NaN", [](auto& d) {
+         SplatData s = small_splats();
+         s.means[1] = NAN;
+         io::write_splat_ply(d / "n.ply", s);
+         return P{d / "n.ply", "NaN"}; }},
+      {"ply inf", [](auto& d) {
+         SplatData s = small_splats();
+         s.log_scales[2] = -INFINITY;
+         io::write_splat_ply(d / "i.ply", s);
+         return P{d / "i.ply", "i.ply"}; }},
+      {"ply bad magic", [](auto& d) { test::write_text(d / "m.ply", "PLY?\n"); return P{d / "m.ply", "magic"}; }},
+      {"ply empty file", [](auto& d) { test::write_text(d / "e.ply", ""); return P{d / "e.ply", "e.ply"}; }},
+      {"ply bad sh count", [good_ply](auto& d) {
+         std::string b = good_ply;
+         b.replace(b.find("property float f_rest_8\n"), 24, "property float zzzzzz_8\n");
+         test::write_text(d / "sh.ply", b);
+         return P{d / "sh.ply", "SH degree"}; }},
+      {"ply ascii garbage", [](auto& d) {
+         test::write_text(d / "a.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                                       "property float z\nend_header\n1 2 three\n");
+         return P{d / "a.ply", "a.ply"}; }},
+      {"ply no xyz", [](auto& d) {
+         test::write_text(d / "x.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float q\nend_header\n1\n");
+         return P{d / "x.ply", "'x'"}; }},
+      {"colmap unknown model", [](auto& d) { valid_colmap(d, "1 FOV 8 6 10 4 3 0.1 0.2\n"); return P{d.path(), "FOV"}; }},
+      {"colmap bad number", [](auto& d) { valid_colmap(d, "1 PINHOLE 8 6 ten 10 4 3\n"); return P{d.path(), "cameras.txt"}; }},
+      {"colmap truncated binary", [](auto& d) {
+         std::filesystem::create_directories(d / "sparse/0");
+         test::write_png(d / "images/a.png", Image(8, 6, 3, 0.5f));
+         test::write_text(d / "sparse/0/cameras.bin", std::string("\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00", 10));
+         return P{d.path(), "cameras.bin"}; }},
+      {"colmap missing camera", [](auto& d) {
+         valid_colmap(d, "1 PINHOLE 8 6 10 10 4 3\n");
+         test::write_text(d / "sparse/0/images.txt", "1 1 0 0 0 0 0 0 9 a.png\n\n");
+         return P{d.path(), "camera 9"}; }},
+      {"colmap no images folder", [](auto& d) {
+         std::filesystem::create_directories(d / "sparse/0");
+         test::write_text(d / "sparse/0/cameras.txt", "1 PINHOLE 8 6 10 10 4 3\n");
+         test::write_text(d / "sparse/0/images.txt", "");
+         return P{d / "sparse/0", "images"}; }},
+      {"json invalid", [](auto& d) { test::write_text(d / "transforms.json", "{\"frames\": [}"); return P{d.path(), "transforms.json"}; }},
+      {"json empty frames", [](auto& d) { test::write_text(d / "transforms.json", "{\"fl_x\": 1, \"frames\": []}"); return P{d.path(), "empty"}; }},
+      {"json all images missing", [](auto& d) {
+         test::write_text(d / "transforms.json", std::string("{\"fl_x\": 1, \"w\": 4, \"h\": 4, \"frames\": [{\"file_path\": \"x.png\", "
+                                                             "\"transform_matrix\": ") + kIdentity + "}]}");
+         return P{d.path(), "missing"}; }},
+      {"json matrix with string", [](auto& d) {
+         test::write_png(d / "a.png", Image(4, 4, 3));
+         test::write_text(d / "transforms.json", "{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": "
+                                                 "[[1,0,0,0],[0,1,0,0],[0,0,1,\"x\"],[0,0,0,1]]}]}");
+         return P{d.path(), "transform_matrix"}; }},
+      {"json fisheye", [](auto& d) {
+         valid_dataset(d);
+         std::string j = test::read_text(d / "transforms.json");
+         test::write_text(d / "transforms.json", "{\"camera_model\": \"OPENCV_FISHEYE\", " + j.substr(1));
+         return P{d.path(), "OPENCV_FISHEYE"}; }},
+      {"json singular pose", [](auto& d) {
+         test::write_png(d / "a.png", Image(4, 4, 3));
+         test::write_text(d / "transforms.json", "{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": "
+                                                 "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,1]]}]}");
+         return P{d.path(), "rotation"}; }},
+      {"zero-byte image", [](auto& d) { valid_dataset(d); test::write_text(d / "images/b.png", ""); return P{d.path(), "b.png"}; }},
+      {"undecodable image", [](auto& d) { valid_dataset(d); test::write_text(d / "images/b.png", "\x89PNG garbage"); return P{d.path(), "b.png"}; }},
+      {"image size disagrees", [](auto& d) { valid_dataset(d, "", 16, 12); return P{d.path(), "a.png"}; }},
+      {"mask wrong size", [](auto& d) {
+         valid_dataset(d, ", \"mask_path\": \"m.png\"");
+         test::write_png(d / "m.png", Image(4, 3, 1, 1.f));
+         return P{d.path(), "m.png"}; }},
+      {"depth truncated npy", [](auto& d) {
+         valid_dataset(d, ", \"depth_file_path\": \"d.npy\"");
+         io::write_npy_float32(d / "d.npy", Image(8, 6, 1, 1.f));
+         std::string b = test::read_text(d / "d.npy");
+         test::write_text(d / "d.npy", b.substr(0, b.size() - 4));
+         return P{d.path(), "d.npy"}; }},
+      {"depth NaN", [](auto& d) {
+         valid_dataset(d, ", \"depth_file_path\": \"d.npy\"");
+         io::write_npy_float32(d / "d.npy", Image(8, 6, 1, NAN));
+         return P{d.path(), "d.npy"}; }},
+      {"non-UTF-8 path", [](auto& d) { return P{d / "bad\xff\xfename.json", "bad\\xFF\\xFEname"}; }},
+      {"not a dataset folder", [](auto& d) { return P{d.path(), "not a dataset"}; }},
+      {"text file as dataset", [](auto& d) { test::write_text(d / "notes.txt", "hello"); return P{d / "notes.txt", "notes.txt"}; }},
+      {"point cloud NaN", [](auto& d) {
+         valid_dataset(d, "");
+         io::write_point_cloud_ply(d / "p.ply", PointCloud{{0, NAN, 0}, {}});
+         std::string j = test::read_text(d / "transforms.json");
+         test::write_text(d / "transforms.json", "{\"ply_file_path\": \"p.ply\", " + j.substr(1));
+         return P{d.path(), "p.ply"}; }},
+  };
+}
+
+TEST(Cli, MalformedInputsExitTwoWithOneErrorLine) {
+  const auto cases = bad_cases();
+  EXPECT_GE(cases.size(), 25u);
+  for (const BadCase& c : cases) {
+    test::TempDir dir;
+    const auto [arg, must_name] = c.make(dir);
+    const std::string a = arg.rfind("'", 0) == 0 ? arg : quote(arg);
+    const RunResult r = run_ttgs("info " + a, dir);
+    EXPECT_EQ(r.code, 2) << c.name << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << c.name << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(must_name), std::string::npos) << c.name << ": error does not name '" << must_name << "': " << r.err;
+    EXPECT_TRUE(r.out.empty()) << c.name;
+  }
+}
+
+TEST(Cli, HelpVersionAndUsageErrors) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--version", dir);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("ttgs ", 0), 0u);
+  r = run_ttgs("--help", dir);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("info"), std::string::npos);
+  r = run_ttgs("info --help", dir);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--json"), std::string::npos);
+  r = run_ttgs("frobnicate", dir);
+  EXPECT_EQ(r.code, 2);
+  r = run_ttgs("info", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u);
+}
+
+TEST(Cli, InfoJsonOnDatasetAndPly) {
+  test::TempDir dir;
+  valid_dataset(dir);
+  RunResult r = run_ttgs("info --json " + quote(dir.path()), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const std::string key : {"\"num_images\":2", "\"num_missing\":0", "\"num_points\":0", "\"width\":8", "\"height\":6",
+                                "\"camera_model\":\"PINHOLE\"", "\"has_distortion\":false", "\"num_train\":1", "\"num_test\":1"})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << " in " << r.out;
+  io::write_splat_ply(dir / "s.ply", small_splats());
+  r = run_ttgs("info --json " + quote(dir / "s.ply"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"num_gaussians\":3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"sh_degree\":1"), std::string::npos) << r.out;
+}
+
+TEST(Cli, RealFoxReportsSkippedFrames) {
+  TTGS_REQUIRE_SHARED("fox/transforms.json");
+  test::TempDir dir;
+  const RunResult r = run_ttgs("info --json --downscale 4 " + quote(test::shared_data("fox")), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("skipped 17 of 67 frames"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("\"num_images\":50"), std::string::npos);
+  EXPECT_NE(r.out.find("\"num_missing\":17"), std::string::npos);
+  EXPECT_NE(r.out.find("\"has_distortion\":true"), std::string::npos);
+  EXPECT_NE(r.out.find("\"width\":270"), std::string::npos);
+}
+
+TEST(Cli, RealSplatsAndColmap) {
+  TTGS_REQUIRE_SHARED("splats/plush_dog.ply");
+  TTGS_REQUIRE_SHARED("colmap_maupertuis/sparse/0/cameras.txt");
+  test::TempDir dir;
+  RunResult r = run_ttgs("info --json " + quote(test::shared_data("splats/plush_dog.ply")), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"num_gaussians\":15105"), std::string::npos);
+  EXPECT_NE(r.out.find("\"sh_degree\":3"), std::string::npos);
+  r = run_ttgs("--quiet info --json " + quote(test::shared_data("colmap_maupertuis")), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("\"num_images\":4"), std::string::npos);
+  EXPECT_NE(r.out.find("\"num_points\":1039"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ttgs

@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "io/dataset.hpp"
+#include "io/image_io.hpp"
+#include "io/npy.hpp"
+#include "io/ply.hpp"
+#include "io/transforms_json.hpp"
+#include "test_util.hpp"
+
+namespace ttgs {
+namespace {
+
+// A small nerfstudio dataset: 8x6 images whose pixel values encode the frame index.
+void write_dataset(const test::TempDir& dir, int frames, const std::string& extra_top = "",
+                   const std::string& extra_frame = "") {
+  std::string json = "{\"camera_model\": \"OPENCV\", \"fl_x\": 10, \"fl_y\": 11, \"cx\": 4, \"cy\": 3, \"w\": 8, \"h\": 6" +
+                     extra_top + ", \"frames\": [";
+  for (int i = 0; i < frames; ++i) {
+    Image img(8, 6, 3, float(i) / 16.f);
+    test::write_png(dir / ("images/f" + std::to_string(i) + ".png"), img);
+    json += std::string(i ? "," : "") + "{\"file_path\": \"images/f" + std::to_string(i) +
+            ".png\", \"transform_matrix\": [[1,0,0," + std::to_string(i) + "],[0,1,0,0],[0,0,1,0],[0,0,0,1]]" +
+            extra_frame + "}";
+  }
+  test::write_text(dir / "transforms.json", json + "]}");
+}
+
+TEST(Transforms, NerfstudioBasicsAndEveryEighthSplit) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "images");
+  write_dataset(dir, 10);
+  const io::Dataset ds = io::load_dataset(dir.path(), {});
+  ASSERT_EQ(ds.frames.size(), 10u);
+  EXPECT_EQ(ds.format, "nerfstudio");
+  EXPECT_FALSE(ds.has_distortion);
+  EXPECT_EQ(ds.test, (std::vector<size_t>{0, 8}));
+  EXPECT_EQ(ds.train.size(), 8u);
+  const Camera& c = ds.frames[3].camera;
+  EXPECT_EQ(c.fx, 10);
+  EXPECT_EQ(c.fy, 11);
+  EXPECT_EQ(c.width, 8);
+  // Camera 3 sits at x = 3 looking down -z (OpenGL): OpenCV centre (3, 0, 0), world point (3, 0, -2) is ahead.
+  EXPECT_NEAR(c.center()[0], 3, 1e-12);
+  EXPECT_NEAR(c.world_to_camera({3, 0, -2})[2], 2, 1e-12);
+  EXPECT_NEAR(ds.frames[3].image.at(2, 2, 1), 3 / 16.f, 1.f / 255);
+  io::LoadOptions none;
+  none.test_every = 0;
+  EXPECT_TRUE(io::load_dataset(dir.path(), none).test.empty());
+}
+
+TEST(Transforms, PerFrameIntrinsicsMasksDepthPointsAndSplitLists) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "images");
+  write_dataset(dir, 3,
+                ", \"depth_unit_scale_factor\": 0.01, \"ply_file_path\": \"points.ply\", "
+                "\"train_filenames\": [\"images/f0.png\", \"images/f2.png\"], \"test_filenames\": [\"images/f1.png\"]");
+  // Frame-level overrides and files, added by editing the JSON.
+  std::string json = test::read_text(dir / "transforms.json");
+  json.replace(json.find("\"file_path\": \"images/f1.png\""), 28,
+               "\"file_path\": \"images/f1.png\", \"fl_x\": 20, \"mask_path\": \"m1.png\", \"depth_file_path\": \"d1.png\"");
+  json.replace(json.find("\"file_path\": \"images/f2.png\""), 28,
+               "\"file_path\": \"images/f2.png\", \"depth_file_path\": \"d2.npy\"");
+  test::write_text(dir / "transforms.json", json);
+  Image mask(8, 6, 1, 1.f);
+  mask.at(5, 1) = 0.f;
+  test::write_png(dir / "m1.png", mask);
+  std::vector<uint16_t> depth(48, 250);  // 2.5 m at 0.01 m per unit
+  io::write_png16_raw(dir / "d1.png", 8, 6, depth);
+  io::write_npy_float32(dir / "d2.npy", Image(8, 6, 1, 4.5f));
+  io::write_point_cloud_ply(dir / "points.ply", PointCloud{{0, 0, 0, 1, 1, 1}, {1, 0, 0, 0, 1, 0}});
+
+  const io::Dataset ds = io::load_dataset(dir / "transforms.json", {});
+  EXPECT_EQ(ds.train, (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(ds.test, (std::vector<size_t>{1}));
+  EXPECT_EQ(ds.frames[1].camera.fx, 20);
+  EXPECT_EQ(ds.frames[0].camera.fx, 10);
+  ASSERT_TRUE(ds.frames[1].mask);
+  EXPECT_EQ(ds.frames[1].mask->at(5, 1), 0.f);
+  EXPECT_EQ(ds.frames[1].mask->at(4, 1), 1.f);
+  ASSERT_TRUE(ds.frames[1].depth);
+  EXPECT_NEAR(ds.frames[1].depth->at(3, 3), 2.5f, 1e-6);
+  EXPECT_FLOAT_EQ(ds.frames[2].depth->at(7, 5), 4.5f);
+  ASSERT_TRUE(ds.points);
+  EXPECT_EQ(ds.points->size(), 2u);
+  // Downscale by 2: intrinsics halve, the mask keeps its excluded pixel, depth stays metric.
+  io::LoadOptions o;
+  o.downscale = 2;
+  const io::Dataset half = io::load_dataset(dir.path(), o);
+  EXPECT_EQ(half.frames[1].camera.width, 4);
+  EXPECT_DOUBLE_EQ(half.frames[1].camera.cx, 2);
+  EXPECT_EQ(half.frames[1].mask->at(2, 0), 0.f);
+  EXPECT_NEAR(half.frames[1].depth->at(1, 1), 2.5f, 1e-6);
+}
+
+TEST(Transforms, InstantNgpAngleAndBlenderNames) {
+  test::TempDir dir;
+  test::write_png(dir / "train/r_0.png", Image(20, 10, 4, 0.5f));
+  test::write_text(dir / "transforms_train.json",
+                   "{\"camera_angle_x\": 1.0, \"frames\": [{\"file_path\": \"./train/r_0\", "
+                   "\"transform_matrix\": [[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}]}");
+  const io::Dataset ds = io::load_dataset(dir / "transforms_train.json", {});
+  ASSERT_EQ(ds.frames.size(), 1u);
+  EXPECT_EQ(ds.format, "instant-ngp");
+  EXPECT_NEAR(ds.frames[0].camera.fx, 10.0 / std::tan(0.5), 1e-9);
+  EXPECT_EQ(ds.frames[0].camera.cx, 10);
+  EXPECT_EQ(ds.frames[0].camera.height, 10);
+}
+
+TEST(Transforms, RealFoxSkipsMissingFrames) {
+  TTGS_REQUIRE_SHARED("fox/transforms.json");
+  const io::DatasetSource src = io::read_dataset_source(test::shared_data("fox"));
+  EXPECT_EQ(src.num_listed, 67u);
+  EXPECT_EQ(src.frames.size(), 50u);
+  EXPECT_EQ(src.missing.size(), 17u);
+  const io::FrameSource& f = src.frames.front();
+  EXPECT_DOUBLE_EQ(f.camera.fx, 1375.52);
+  EXPECT_DOUBLE_EQ(f.camera.fy, 1374.49);
+  EXPECT_DOUBLE_EQ(f.camera.cx, 554.558);
+  EXPECT_DOUBLE_EQ(f.camera.cy, 965.268);
+  EXPECT_EQ(f.camera.width, 1080);
+  EXPECT_EQ(f.camera.height, 1920);
+  EXPECT_DOUBLE_EQ(f.distortion.k1, 0.0578421);
+  EXPECT_DOUBLE_EQ(f.distortion.k2, -0.0805099);
+  EXPECT_DOUBLE_EQ(f.distortion.p1, -0.000980296);
+  EXPECT_DOUBLE_EQ(f.distortion.p2, 0.00015575);
+  io::LoadOptions o;
+  o.downscale = 8;
+  const io::Dataset ds = io::load_dataset(src, o);
+  EXPECT_EQ(ds.frames.size(), 50u);
+  EXPECT_EQ(ds.num_missing, 17u);
+  EXPECT_TRUE(ds.has_distortion);
+  EXPECT_EQ(ds.test.size(), 7u);  // every 8th present frame
+  EXPECT_EQ(ds.frames[0].image.width, 135);
+  EXPECT_EQ(ds.frames[0].image.height, 240);
+}
+
+TEST(Transforms, MalformedJsonThrowsInputError) {
+  const std::string m = "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]";
+  for (const std::string bad : {
+           std::string("{"), std::string("[]"), std::string("{\"frames\": []}"), std::string("{\"fl_x\": 1}"),
+           "{\"fl_x\": \"ten\", \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": " + m + "}]}",
+           std::string("{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": [[1,0],[0,1]]}]}"),
+           std::string("{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": "
+                       "[[0,0,0,0],[0,0,0,0],[0,0,0,0],[0,0,0,1]]}]}"),
+           "{\"camera_model\": \"OPENCV_FISHEYE\", \"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": " + m + "}]}",
+           "{\"fl_x\": 1, \"frames\": [{\"transform_matrix\": " + m + "}]}",
+           std::string("{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\"}]}"),
+       })
+    EXPECT_THROW(io::parse_transforms_json(bad, "/nonexistent/transforms.json"), InputError) << bad;
+}
+
+}  // namespace
+}  // namespace ttgs

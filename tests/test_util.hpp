@@ -1,0 +1,60 @@
+#pragma once
+// Helpers shared by the tests: temporary folders, small files, the shared data folder.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/image.hpp"
+#include "io/image_io.hpp"
+
+namespace ttgs::test {
+
+inline std::string shared_data(const std::string& rel) { return std::string(TTGS_SHARED_DATA) + "/" + rel; }
+
+// Skips the calling test with a clear message when the shared real data is not there.
+#define TTGS_REQUIRE_SHARED(rel)                                                                      \
+  do {                                                                                                \
+    if (!std::filesystem::exists(::ttgs::test::shared_data(rel)))                                     \
+      GTEST_SKIP() << "shared data missing: " << ::ttgs::test::shared_data(rel) << " (see README)"; \
+  } while (0)
+
+// A fresh temporary folder, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "ttgs-test-XXXXXX").string();
+    path_ = mkdtemp(templ.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// io::write_png, creating the parent folders first.
+inline void write_png(const std::string& path, const Image& img) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  io::write_png(path, img);
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace ttgs::test
