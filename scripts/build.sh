@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds ttgs (Release, Ninja, ccache) into build/. Idempotent: an up-to-date build is a no-op.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build --parallel "$jobs"

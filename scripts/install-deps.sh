@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything ttgs needs to build, test and benchmark, from Debian 12 packages only. Idempotent; run as root.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas0-pthread            # tensors/autograd (LibTorch 1.13.1, CPU) on OpenBLAS, not reference BLAS
+  nlohmann-json3-dev libcli11-dev libnanoflann-dev libstb-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev                # tests and benchmarks
+  clang libclang-rt-14-dev                     # sanitizer and libFuzzer builds of the readers
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ttgs setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "ttgs setup: all Debian packages present"
+fi
