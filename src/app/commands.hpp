@@ -6,4 +6,5 @@ class App;
 
 namespace ttgs::app {
 void add_info_command(CLI::App& root);
+void add_synth_command(CLI::App& root);
 }  // namespace ttgs::app

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet,-q", quiet, "No progress output (warnings and errors still print)");
   app.require_subcommand(1);
   app.fallthrough();
+  ttgs::app::add_synth_command(app);
   ttgs::app::add_info_command(app);
   app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
   try {

@@ -1,0 +1,306 @@
+#include "synth/presets.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "synth/hash.hpp"
+
+namespace ttgs::synth {
+namespace {
+
+constexpr double kDeg = M_PI / 180.0;
+
+Vec3 normalized(const Vec3& v) { return (1.0 / norm(v)) * v; }
+
+// An OpenCV camera at `eye` looking at `target`, z up in the world.
+Camera look_at(Camera cam, const Vec3& eye, const Vec3& target) {
+  const Vec3 f = normalized(target - eye);
+  const Vec3 r = normalized(cross(f, {0, 0, 1}));
+  const Vec3 d = cross(f, r);
+  Mat4 c2w = identity4();
+  for (int i = 0; i < 3; ++i) {
+    c2w[i][0] = r[i];
+    c2w[i][1] = d[i];
+    c2w[i][2] = f[i];
+    c2w[i][3] = eye[i];
+  }
+  cam.set_camera_to_world_opencv(c2w);
+  return cam;
+}
+
+Camera intrinsics(const SynthOptions& o, Rng& rng, double fov_lo, double fov_hi) {
+  Camera c;
+  c.width = o.width;
+  c.height = o.height;
+  const double fov = o.randomize.intrinsics ? rng.uniform(fov_lo, fov_hi) : 0.5 * (fov_lo + fov_hi);
+  c.fx = c.fy = 0.5 * o.width / std::tan(0.5 * fov * kDeg);
+  c.cx = 0.5 * o.width + (o.randomize.intrinsics ? rng.uniform(-0.03, 0.03) * o.width : 0.0);
+  c.cy = 0.5 * o.height + (o.randomize.intrinsics ? rng.uniform(-0.03, 0.03) * o.height : 0.0);
+  return c;
+}
+
+void set_lighting(Scene& s, const SynthOptions& o, Rng& rng, bool clouds) {
+  const bool r = o.randomize.lighting;
+  const double az = r ? rng.uniform(0, 2 * M_PI) : 45 * kDeg, el = r ? rng.uniform(25, 70) * kDeg : 50 * kDeg;
+  s.light.direction = {std::cos(el) * std::cos(az), std::cos(el) * std::sin(az), std::sin(el)};
+  s.light.color = color_temperature_rgb(r ? rng.uniform(4000, 8000) : 6500);
+  s.light.intensity = r ? rng.uniform(0.7, 1.2) : 1.0;
+  const double amb = r ? rng.uniform(0.15, 0.4) : 0.25;
+  s.light.ambient = {amb, amb, amb * 1.05};
+  s.sky.cloud_cover = clouds ? (r ? rng.uniform(0.0, 0.6) : 0.3) : 0.0;
+  s.sky.cloud_scale = 0.6;
+  s.sky.seed = rng.next_u64();
+  if (r) {
+    const double shift = rng.uniform(-0.08, 0.08);
+    s.sky.zenith = {0.3 + shift, 0.5 + shift, 0.85};
+  }
+}
+
+int add_material(Scene& s, const Texture& t, double specular, double shininess = 32) {
+  s.materials.push_back({t, specular, shininess});
+  return int(s.materials.size()) - 1;
+}
+
+Texture fixed_texture(Pattern p, Vec3 a, Vec3 b, double scale, double detail = 0.05) {
+  Texture t;
+  t.pattern = p;
+  t.color_a = a;
+  t.color_b = b;
+  t.scale = scale;
+  t.detail = detail;
+  t.detail_scale = scale * 0.05;
+  return t;
+}
+
+Texture texture_or(const SynthOptions& o, Rng& rng, double scale, const Texture& fallback) {
+  // Draw the random texture either way, so switching textures off leaves the rest of the scene unchanged.
+  const Texture t = random_texture(rng, scale);
+  return o.randomize.textures ? t : fallback;
+}
+
+Primitive prim(Shape shape, Vec3 center, Vec3 size, int material, Mat3 rotation = identity3(), int actor = -1) {
+  Primitive p;
+  p.shape = shape;
+  p.center = center;
+  p.size = size;
+  p.material = material;
+  p.rotation = rotation;
+  p.actor = actor;
+  return p;
+}
+
+void add_views(SynthScene& out, const SynthOptions& o, uint64_t seed, const std::vector<ViewSpec>& train,
+               const std::vector<ViewSpec>& novel) {
+  out.views = train;
+  out.views.insert(out.views.end(), novel.begin(), novel.end());
+  out.num_train = int(train.size());
+  for (size_t i = 0; i < out.views.size(); ++i) {
+    Rng rng(hash_combine(seed, 0x5E11508 + i));
+    const SensorEffects e = random_sensor_effects(rng);
+    out.views[i].sensor = o.randomize.sensor ? e : SensorEffects{};
+  }
+}
+
+std::string stem(const char* prefix, int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s_%04d", prefix, i);
+  return buf;
+}
+
+SynthScene build_object(const SynthOptions& o) {
+  SynthScene out;
+  Scene& s = out.scene;
+  Rng rng(hash_combine(o.seed, 1));
+  const int ground = add_material(
+      s, texture_or(o, rng, 0.5, fixed_texture(Pattern::Checker, {0.75, 0.72, 0.65}, {0.35, 0.38, 0.42}, 0.5)), 0.02);
+  s.primitives.push_back(prim(Shape::Plane, {0, 0, 0}, {1, 1, 1}, ground));
+  const int n = rng.integer(4, 7);
+  std::vector<std::pair<Vec3, double>> placed;  // footprint centre and radius
+  static const Vec3 palette[] = {{0.8, 0.3, 0.2}, {0.2, 0.5, 0.8}, {0.9, 0.8, 0.3}, {0.3, 0.7, 0.4}, {0.7, 0.4, 0.8}};
+  for (int k = 0; k < n; ++k) {
+    const Shape shape = std::array<Shape, 3>{Shape::Box, Shape::Sphere, Shape::Cylinder}[size_t(rng.integer(0, 2))];
+    const double size = rng.uniform(0.2, 0.45), yaw = rng.uniform(0, 2 * M_PI);
+    const double stretch_y = rng.uniform(0.6, 1.4), stretch_z = rng.uniform(0.7, 1.6);
+    Vec3 c{0, 0, 0};
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const double r = 1.3 * std::sqrt(rng.uniform()), a = rng.uniform(0, 2 * M_PI);
+      c = {r * std::cos(a), r * std::sin(a), 0};
+      bool free = true;
+      for (const auto& [pc, pr] : placed) free = free && norm(pc - c) > pr + 1.5 * size;
+      if (free) break;
+    }
+    placed.push_back({c, 1.5 * size});
+    const Texture fallback =
+        fixed_texture(k % 2 ? Pattern::Stripes : Pattern::ValueNoise, palette[k % 5], 0.5 * palette[(k + 2) % 5], 0.12);
+    const Texture tex = texture_or(o, rng, 0.12, fallback);
+    const double spec = rng.uniform(0.0, 0.15);
+    const int m = add_material(s, tex, o.randomize.textures ? spec : 0.05);
+    switch (shape) {
+      case Shape::Box: {
+        const Vec3 half{size, size * stretch_y, size * stretch_z};
+        s.primitives.push_back(prim(Shape::Box, {c[0], c[1], half[2]}, half, m, rotation_z(yaw)));
+        break;
+      }
+      case Shape::Sphere: s.primitives.push_back(prim(Shape::Sphere, {c[0], c[1], size}, {size, size, size}, m)); break;
+      default: {
+        const double hh = size * stretch_z;
+        s.primitives.push_back(prim(Shape::Cylinder, {c[0], c[1], hh}, {0.7 * size, 0.7 * size, hh}, m, rotation_z(yaw)));
+      }
+    }
+  }
+  s.center = {0, 0, 0.3};
+  s.radius = 1.8;
+  s.bounds_min = {-2, -2, 0};
+  s.bounds_max = {2, 2, 1.5};
+  set_lighting(s, o, rng, false);
+
+  const Camera base = intrinsics(o, rng, 45, 65);
+  const double vfov = 2 * std::atan(0.5 * o.height / base.fy);
+  // Lowest elevation keeps the horizon out of view (top image edge looks at least 6 degrees down).
+  const double e_lo = std::max(vfov / 2 + 6 * kDeg + std::abs(base.cy - 0.5 * o.height) / base.fy, 20 * kDeg);
+  const double e_hi = std::max(e_lo + 10 * kDeg, 65 * kDeg);
+  const double dist = 4.6, turns = 2.5, phase = rng.uniform(0, 2 * M_PI);
+  const auto orbit = [&](double i, double elev, double d) {
+    const double a = phase + 2 * M_PI * turns * i / o.views;
+    const Vec3 eye = s.center + d * Vec3{std::cos(elev) * std::cos(a), std::cos(elev) * std::sin(a), std::sin(elev)};
+    return look_at(base, eye, s.center);
+  };
+  const auto elevation = [&](double i) { return e_lo + (e_hi - e_lo - 8 * kDeg) * (i + 0.5) / o.views; };
+  std::vector<ViewSpec> train, novel;
+  for (int i = 0; i < o.views; ++i) train.push_back({stem("frame", i), "train", orbit(i, elevation(i), dist), 0.0, {}});
+  const int n_interp = (o.novel + 1) / 2;
+  for (int k = 0; k < o.novel; ++k) {
+    if (k < n_interp) {
+      const double i = (k + 0.5) * o.views / n_interp;  // halfway between two training views
+      novel.push_back({stem("novel", k), "interpolated", orbit(std::floor(i) + 0.5, elevation(std::floor(i) + 0.5), dist), 0.0, {}});
+    } else {
+      // Beyond the path: above the highest training elevation, closer or farther than the orbit.
+      const int j = k - n_interp;
+      const double i = (j + 0.25) * o.views / std::max(1, o.novel - n_interp);
+      const double elev = std::min(e_hi + rng.uniform(0, 10) * kDeg, 85 * kDeg);
+      novel.push_back({stem("novel", k), "extrapolated", orbit(i, elev, dist * (j % 2 ? 1.2 : 0.8)), 0.0, {}});
+    }
+  }
+  add_views(out, o, o.seed, train, novel);
+  return out;
+}
+
+SynthScene build_street(const SynthOptions& o) {
+  SynthScene out;
+  Scene& s = out.scene;
+  Rng rng(hash_combine(o.seed, 2));
+  const double dt = 0.1, v_ego = 8.0, lane = 2.0, eye_h = 1.6;
+  const double path = v_ego * dt * std::max(1, o.views - 1);
+  const double x0 = -30, x1 = path + 90;
+  const double xm = 0.5 * (x0 + x1), half_len = 0.5 * (x1 - x0);
+  const int asphalt = add_material(s, texture_or(o, rng, 0.4, fixed_texture(Pattern::ValueNoise, {0.22, 0.22, 0.24}, {0.34, 0.34, 0.35}, 0.4, 0.08)), 0.05);
+  const int paint = add_material(s, fixed_texture(Pattern::Solid, {0.92, 0.92, 0.88}, {0.92, 0.92, 0.88}, 1.0, 0.03), 0.1);
+  const int walk = add_material(s, texture_or(o, rng, 0.5, fixed_texture(Pattern::Checker, {0.62, 0.6, 0.58}, {0.5, 0.49, 0.47}, 0.5)), 0.02);
+  const int grass = add_material(s, fixed_texture(Pattern::ValueNoise, {0.25, 0.4, 0.18}, {0.35, 0.5, 0.22}, 0.6, 0.1), 0.0);
+  s.primitives.push_back(prim(Shape::Plane, {0, 0, -0.12}, {1, 1, 1}, grass));
+  s.primitives.push_back(prim(Shape::Box, {xm, 0, -0.05}, {half_len, 4.0, 0.05}, asphalt));
+  for (double side : {-1.0, 1.0}) {
+    s.primitives.push_back(prim(Shape::Box, {xm, side * 5.25, 0.0}, {half_len, 1.25, 0.15}, walk));
+    s.primitives.push_back(prim(Shape::Box, {xm, side * 3.75, 0.004}, {half_len, 0.08, 0.005}, paint));
+  }
+  for (double x = x0; x < x1; x += 8.0) s.primitives.push_back(prim(Shape::Box, {x, 0, 0.004}, {1.5, 0.08, 0.005}, paint));
+  for (double side : {-1.0, 1.0}) {
+    for (double x = x0; x < x1;) {
+      const double w = rng.uniform(6, 14), depth = rng.uniform(8, 14), h = rng.uniform(6, 25), gap = rng.uniform(0.5, 3);
+      const Texture fallback = fixed_texture(Pattern::Checker, {0.7, 0.62, 0.5}, {0.25, 0.3, 0.38}, 1.5);
+      const int m = add_material(s, texture_or(o, rng, 1.5, fallback), 0.05);
+      s.primitives.push_back(prim(Shape::Box, {x + w / 2, side * (6.5 + depth / 2), h / 2}, {w / 2, depth / 2, h / 2}, m));
+      x += w + gap;
+    }
+  }
+  // Cars: same-direction lane (ego lane, ahead of the ego) and the opposite lane, one speed per lane so cars in a
+  // lane never overlap.
+  const double v_same = v_ego * rng.uniform(1.0, 1.2), v_opp = rng.uniform(5, 12);
+  const int cars = rng.integer(3, 5);
+  double next_same = rng.uniform(12, 20), next_opp = rng.uniform(15, 30);
+  for (int k = 0; k < cars; ++k) {
+    const bool same = k % 2 == 0;
+    Actor a;
+    a.name = "car_" + std::to_string(k);
+    a.box_size = {4.2, 1.8, 1.5};
+    const double x = same ? next_same : next_opp;
+    (same ? next_same : next_opp) += rng.uniform(9, 25);
+    a.start.rotation = rotation_z(same ? 0.0 : M_PI);
+    a.start.translation = {x, same ? -lane : lane, 0.75};
+    a.velocity = {same ? v_same : -v_opp, 0, 0};
+    s.actors.push_back(a);
+    const int body = add_material(s, fixed_texture(Pattern::Solid, {rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)}, {0, 0, 0}, 1.0, 0.02), 0.3, 64);
+    const int dark = add_material(s, fixed_texture(Pattern::Solid, {0.08, 0.08, 0.1}, {0, 0, 0}, 1.0, 0.02), 0.2, 64);
+    s.primitives.push_back(prim(Shape::Box, {0, 0, -0.05}, {2.1, 0.9, 0.4}, body, identity3(), k));
+    s.primitives.push_back(prim(Shape::Box, {-0.3, 0, 0.55}, {1.1, 0.8, 0.2}, dark, identity3(), k));
+    for (double wx : {-1.3, 1.3})
+      for (double wy : {-0.78, 0.78})
+        s.primitives.push_back(prim(Shape::Cylinder, {wx, wy, -0.45}, {0.3, 0.3, 0.1}, dark,
+                                    rotation_axis_angle({1, 0, 0}, M_PI / 2), k));
+  }
+  s.center = {path / 2, 0, 3};
+  s.radius = path / 2 + 20;
+  s.bounds_min = {x0, -20, 0};
+  s.bounds_max = {x1, 20, 25};
+  set_lighting(s, o, rng, true);
+
+  const Camera base = intrinsics(o, rng, 60, 80);
+  const double pitch = 5 * kDeg;
+  const auto ego = [&](double t, double lateral) {
+    const Vec3 eye{v_ego * t, -lane + lateral, eye_h};
+    return look_at(base, eye, eye + Vec3{1, 0, -std::tan(pitch)});
+  };
+  std::vector<ViewSpec> train, novel;
+  for (int i = 0; i < o.views; ++i) train.push_back({stem("frame", i), "train", ego(i * dt, 0), i * dt, {}});
+  const int n_interp = (o.novel + 1) / 2;
+  for (int k = 0; k < o.novel; ++k) {
+    if (k < n_interp) {
+      const double t = (std::floor((k + 0.5) * (o.views - 1) / n_interp) + 0.5) * dt;
+      novel.push_back({stem("novel", k), "interpolated", ego(t, 0), t, {}});
+    } else {
+      const int j = k - n_interp;
+      // Alternately past the end of the path and shifted sideways (a lane change the camera never made).
+      const double t = j % 2 == 0 ? (o.views - 1 + 2 * (j / 2 + 1)) * dt : (j * (o.views - 1) / std::max(1, o.novel - n_interp)) * dt;
+      novel.push_back({stem("novel", k), "extrapolated", ego(t, j % 2 == 0 ? 0.0 : 1.0), t, {}});
+    }
+  }
+  add_views(out, o, o.seed, train, novel);
+  return out;
+}
+
+}  // namespace
+
+Vec3 color_temperature_rgb(double kelvin) {
+  // Tanner Helland's fit of blackbody colour, normalized to a maximum channel of 1.
+  const double t = kelvin / 100.0;
+  double r, g, b;
+  if (t <= 66) {
+    r = 255;
+    g = 99.4708025861 * std::log(t) - 161.1195681661;
+    b = t <= 19 ? 0 : 138.5177312231 * std::log(t - 10) - 305.0447927307;
+  } else {
+    r = 329.698727446 * std::pow(t - 60, -0.1332047592);
+    g = 288.1221695283 * std::pow(t - 60, -0.0755148492);
+    b = 255;
+  }
+  Vec3 c{std::clamp(r, 0.0, 255.0), std::clamp(g, 0.0, 255.0), std::clamp(b, 0.0, 255.0)};
+  const double m = std::max({c[0], c[1], c[2]});
+  return (1.0 / m) * c;
+}
+
+SynthScene build_synth_scene(const SynthOptions& o) {
+  if (o.preset != "object" && o.preset != "street")
+    throw InputError("--preset", "unknown preset '" + o.preset + "' (choose object or street)");
+  if (o.views < 2 || o.views > 10000) throw InputError("--views", "must be between 2 and 10000");
+  if (o.novel < 0 || o.novel > 10000) throw InputError("--novel", "must be between 0 and 10000");
+  if (o.width < 8 || o.height < 8 || o.width > 8192 || o.height > 8192)
+    throw InputError("--width/--height", "image size must be between 8 and 8192 pixels");
+  if (o.supersample < 1 || o.supersample > 16) throw InputError("--supersample", "must be between 1 and 16");
+  if (o.scaffold.points < 0) throw InputError("--points", "must not be negative");
+  if (!(o.scaffold.noise >= 0)) throw InputError("--point-noise", "must not be negative");
+  if (!(o.scaffold.outliers >= 0 && o.scaffold.outliers <= 1)) throw InputError("--point-outliers", "must lie in [0, 1]");
+  return o.preset == "object" ? build_object(o) : build_street(o);
+}
+
+}  // namespace ttgs::synth

@@ -1,0 +1,192 @@
+#include "synth/writer.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/file_util.hpp"
+#include "io/image_io.hpp"
+#include "io/npy.hpp"
+#include "io/ply.hpp"
+#include "synth/raytrace.hpp"
+#include "synth/scaffold.hpp"
+
+namespace ttgs::synth {
+namespace {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+json matrix_json(const Mat4& m) {
+  json rows = json::array();
+  for (const auto& r : m) rows.push_back({r[0], r[1], r[2], r[3]});
+  return rows;
+}
+json vec_json(const Vec3& v) { return {v[0], v[1], v[2]}; }
+
+// Staging folder beside the target; replaced into place at the end.
+void move_into_place(const std::string& staging, const std::string& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec)) {
+    const bool ours = fs::exists(fs::path(out) / "synth.json", ec);
+    const bool empty = fs::is_directory(out, ec) && fs::is_empty(out, ec);
+    if (!ours && !empty)
+      throw InputError(out, "exists and is not an earlier `ttgs synth` output; choose another --out");
+    const std::string old = out + ".old-" + std::to_string(::getpid());
+    fs::rename(out, old);
+    fs::rename(staging, out);
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(staging, out);
+  }
+}
+}  // namespace
+
+WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SynthScene ss = build_synth_scene(opt);
+  if (out_dir.empty()) throw InputError("--out", "an output folder is required");
+  const fs::path out_path = fs::absolute(out_dir);
+  std::error_code ec;
+  if (!fs::is_directory(out_path.parent_path(), ec)) throw InputError(out_dir, "parent folder does not exist");
+  const std::string staging = out_path.string() + ".partial-" + std::to_string(::getpid());
+  fs::remove_all(staging, ec);
+  // Removes the staging folder unless the dataset was moved into place.
+  struct StagingGuard {
+    std::string path;
+    bool done = false;
+    ~StagingGuard() {
+      std::error_code e;
+      if (!done) fs::remove_all(path, e);
+    }
+  } guard{staging};
+  for (const char* sub : {"images", "masks", "labels", "depth"}) fs::create_directories(fs::path(staging) / sub);
+  const auto path = [&](const std::string& rel) { return (fs::path(staging) / rel).string(); };
+
+  WriteSummary summary;
+  RenderOptions ropt;
+  ropt.supersample = opt.supersample;
+  std::vector<Image> depths;
+  double max_depth = 0;
+  {
+    Progress progress("rendering views", int64_t(ss.views.size()));
+    for (size_t v = 0; v < ss.views.size(); ++v) {
+      const ViewSpec& view = ss.views[v];
+      const RenderOutput r = render(ss.scene, view.camera, view.time, ropt);
+      const Image rgb = apply_sensor_effects(r.color, view.sensor, opt.seed, v);
+      io::write_png(path("images/" + view.name + ".png"), rgb);
+      Image mask(r.depth.width, r.depth.height, 1), label(r.depth.width, r.depth.height, 1);
+      for (size_t i = 0; i < r.label.size(); ++i) {
+        mask.data[i] = r.label[i] == kLabelStatic ? 1.f : 0.f;
+        label.data[i] = float(r.label[i]) / 255.f;
+      }
+      io::write_png(path("masks/" + view.name + ".png"), mask);
+      io::write_png(path("labels/" + view.name + ".png"), label);
+      io::write_npy_float32(path("depth/" + view.name + ".npy"), r.depth);
+      for (float d : r.depth.data) max_depth = std::max(max_depth, double(d));
+      depths.push_back(r.depth);
+      progress.advance();
+    }
+    progress.finish();
+  }
+  summary.render_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.images = int(ss.views.size());
+
+  // One depth unit for the whole dataset: millimetres when everything fits in 16 bits, coarser otherwise.
+  const double scale = std::max(1e-3, std::ceil(max_depth / 65535.0 * 1e4) / 1e4);
+  for (size_t v = 0; v < ss.views.size(); ++v) {
+    std::vector<uint16_t> units(depths[v].data.size());
+    for (size_t i = 0; i < units.size(); ++i) {
+      const double u = std::round(depths[v].data[i] / scale);
+      units[i] = u > 65535 ? 0 : uint16_t(u);
+    }
+    io::write_png16_raw(path("depth/" + ss.views[v].name + ".png"), depths[v].width, depths[v].height, units);
+  }
+
+  const PointCloud scaffold = make_scaffold(ss, opt.scaffold, opt.seed);
+  io::write_point_cloud_ply(path("scaffold.ply"), scaffold);
+  summary.points = scaffold.size();
+
+  const Camera& cam0 = ss.views.front().camera;
+  json tj;
+  tj["camera_model"] = "PINHOLE";
+  tj["fl_x"] = cam0.fx;
+  tj["fl_y"] = cam0.fy;
+  tj["cx"] = cam0.cx;
+  tj["cy"] = cam0.cy;
+  tj["w"] = cam0.width;
+  tj["h"] = cam0.height;
+  tj["depth_unit_scale_factor"] = scale;
+  tj["ply_file_path"] = "scaffold.ply";
+  json frames = json::array(), train = json::array(), test = json::array();
+  for (size_t v = 0; v < ss.views.size(); ++v) {
+    const ViewSpec& view = ss.views[v];
+    const std::string file = "images/" + view.name + ".png";
+    frames.push_back({{"file_path", file},
+                      {"transform_matrix", matrix_json(view.camera.camera_to_world_opengl())},
+                      {"mask_path", "masks/" + view.name + ".png"},
+                      {"depth_file_path", "depth/" + view.name + ".png"},
+                      {"depth_npy_path", "depth/" + view.name + ".npy"},
+                      {"label_path", "labels/" + view.name + ".png"},
+                      {"time", view.time},
+                      {"view_kind", view.kind}});
+    (int(v) < ss.num_train ? train : test).push_back(file);
+  }
+  tj["frames"] = frames;
+  tj["train_filenames"] = train;
+  tj["test_filenames"] = test;
+  io::write_file_atomic(path("transforms.json"), tj.dump(2) + "\n");
+
+  if (!ss.scene.actors.empty()) {
+    json actors = json::array();
+    for (size_t k = 0; k < ss.scene.actors.size(); ++k) {
+      const Actor& a = ss.scene.actors[k];
+      json poses = json::array();
+      for (const ViewSpec& view : ss.views)
+        poses.push_back({{"file_path", "images/" + view.name + ".png"}, {"time", view.time},
+                         {"transform_matrix", matrix_json(a.pose_at(view.time).matrix())}});
+      actors.push_back({{"name", a.name}, {"label", int(kLabelActorBase) + int(k)}, {"box_size", vec_json(a.box_size)},
+                        {"velocity", vec_json(a.velocity)}, {"poses", poses}});
+    }
+    io::write_file_atomic(path("actors.json"),
+                          json{{"comment", "transform_matrix: actor box frame (centre, x forward, z up) to world"},
+                               {"actors", actors}}.dump(2) + "\n");
+  }
+
+  json meta;
+  meta["generator"] = "ttgs synth";
+  meta["preset"] = opt.preset;
+  meta["seed"] = opt.seed;
+  meta["views"] = opt.views;
+  meta["novel"] = opt.novel;
+  meta["width"] = opt.width;
+  meta["height"] = opt.height;
+  meta["supersample"] = opt.supersample;
+  meta["randomize"] = {{"textures", opt.randomize.textures}, {"lighting", opt.randomize.lighting},
+                       {"intrinsics", opt.randomize.intrinsics}, {"sensor", opt.randomize.sensor}};
+  meta["scaffold"] = {{"points", opt.scaffold.points}, {"noise", opt.scaffold.noise},
+                      {"outliers", opt.scaffold.outliers}, {"lidar", opt.scaffold.lidar}};
+  meta["scene_radius"] = ss.scene.radius;
+  meta["scene_center"] = vec_json(ss.scene.center);
+  meta["light"] = {{"direction", vec_json(ss.scene.light.direction)}, {"color", vec_json(ss.scene.light.color)},
+                   {"intensity", ss.scene.light.intensity}, {"ambient", vec_json(ss.scene.light.ambient)},
+                   {"cloud_cover", ss.scene.sky.cloud_cover}};
+  json sensors = json::array();
+  for (const ViewSpec& view : ss.views)
+    sensors.push_back({{"view", view.name}, {"exposure", view.sensor.exposure},
+                       {"white_balance", vec_json(view.sensor.white_balance)}, {"blur_sigma", view.sensor.blur_sigma},
+                       {"noise_sigma", view.sensor.noise_sigma}, {"jpeg_quality", view.sensor.jpeg_quality}});
+  meta["sensor"] = sensors;
+  io::write_file_atomic(path("synth.json"), meta.dump(2) + "\n");
+
+  move_into_place(staging, out_path.string());
+  guard.done = true;
+  summary.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+}  // namespace ttgs::synth
