@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs ttgs on the default scene. Until `ttgs synth` and `ttgs fit` exist, the main job validates and reports on the
-# real data in ../shared/data (the fox scene, the COLMAP model and the trained 3DGS scene).
+# The main job on the built-in default scene: synthesize it (object preset, 64 training + 16 novel views at 256x192,
+# seed 0), then validate and report on it. `ttgs fit` and `ttgs eval` join here when they land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ttgs=build/src/app/ttgs
-data=${TTGS_SHARED_DATA:-../shared/data}
+out=${TTGS_OUT:-out}
+mkdir -p "$out"
 "$ttgs" --version
-for input in "$data/fox" "$data/colmap_maupertuis" "$data/splats/plush_dog.ply"; do
-  echo "== ttgs info $input"
-  "$ttgs" info "$input"
-done
+echo "== ttgs synth: the default scene"
+"$ttgs" synth --out "$out/default-scene" --preset object --seed 0
+echo "== ttgs info $out/default-scene"
+"$ttgs" info "$out/default-scene"
+echo "The default scene is in $out/default-scene (transforms.json, images/, depth/, masks/, scaffold.ply)."

@@ -222,6 +222,28 @@ TEST(Cli, InfoJsonOnDatasetAndPly) {
   EXPECT_NE(r.out.find("\"sh_degree\":1"), std::string::npos) << r.out;
 }
 
+TEST(Cli, SynthOutputLoadsThroughInfo) {
+  test::TempDir dir;
+  for (const std::string preset : {"object", "street"}) {
+    RunResult r = run_ttgs("--quiet synth --preset " + preset + " --out " + quote(dir / preset) +
+                               " --views 4 --novel 2 --width 64 --height 48 --points 500 --seed 3", dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = run_ttgs("info --json " + quote(dir / preset), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const std::string key : {"\"num_images\":6", "\"num_points\":500", "\"num_train\":4", "\"num_test\":2",
+                                  "\"width\":64", "\"height\":48", "\"num_missing\":0"})
+      EXPECT_NE(r.out.find(key), std::string::npos) << key << " in " << r.out;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "street/actors.json"));
+  for (const std::string bad : {"--preset forest", "--views 1", "--width 0", "--randomize colours", "--supersample 99",
+                                "--point-outliers 2"}) {
+    const RunResult r = run_ttgs("synth --out " + quote(dir / "bad") + " " + bad, dir);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad")) << bad;
+  }
+}
+
 TEST(Cli, RealFoxReportsSkippedFrames) {
   TTGS_REQUIRE_SHARED("fox/transforms.json");
   test::TempDir dir;
