@@ -1,0 +1,50 @@
+#pragma once
+// Tile binning and front-to-back alpha compositing of projected Gaussians (forward and analytic backward),
+// LibTorch-free and templated on the scalar type.
+//
+// A Gaussian touches a pixel when the pixel centre lies inside its 3-sigma square (|dx|, |dy| <= radius); tiles
+// (16x16) only decide which Gaussians a pixel looks at, never the result. Per pixel, in order of increasing depth
+// (ties by index): alpha = min(alpha_max, opacity · exp(-½ dᵀ conic d)); alpha < alpha_min is skipped; compositing
+// stops before the Gaussian that would take the transmittance below transmittance_min.
+// Outputs: rgb = Σ c_k α_k T_k + T_final · background, alpha = 1 − T_final, depth = Σ z_k α_k T_k (expected depth,
+// not normalized by alpha).
+#include <cstdint>
+#include <vector>
+
+#include "render/project.hpp"
+
+namespace ttgs::render {
+
+constexpr int kTileSize = 16;
+
+struct TileBins {
+  int tiles_x = 0, tiles_y = 0;
+  std::vector<int64_t> offsets;  // tiles + 1
+  std::vector<int32_t> ids;      // Gaussian indices per tile, front to back
+};
+
+template <typename T>
+void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
+
+template <typename T>
+struct RasterOutput {
+  std::vector<T> rgb;    // H x W x 3
+  std::vector<T> alpha;  // H x W
+  std::vector<T> depth;  // H x W
+  std::vector<T> final_transmittance;  // H x W
+  std::vector<int32_t> end;            // H x W: entries of the tile list that the pixel went through
+};
+
+// background: 3 values, or H x W x 3 when per_pixel_background.
+template <typename T>
+void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
+                       const T* background, bool per_pixel_background, RasterOutput<T>& out);
+
+// Accumulates into grad (resized here) the gradients of the projected quantities, and into d_background
+// (3 or H x W x 3 values) the background's. Deterministic for a fixed thread count.
+template <typename T>
+void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
+                        const T* background, bool per_pixel_background, const RasterOutput<T>& fwd, const T* d_rgb,
+                        const T* d_alpha, const T* d_depth, ProjectedGrads<T>& grad, std::vector<T>& d_background);
+
+}  // namespace ttgs::render

@@ -1,0 +1,243 @@
+// The rasterizer against the dense reference renderer and against finite differences.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include <torch/csrc/autograd/autograd.h>
+
+#include "io/ply.hpp"
+#include "render/rasterizer.hpp"
+#include "render/reference.hpp"
+#include "test_util.hpp"
+
+namespace ttgs {
+namespace {
+
+// A camera at the origin looking down +z (OpenCV), slightly rotated, 44x36 pixels (partial tiles on both axes).
+struct TestView {
+  render::Intrinsics intr{40, 38, 21.3, 17.6, 44, 36};
+  at::Tensor viewmat;
+};
+
+TestView make_view(at::ScalarType dtype, unsigned seed) {
+  TestView v;
+  Camera c;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-0.1, 0.1);
+  c.R = quat_to_rotation({1, u(rng), u(rng), u(rng)});
+  c.t = {u(rng), u(rng), u(rng)};
+  v.viewmat = render::viewmat_of(c, dtype);
+  return v;
+}
+
+// Random Gaussians mostly in front of the camera: some behind it, some straddling tile borders, some very large or
+// very small, some nearly transparent; SH degree 3.
+model::Gaussians random_scene(int n, at::ScalarType dtype, unsigned seed) {
+  at::manual_seed(seed);
+  const auto o = at::TensorOptions().dtype(dtype);
+  model::Gaussians g;
+  at::Tensor xy = (at::rand({n, 2}, o) - 0.5) * 2.4;
+  at::Tensor z = at::rand({n, 1}, o) * 3 + 1.5;
+  z.slice(0, 0, 3).mul_(-1);  // behind the camera
+  g.means = at::cat({xy * z.abs() * 0.5, z}, 1);
+  // Centres exactly on tile borders (x = 16 px, y = 16 px) for a few.
+  for (int k = 3; k < 6; ++k) {
+    const double zz = 2.0 + k * 0.1;
+    g.means[k][0] = (16.0 - 21.3) / 40 * zz;
+    g.means[k][1] = (16.0 - 17.6) / 38 * zz;
+    g.means[k][2] = zz;
+  }
+  g.log_scales = at::rand({n, 3}, o) * 2 - 3.5;
+  g.log_scales.slice(0, 6, 8).fill_(0.3);    // very large
+  g.log_scales.slice(0, 8, 10).fill_(-7.0);  // very small
+  g.quats = at::randn({n, 4}, o);
+  g.opacity_logits = at::randn({n, 1}, o) * 2;
+  g.opacity_logits.slice(0, 10, 13).fill_(-5.5);  // nearly transparent
+  g.sh_dc = at::randn({n, 3}, o) * 0.8;
+  g.sh_rest = at::randn({n, 15, 3}, o) * 0.2;
+  return g;
+}
+
+double max_abs(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+class RenderVsReference : public ::testing::TestWithParam<bool> {};  // parameter: antialiased
+
+TEST_P(RenderVsReference, ForwardMatchesInFloatAndDouble) {
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    for (unsigned seed : {1u, 2u, 3u}) {
+      const model::Gaussians g = random_scene(60, dtype, seed);
+      const TestView v = make_view(dtype, seed);
+      render::RenderSettings s;
+      s.config.antialiased = GetParam();
+      s.background = at::tensor({0.2, 0.4, 0.6}, at::TensorOptions().dtype(dtype));
+      const render::RenderResult ours = render::render(g, v.viewmat, v.intr, s);
+      const render::RenderResult ref = render::render_reference(g, v.viewmat, v.intr, s);
+      EXPECT_LT(max_abs(ours.rgb, ref.rgb), 1e-4) << "seed " << seed;
+      EXPECT_LT(max_abs(ours.alpha, ref.alpha), 1e-4);
+      EXPECT_LT(max_abs(ours.depth, ref.depth), 1e-4 * 5);  // depth is in scene units (up to ~4.5): same relative 1e-4
+      EXPECT_TRUE(at::equal(ours.radii, ref.radii));
+      EXPECT_FALSE(ours.visible.slice(0, 0, 3).any().item<bool>());  // behind the camera
+      EXPECT_GT(ours.alpha.mean().item<double>(), 0.2);               // the scene covers the image
+    }
+  }
+}
+
+// loss = Σ w_rgb · rgb + Σ w_a · alpha + Σ w_d · depth with fixed random weights.
+struct Weights {
+  at::Tensor rgb, alpha, depth;
+};
+at::Tensor weighted_loss(const render::RenderResult& r, const Weights& w) {
+  return (r.rgb * w.rgb).sum() + (r.alpha * w.alpha).sum() + (r.depth * w.depth).sum();
+}
+
+struct Leaves {
+  model::Gaussians g;
+  at::Tensor viewmat, background;
+  std::vector<at::Tensor*> all() { return {&g.means, &g.log_scales, &g.quats, &g.opacity_logits, &g.sh_dc, &g.sh_rest, &viewmat, &background}; }
+};
+const char* kLeafNames[] = {"means", "log_scales", "quats", "opacity_logits", "sh_dc", "sh_rest", "viewmat", "background"};
+
+Leaves make_leaves(unsigned seed, int n, bool per_pixel_bg, const render::Intrinsics& intr) {
+  Leaves l;
+  l.g = random_scene(n, at::kDouble, seed);
+  l.viewmat = make_view(at::kDouble, seed).viewmat;
+  l.background = per_pixel_bg ? at::rand({intr.height, intr.width, 3}, at::kDouble) : at::tensor({0.3, 0.5, 0.1}, at::kDouble);
+  for (at::Tensor* t : l.all()) t->requires_grad_(true);
+  return l;
+}
+
+std::vector<at::Tensor> gradients(Leaves& l, const render::Intrinsics& intr, const render::RasterConfig& cfg,
+                                  const Weights& w, bool reference) {
+  render::RenderSettings s;
+  s.config = cfg;
+  s.background = l.background;
+  const render::RenderResult r = reference ? render::render_reference(l.g, l.viewmat, intr, s) : render::render(l.g, l.viewmat, intr, s);
+  std::vector<at::Tensor> leaves;
+  for (at::Tensor* t : l.all()) leaves.push_back(*t);
+  return torch::autograd::grad({weighted_loss(r, w)}, leaves, {}, c10::nullopt, false, true);
+}
+
+TEST_P(RenderVsReference, GradientsMatchReferenceAutograd) {
+  const render::Intrinsics intr = make_view(at::kDouble, 0).intr;
+  for (bool per_pixel_bg : {false, true}) {
+    Leaves l = make_leaves(7, 50, per_pixel_bg, intr);
+    at::manual_seed(99);
+    const Weights w{at::randn({intr.height, intr.width, 3}, at::kDouble), at::randn({intr.height, intr.width, 1}, at::kDouble),
+                    at::randn({intr.height, intr.width, 1}, at::kDouble)};
+    render::RasterConfig cfg;
+    cfg.antialiased = GetParam();
+    const auto ours = gradients(l, intr, cfg, w, false);
+    const auto ref = gradients(l, intr, cfg, w, true);
+    for (size_t k = 0; k < ours.size(); ++k) {
+      const at::Tensor a = ours[k].defined() ? ours[k] : at::zeros_like(ref[k]);
+      const double scale = ref[k].abs().max().item<double>();
+      EXPECT_GT(scale, 0) << kLeafNames[k] << ": the reference gradient is zero, the test would prove nothing";
+      EXPECT_LT(max_abs(a, ref[k]), 1e-7 * std::max(1.0, scale)) << kLeafNames[k] << " per-pixel bg " << per_pixel_bg;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RenderVsReference, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "antialiased" : "classic"; });
+
+TEST(Render, GradientsMatchCentralFiniteDifferences) {
+  const render::Intrinsics intr{30, 29, 12.2, 10.7, 24, 20};
+  Leaves l = make_leaves(11, 16, false, intr);
+  // A smaller, more central scene so every Gaussian matters.
+  {
+    at::NoGradGuard ng;
+    l.g.means.mul_(at::tensor({0.4, 0.4, 1.0}, at::kDouble));
+    l.g.means.slice(0, 0, 3).mul_(at::tensor({1.0, 1.0, -1.0}, at::kDouble));
+    l.g.log_scales.clamp_(-3.0, -1.0);
+  }
+  at::manual_seed(5);
+  const Weights w{at::randn({intr.height, intr.width, 3}, at::kDouble), at::randn({intr.height, intr.width, 1}, at::kDouble),
+                  at::randn({intr.height, intr.width, 1}, at::kDouble)};
+  for (bool aa : {false, true}) {
+    render::RasterConfig cfg;
+    cfg.antialiased = aa;
+    const auto analytic = gradients(l, intr, cfg, w, false);
+    const auto loss_at = [&] {
+      at::NoGradGuard ng;
+      render::RenderSettings s;
+      s.config = cfg;
+      s.background = l.background;
+      return weighted_loss(render::render(l.g, l.viewmat, intr, s), w).item<double>();
+    };
+    std::mt19937 rng(3);
+    const double h = 1e-6;
+    auto leaves = l.all();
+    for (size_t k = 0; k < leaves.size(); ++k) {
+      at::Tensor flat = leaves[k]->detach().view({-1});  // shares storage with the leaf
+      const at::Tensor grad = analytic[k].reshape({-1});
+      int checked = 0;
+      for (int trial = 0; trial < 200 && checked < 12; ++trial) {
+        const int64_t idx = int64_t(rng() % uint64_t(flat.numel()));
+        if (k == 6 && idx >= 12) continue;  // the viewmat's last row is constant
+        const double g = grad[idx].item<double>();
+        if (std::abs(g) < 1e-6 && trial % 4 != 0) continue;  // mostly check entries that matter
+        const double x0 = flat[idx].item<double>();
+        flat[idx] = x0 + h;
+        const double lp = loss_at();
+        flat[idx] = x0 - h;
+        const double lm = loss_at();
+        flat[idx] = x0;
+        const double fd = (lp - lm) / (2 * h);
+        EXPECT_NEAR(g, fd, 1e-5 + 1e-4 * std::abs(fd)) << kLeafNames[k] << "[" << idx << "] antialiased " << aa;
+        ++checked;
+      }
+      EXPECT_GE(checked, 4) << kLeafNames[k];
+    }
+  }
+}
+
+TEST(Render, ScreenSpaceMeanGradientIsReported) {
+  const render::Intrinsics intr = make_view(at::kFloat, 0).intr;
+  model::Gaussians g = random_scene(30, at::kFloat, 4);
+  g.means.requires_grad_(true);
+  const render::RenderResult r = render::render(g, make_view(at::kFloat, 4).viewmat, intr, {});
+  r.rgb.sum().backward();
+  ASSERT_TRUE(r.means2d_grad->defined());
+  EXPECT_EQ(r.means2d_grad->sizes(), (std::vector<int64_t>{30, 2}));
+  EXPECT_GT(r.means2d_grad->abs().sum().item<double>(), 0);
+  // Culled Gaussians get nothing.
+  EXPECT_EQ(r.means2d_grad->slice(0, 0, 3).abs().sum().item<double>(), 0);
+}
+
+TEST(Render, RealTrainedSceneMatchesReference) {
+  TTGS_REQUIRE_SHARED("splats/plush_dog.ply");
+  const model::Gaussians g = model::from_splat_data(io::read_splat_ply(test::shared_data("splats/plush_dog.ply")));
+  const at::Tensor lo = std::get<0>(g.means.min(0)), hi = std::get<0>(g.means.max(0));
+  const at::Tensor centre = (lo + hi) / 2;
+  const double extent = (hi - lo).norm().item<double>();
+  // A camera at 1.2 extents from the centre, looking at it.
+  Camera c;
+  c.width = 40;
+  c.height = 32;
+  c.fx = c.fy = 45;
+  c.cx = 20;
+  c.cy = 16;
+  const Vec3 target{centre[0].item<double>(), centre[1].item<double>(), centre[2].item<double>()};
+  const Vec3 eye = target + Vec3{0.3 * extent, -0.4 * extent, -1.1 * extent};
+  const Vec3 f = (1.0 / norm(target - eye)) * (target - eye), r = (1.0 / norm(cross(f, {0, -1, 0}))) * cross(f, {0, -1, 0});
+  const Vec3 d = cross(f, r);
+  Mat4 c2w = identity4();
+  for (int i = 0; i < 3; ++i) {
+    c2w[i][0] = r[i];
+    c2w[i][1] = d[i];
+    c2w[i][2] = f[i];
+    c2w[i][3] = eye[i];
+  }
+  c.set_camera_to_world_opencv(c2w);
+  render::RenderSettings s;
+  const render::RenderResult ours = render::render(g, c, s);
+  EXPECT_GT(ours.alpha.mean().item<double>(), 0.1);
+  EXPECT_GT(ours.visible.sum().item<int64_t>(), 5000);
+  const render::RenderResult ref = render::render_reference(g, render::viewmat_of(c), render::intrinsics_of(c), s);
+  EXPECT_LT(max_abs(ours.rgb, ref.rgb), 1e-4);
+  EXPECT_LT(max_abs(ours.alpha, ref.alpha), 1e-4);
+}
+
+}  // namespace
+}  // namespace ttgs
