@@ -7,4 +7,5 @@ class App;
 namespace ttgs::app {
 void add_info_command(CLI::App& root);
 void add_synth_command(CLI::App& root);
+void add_bench_command(CLI::App& root);
 }  // namespace ttgs::app

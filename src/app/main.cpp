@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   ttgs::app::add_synth_command(app);
   ttgs::app::add_info_command(app);
+  ttgs::app::add_bench_command(app);
   app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
   try {
     app.parse(argc, argv);

@@ -1,0 +1,27 @@
+#pragma once
+// `ttgs bench render`: timings of the rasterizer on a scene shaped like a freshly initialized one — N Gaussians on
+// surfaces in front of the camera (a back wall, a floor and a sphere), isotropic scales from the mean distance to
+// the 3 nearest neighbours, opacity 0.1, SH degree 3 — so that they cover the image.
+#include <string>
+
+namespace ttgs::render {
+
+struct BenchOptions {
+  int width = 512, height = 384;
+  int64_t gaussians = 1500;
+  int iters = 20, warmup = 3;
+  int threads = 0;  // 0 = all cores
+  uint64_t seed = 0;
+};
+
+struct BenchResult {
+  double forward_ms = 0, backward_ms = 0, iteration_ms = 0;  // medians
+  double splats_per_pixel = 0;   // Σ (3-sigma square area) / pixels: Gaussians a pixel looks at, on average
+  int64_t visible = 0;
+  int threads = 1;
+  std::string to_json(const BenchOptions& o) const;
+};
+
+BenchResult benchmark_render(const BenchOptions& options);
+
+}  // namespace ttgs::render
