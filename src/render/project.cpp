@@ -148,9 +148,16 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
       if (!G.valid) continue;
       const T z = G.p[2];
       const T u = T(in.fx) * G.p[0] / z + T(in.cx), v = T(in.fy) * G.p[1] / z + T(in.cy);
+      const T opacity = sigmoid(g.opacity_logits[i]) * G.comp;
+      T extent = T(3);
+      if (cfg.opacity_aware_extent) {
+        if (!(opacity >= T(cfg.alpha_min))) continue;  // can never reach alpha_min
+        extent = std::min(extent, std::sqrt(T(2) * std::log(opacity / T(cfg.alpha_min))));
+      }
       const T mid = T(0.5) * (G.A + G.C);
       const T lambda = mid + std::sqrt(std::max(T(0.1), mid * mid - G.det));
-      const int32_t radius = int32_t(std::ceil(T(3) * std::sqrt(lambda)));
+      const int32_t radius = int32_t(std::ceil(extent * std::sqrt(lambda)));
+      if (radius <= 0) continue;
       // Cull when the 3-sigma square misses every pixel centre.
       if (u + radius < T(0.5) || u - radius > T(in.width - 0.5) || v + radius < T(0.5) || v - radius > T(in.height - 0.5))
         continue;
@@ -161,7 +168,7 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
       out.conic[3 * i + 1] = -G.B / G.det;
       out.conic[3 * i + 2] = G.A / G.det;
       out.depth[i] = z;
-      out.opacity[i] = sigmoid(g.opacity_logits[i]) * G.comp;
+      out.opacity[i] = opacity;
       // Colour from SH at the direction camera centre -> mean; the centre is -Wᵀ t.
       T d[3];
       for (int r = 0; r < 3; ++r)

@@ -22,6 +22,9 @@ struct RasterConfig {
   double eps2d = 0.3;         // low-pass dilation in pixels²
   bool antialiased = false;   // opacity compensation for the dilation
   double guard = 1.3;         // Jacobian clamp, in units of the half field of view
+  // Screen extent: 3 sigma, or (default) only as far as alpha can still reach alpha_min, i.e. sigma times
+  // min(3, sqrt(2 ln(opacity / alpha_min))). The image is the same either way; the opacity-aware square is smaller.
+  bool opacity_aware_extent = true;
   int sh_degree = 3;          // active SH degree (clipped to what the Gaussians store)
   double alpha_min = 1.0 / 255, alpha_max = 0.99, transmittance_min = 1e-4;
 };

@@ -188,10 +188,13 @@ void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Int
   out.end.assign(npx, 0);
   const int64_t tiles = int64_t(bins.tiles_x) * bins.tiles_y;
   const T amin = T(cfg.alpha_min), amax = T(cfg.alpha_max), tmin = T(cfg.transmittance_min);
-  parallel_for(0, tiles, [&](int64_t t0, int64_t t1) {
+  // Tiles are dealt round-robin to the workers: dense regions (the floor, an object) spread over all of them.
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles));
+  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     alignas(64) T trans[kTilePixels], cr[kTilePixels], cg[kTilePixels], cb[kTilePixels], dep[kTilePixels];
     alignas(64) int32_t end[kTilePixels], live[kTilePixels];
-    for (int64_t t = t0; t < t1; ++t) {
+    for (int64_t w = w0; w < w1; ++w)
+      for (int64_t t = w; t < tiles; t += workers) {
       const int x0 = int(t % bins.tiles_x) * kTileSize, y0 = int(t / bins.tiles_x) * kTileSize;
       const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
       for (int p = 0; p < kTilePixels; ++p) {
@@ -261,7 +264,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
     for (int64_t blk = b0; blk < b1; ++blk) {
       ProjectedGrads<T>& g = partial[size_t(blk)];
       g.resize(n);
-      for (int64_t t = blk * tiles / blocks; t < (blk + 1) * tiles / blocks; ++t) {
+      for (int64_t t = blk; t < tiles; t += blocks) {  // round-robin, as in the forward pass
         const int x0 = int(t % bins.tiles_x) * kTileSize, y0 = int(t / bins.tiles_x) * kTileSize;
         const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
         int32_t max_end = 0;

@@ -83,7 +83,14 @@ RenderResult render_reference(const model::Gaussians& g, const at::Tensor& viewm
   // 3-sigma radius (no gradient) and culling of Gaussians whose square misses every pixel centre.
   const at::Tensor mid = 0.5 * (A + C).detach();
   const at::Tensor lambda = mid + (mid * mid - dets.detach()).clamp_min(0.1).sqrt();
-  at::Tensor radius = (3 * lambda.sqrt()).ceil();
+  at::Tensor extent = at::full_like(lambda, 3.0);
+  if (cfg.opacity_aware_extent) {
+    const at::Tensor o = opacity.detach();
+    valid = valid & (o >= cfg.alpha_min);
+    extent = at::minimum(extent, (2 * (o / cfg.alpha_min).clamp_min(1).log()).sqrt());
+  }
+  at::Tensor radius = (extent * lambda.sqrt()).ceil();
+  valid = valid & (radius > 0);
   const at::Tensor ud = u.detach(), vd = v.detach();
   valid = valid & (ud + radius >= 0.5) & (ud - radius <= W - 0.5) & (vd + radius >= 0.5) & (vd - radius <= H - 0.5);
   radius = at::where(valid, radius, at::zeros_like(radius));
