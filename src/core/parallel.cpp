@@ -46,4 +46,9 @@ void parallel_for(int64_t begin, int64_t end, const std::function<void(int64_t, 
   for (auto& err : errors)
     if (err) std::rethrow_exception(err);
 }
+void parallel_for_raw(int64_t begin, int64_t end, int64_t min_chunk, void (*body)(void*, int64_t, int64_t),
+                      void* context) {
+  parallel_for(begin, end, [&](int64_t b, int64_t e) { body(context, b, e); }, min_chunk);
+}
+
 }  // namespace ttgs

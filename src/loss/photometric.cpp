@@ -1,6 +1,11 @@
 #include "loss/photometric.hpp"
 
+#include <torch/csrc/autograd/custom_function.h>
+
 #include <cmath>
+#include <stdexcept>
+
+#include "loss/ssim_kernel.hpp"
 
 namespace ttgs::loss {
 namespace {
@@ -10,17 +15,64 @@ at::Tensor gaussian_window(int size, double sigma, const at::TensorOptions& o) {
   g = g / g.sum();
   return g;
 }
+struct SsimHolder : torch::CustomClassHolder {
+  SsimState<float> f;
+  SsimState<double> d;
+};
+
+template <typename T>
+at::Tensor ssim_forward_typed(const at::Tensor& x, const at::Tensor& y, SsimState<T>& state) {
+  const T v = ssim_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), int(x.size(0)), int(x.size(1)), int(x.size(2)), state);
+  return at::scalar_tensor(v, x.options());
+}
+
+template <typename T>
+at::Tensor ssim_backward_typed(const at::Tensor& x, const at::Tensor& y, const SsimState<T>& state, T upstream) {
+  at::Tensor dx = at::empty_like(x);
+  ssim_backward<T>(x.data_ptr<T>(), y.data_ptr<T>(), state, upstream, dx.data_ptr<T>());
+  return dx;
+}
+
+struct FusedSsim : torch::autograd::Function<FusedSsim> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y) {
+    auto state = c10::make_intrusive<SsimHolder>();
+    const at::Tensor out = x.scalar_type() == at::kDouble ? ssim_forward_typed<double>(x, y, state->d)
+                                                          : ssim_forward_typed<float>(x, y, state->f);
+    ctx->save_for_backward({x, y});
+    ctx->saved_data["state"] = at::IValue::make_capsule(state);
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    auto state = c10::static_intrusive_pointer_cast<SsimHolder>(ctx->saved_data["state"].toCapsule());
+    const at::Tensor& x = saved[0];
+    const at::Tensor dx = x.scalar_type() == at::kDouble
+                              ? ssim_backward_typed<double>(x, saved[1], state->d, grads[0].item<double>())
+                              : ssim_backward_typed<float>(x, saved[1], state->f, grads[0].item<float>());
+    return {dx, at::Tensor()};
+  }
+};
+
 }  // namespace
 
-at::Tensor ssim(const at::Tensor& a, const at::Tensor& b) {
+at::Tensor ssim(const at::Tensor& rendered, const at::Tensor& target) {
+  if (rendered.dim() != 3 || rendered.sizes() != target.sizes())
+    throw std::invalid_argument("ssim: images must be (H, W, C) of the same size");
+  const at::ScalarType dtype = rendered.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  return FusedSsim::apply(rendered.to(at::kCPU, dtype).contiguous(), target.detach().to(at::kCPU, dtype).contiguous());
+}
+
+at::Tensor ssim_reference(const at::Tensor& a, const at::Tensor& b) {
   const int win = 11;
   const at::Tensor g = gaussian_window(win, 1.5, a.options());
   // Separable blur of (1, 3, H, W) images per channel.
   const auto blur = [&](const at::Tensor& x) {
-    const at::Tensor kx = g.view({1, 1, 1, win}).expand({3, 1, 1, win}).contiguous();
-    const at::Tensor ky = g.view({1, 1, win, 1}).expand({3, 1, win, 1}).contiguous();
-    at::Tensor y = at::conv2d(x, kx, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, win / 2}, at::IntArrayRef{1, 1}, 3);
-    return at::conv2d(y, ky, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{win / 2, 0}, at::IntArrayRef{1, 1}, 3);
+    const int64_t C = x.size(1);
+    const at::Tensor kx = g.view({1, 1, 1, win}).expand({C, 1, 1, win}).contiguous();
+    const at::Tensor ky = g.view({1, 1, win, 1}).expand({C, 1, win, 1}).contiguous();
+    at::Tensor y = at::conv2d(x, kx, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, win / 2}, at::IntArrayRef{1, 1}, C);
+    return at::conv2d(y, ky, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{win / 2, 0}, at::IntArrayRef{1, 1}, C);
   };
   const at::Tensor x = a.permute({2, 0, 1}).unsqueeze(0), y = b.permute({2, 0, 1}).unsqueeze(0);
   const at::Tensor mx = blur(x), my = blur(y);

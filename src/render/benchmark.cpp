@@ -64,7 +64,9 @@ std::string BenchResult::to_json(const BenchOptions& o) const {
   nlohmann::json j = {{"width", o.width},           {"height", o.height},         {"gaussians", o.gaussians},
                       {"iters", o.iters},           {"threads", threads},         {"forward_ms", forward_ms},
                       {"backward_ms", backward_ms}, {"iteration_ms", iteration_ms}, {"splats_per_pixel", splats_per_pixel},
-                      {"visible", visible}};
+                      {"visible", visible},
+                      {"iteration_parts_ms", {{"render", iteration_render_ms}, {"loss", iteration_loss_ms},
+                                              {"backward", iteration_backward_ms}, {"adam", iteration_step_ms}}}};
   return j.dump();
 }
 
@@ -113,15 +115,31 @@ BenchResult benchmark_render(const BenchOptions& o) {
   for (const auto& [t, lr] : lrs)
     groups.emplace_back(std::vector<at::Tensor>{*t}, std::make_unique<AdamOptions>(lr));
   Adam adam(groups, AdamOptions(1e-3).eps(1e-15));
+  std::vector<double> parts[4];
   for (int k = 0; k < o.warmup + o.iters; ++k) {
-    const double t = time_ms([&] {
-      adam.zero_grad();
-      const RenderResult res = render(g, viewmat, intr, settings);
-      loss::photometric(res.rgb, target).backward();
-      adam.step();
-    });
-    if (k >= o.warmup) iter.push_back(t);
+    const auto t0 = std::chrono::steady_clock::now();
+    adam.zero_grad();
+    const RenderResult res = render(g, viewmat, intr, settings);
+    const auto t1 = std::chrono::steady_clock::now();
+    const at::Tensor loss = loss::photometric(res.rgb, target);
+    const auto t2 = std::chrono::steady_clock::now();
+    loss.backward();
+    const auto t3 = std::chrono::steady_clock::now();
+    adam.step();
+    const auto t4 = std::chrono::steady_clock::now();
+    if (k >= o.warmup) {
+      const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+      iter.push_back(ms(t0, t4));
+      parts[0].push_back(ms(t0, t1));
+      parts[1].push_back(ms(t1, t2));
+      parts[2].push_back(ms(t2, t3));
+      parts[3].push_back(ms(t3, t4));
+    }
   }
+  r.iteration_render_ms = median(parts[0]);
+  r.iteration_loss_ms = median(parts[1]);
+  r.iteration_backward_ms = median(parts[2]);
+  r.iteration_step_ms = median(parts[3]);
   r.forward_ms = median(fwd);
   r.backward_ms = median(bwd);
   r.iteration_ms = median(iter);

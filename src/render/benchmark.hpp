@@ -16,6 +16,8 @@ struct BenchOptions {
 
 struct BenchResult {
   double forward_ms = 0, backward_ms = 0, iteration_ms = 0;  // medians
+  // Medians of the parts of a training iteration: render, L1 + SSIM loss, backward (loss and rasterizer), Adam step.
+  double iteration_render_ms = 0, iteration_loss_ms = 0, iteration_backward_ms = 0, iteration_step_ms = 0;
   double splats_per_pixel = 0;   // Σ (3-sigma square area) / pixels: Gaussians a pixel looks at, on average
   int64_t visible = 0;
   int threads = 1;

@@ -3,144 +3,106 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "core/parallel.hpp"
+#include "render/rasterize_tiles.hpp"
 
 namespace ttgs::render {
 namespace {
 
-constexpr int kTilePixels = kTileSize * kTileSize;
-
-// exp for x <= 0, vectorizable: 2^round(x log2 e) times a degree-6 polynomial of the remainder (|y| <= ln2 / 2);
-// relative error about 1e-7, below float rounding of the inputs. Double precision uses std::exp.
-// Inputs below -30 are clamped: exp(-30) · opacity is far below alpha_min (exp(-5.6) at opacity 1), so the result
-// is rejected either way, and products of it stay clear of denormals (which cost ~100 cycles each).
-inline float exp_kernel(float x) {
-  x = std::max(x, -30.0f);
-  const float t = x * 1.4426950408889634f;
-  const int i = int(t + (t >= 0 ? 0.5f : -0.5f));
-  const float y = (t - float(i)) * 0.6931471805599453f;
-  const float p = 1.0f + y * (1.0f + y * (0.5f + y * (1.0f / 6 + y * (1.0f / 24 + y * (1.0f / 120 + y * (1.0f / 720))))));
-  const int bits = (i + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-inline double exp_kernel(double x) { return std::exp(x); }
-
 // Inclusive pixel range [lo, hi] whose centres lie within [c - r, c + r], clipped to [clip_lo, clip_hi].
-inline void pixel_range(double c, int r, int clip_lo, int clip_hi, int& lo, int& hi) {
+void pixel_range(double c, int r, int clip_lo, int clip_hi, int& lo, int& hi) {
   lo = std::max(clip_lo, int(std::ceil(c - r - 0.5)));
   hi = std::min(clip_hi, int(std::floor(c + r - 0.5)));
 }
 
-// One Gaussian's screen-space parameters, loaded once per tile-list entry.
-template <typename T>
-struct Splat {
-  T u, v, a, b, c, o, z, col[3];
-  int r;
-  Splat(const Projected<T>& p, int32_t id)
-      : u(p.mean2d[2 * size_t(id)]), v(p.mean2d[2 * size_t(id) + 1]), a(p.conic[3 * size_t(id)]),
-        b(p.conic[3 * size_t(id) + 1]), c(p.conic[3 * size_t(id) + 2]), o(p.opacity[size_t(id)]),
-        z(p.depth[size_t(id)]), col{p.color[3 * size_t(id)], p.color[3 * size_t(id) + 1], p.color[3 * size_t(id) + 2]},
-        r(p.radius[size_t(id)]) {}
-};
+RasterIsa supported_isa() {
+#if defined(TTGS_HAVE_X86_ISA)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq"))
+    return RasterIsa::Avx512;
+  if (__builtin_cpu_supports("avx2")) return RasterIsa::Avx2;
+#endif
+  return RasterIsa::Baseline;
+}
 
-// One tile row of front-to-back compositing for one Gaussian: columns c0..c1 of the 16 take part. A fixed trip
-// count, restrict pointers and selects between computed values let GCC vectorize it (SSE2 is enough).
+RasterIsa initial_isa() {
+  RasterIsa isa = supported_isa();
+  if (const char* env = std::getenv("TTGS_ISA")) {
+    const std::string want(env);
+    const RasterIsa wanted = want == "baseline" ? RasterIsa::Baseline : want == "avx2" ? RasterIsa::Avx2 : RasterIsa::Avx512;
+    isa = std::min(isa, wanted);
+  }
+  return isa;
+}
+
+RasterIsa g_isa = initial_isa();
+
 template <typename T>
-void composite_row(const Splat<T>& s, T px0, T dy, int c0, int c1, int32_t jj, T amin, T amax, T tmin,
-                   T* __restrict trans, T* __restrict cr, T* __restrict cg, T* __restrict cb, T* __restrict dep,
-                   int32_t* __restrict end, int32_t* __restrict live) {
-  const T u = s.u, a = s.a, b = s.b, c = s.c, o = s.o, z = s.z, r = s.col[0], g = s.col[1], bl = s.col[2];
-  const T cdy = c * dy * dy;
-#pragma omp simd
-  for (int col = 0; col < kTileSize; ++col) {
-    const T dx = px0 + T(col) - u;
-    const T power = T(-0.5) * (a * dx * dx + cdy) - b * dx * dy;
-    const T alpha = std::min(amax, o * exp_kernel(power));
-    const T next = trans[col] * (1 - alpha);
-    const int32_t lv = live[col];
-    const bool candidate = (col >= c0) & (col <= c1) & (lv != 0) & (power <= T(0)) & (alpha >= amin);
-    const bool stop = candidate & (next < tmin);
-    const bool take = candidate & !stop;
-    const T weight = alpha * trans[col];
-    const T w = take ? weight : T(0);
-    cr[col] += w * r;
-    cg[col] += w * g;
-    cb[col] += w * bl;
-    dep[col] += w * z;
-    trans[col] = take ? next : trans[col];
-    end[col] = take ? jj : end[col];
-    live[col] = lv * (1 - int32_t(stop));  // arithmetic rather than a select: GCC 12 vectorizes only this form
+void run_forward(const TileArgs<T>& a) {
+  switch (g_isa) {
+#if defined(TTGS_HAVE_X86_ISA)
+    case RasterIsa::Avx512: isa_avx512::forward_tiles(a); return;
+    case RasterIsa::Avx2: isa_avx2::forward_tiles(a); return;
+#endif
+    default: isa_baseline::forward_tiles(a);
   }
 }
 
 template <typename T>
-struct SplatGrad {
-  T u = 0, v = 0, a = 0, b = 0, c = 0, o = 0, r = 0, g = 0, bl = 0, z = 0;
-};
-
-// One tile row of the backward pass for Gaussian number j of the tile list (back to front): rewinds each pixel's
-// transmittance, updates the sums of what lies behind, and adds the row's share of the Gaussian's gradient to acc.
-template <typename T>
-void backprop_row(const Splat<T>& s, T px0, T dy, int c0, int c1, int32_t j, T amin, T amax,
-                  const int32_t* __restrict end, T* __restrict trans, const T* __restrict tfin, const T* __restrict gr,
-                  const T* __restrict gg, const T* __restrict gb, const T* __restrict ga, const T* __restrict gd,
-                  const T* __restrict bgdot, T* __restrict sr, T* __restrict sg, T* __restrict sb, T* __restrict sd,
-                  T* __restrict sa, SplatGrad<T>& acc) {
-  const T u = s.u, a = s.a, b = s.b, c = s.c, o = s.o, z = s.z, cr = s.col[0], cg = s.col[1], cb = s.col[2];
-  T g_u = 0, g_v = 0, g_a = 0, g_b = 0, g_c = 0, g_o = 0, g_r = 0, g_g = 0, g_bl = 0, g_z = 0;
-#pragma omp simd reduction(+ : g_u, g_v, g_a, g_b, g_c, g_o, g_r, g_g, g_bl, g_z)
-  for (int col = 0; col < kTileSize; ++col) {
-    const T dx = px0 + T(col) - u;
-    const T power = T(-0.5) * (a * dx * dx + c * dy * dy) - b * dx * dy;
-    const T gauss = exp_kernel(power);
-    const T raw = o * gauss;
-    const T alpha = std::min(amax, raw);
-    // Exactly the forward's decision: in front of the pixel's end, inside the support, above alpha_min.
-    const bool took = (col >= c0) & (col <= c1) & (j < end[col]) & (power <= T(0)) & (alpha >= amin);
-    const T one_minus = 1 - alpha, inv = 1 / one_minus;
-    const T rewound = trans[col] * inv;
-    const T tk = took ? rewound : trans[col];
-    const T weight = alpha * tk;
-    const T w = took ? weight : T(0);
-    const T da_all = gr[col] * (cr * tk - sr[col] * inv) + gg[col] * (cg * tk - sg[col] * inv) +
-                     gb[col] * (cb * tk - sb[col] * inv) - bgdot[col] * tfin[col] * inv + gd[col] * (z * tk - sd[col] * inv) +
-                     ga[col] * (tk - sa[col] * inv);
-    const T da = (took & (raw < amax)) ? da_all : T(0);  // no gradient through a clamped alpha
-    g_r += w * gr[col];
-    g_g += w * gg[col];
-    g_bl += w * gb[col];
-    g_z += w * gd[col];
-    sr[col] += w * cr;
-    sg[col] += w * cg;
-    sb[col] += w * cb;
-    sd[col] += w * z;
-    sa[col] += w;
-    trans[col] = tk;
-    g_o += da * gauss;
-    const T dp = da * alpha;  // alpha = o · exp(power)
-    g_u += dp * (a * dx + b * dy);
-    g_v += dp * (b * dx + c * dy);
-    g_a += dp * T(-0.5) * dx * dx;
-    g_b += -dp * dx * dy;
-    g_c += dp * T(-0.5) * dy * dy;
+void run_backward(const TileArgs<T>& a) {
+  switch (g_isa) {
+#if defined(TTGS_HAVE_X86_ISA)
+    case RasterIsa::Avx512: isa_avx512::backward_tiles(a); return;
+    case RasterIsa::Avx2: isa_avx2::backward_tiles(a); return;
+#endif
+    default: isa_baseline::backward_tiles(a);
   }
-  acc.u += g_u;
-  acc.v += g_v;
-  acc.a += g_a;
-  acc.b += g_b;
-  acc.c += g_c;
-  acc.o += g_o;
-  acc.r += g_r;
-  acc.g += g_g;
-  acc.bl += g_bl;
-  acc.z += g_z;
+}
+
+template <typename T>
+TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
+                      const T* bg, bool per_pixel_bg) {
+  TileArgs<T> a{};
+  a.mean2d = proj.mean2d.data();
+  a.conic = proj.conic.data();
+  a.depth = proj.depth.data();
+  a.opacity = proj.opacity.data();
+  a.color = proj.color.data();
+  a.radius = proj.radius.data();
+  a.tiles_x = bins.tiles_x;
+  a.tiles_y = bins.tiles_y;
+  a.width = intr.width;
+  a.height = intr.height;
+  a.offsets = bins.offsets.data();
+  a.ids = bins.ids.data();
+  a.alpha_min = T(cfg.alpha_min);
+  a.alpha_max = T(cfg.alpha_max);
+  a.transmittance_min = T(cfg.transmittance_min);
+  a.background = bg;
+  a.per_pixel_background = per_pixel_bg;
+  // Tiles are dealt round-robin to the workers, so dense regions spread over all of them; the assignment depends
+  // only on the thread count, which keeps the backward sums deterministic.
+  a.workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), int64_t(bins.tiles_x) * bins.tiles_y));
+  return a;
 }
 
 }  // namespace
+
+RasterIsa raster_isa() { return g_isa; }
+
+const char* raster_isa_name(RasterIsa isa) {
+  return isa == RasterIsa::Avx512 ? "avx512" : isa == RasterIsa::Avx2 ? "avx2" : "baseline";
+}
+
+RasterIsa set_raster_isa(RasterIsa isa) {
+  g_isa = std::min(isa, supported_isa());
+  return g_isa;
+}
 
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
@@ -174,169 +136,73 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   }, 4);
 }
 
-// Forward, one tile at a time: the outer loop runs over the tile's Gaussians front to back, the inner loop over the
-// pixels of the Gaussian's square inside the tile (vectorized), with per-pixel state in small arrays.
 template <typename T>
 void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
                        const T* bg, bool per_pixel_bg, RasterOutput<T>& out) {
-  const int W = intr.width, H = intr.height;
-  const size_t npx = size_t(W) * H;
+  const size_t npx = size_t(intr.width) * intr.height;
   out.rgb.assign(npx * 3, T(0));
   out.alpha.assign(npx, T(0));
   out.depth.assign(npx, T(0));
   out.final_transmittance.assign(npx, T(1));
   out.end.assign(npx, 0);
-  const int64_t tiles = int64_t(bins.tiles_x) * bins.tiles_y;
-  const T amin = T(cfg.alpha_min), amax = T(cfg.alpha_max), tmin = T(cfg.transmittance_min);
-  // Tiles are dealt round-robin to the workers: dense regions (the floor, an object) spread over all of them.
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles));
-  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
-    alignas(64) T trans[kTilePixels], cr[kTilePixels], cg[kTilePixels], cb[kTilePixels], dep[kTilePixels];
-    alignas(64) int32_t end[kTilePixels], live[kTilePixels];
-    for (int64_t w = w0; w < w1; ++w)
-      for (int64_t t = w; t < tiles; t += workers) {
-      const int x0 = int(t % bins.tiles_x) * kTileSize, y0 = int(t / bins.tiles_x) * kTileSize;
-      const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
-      for (int p = 0; p < kTilePixels; ++p) {
-        trans[p] = 1;
-        cr[p] = cg[p] = cb[p] = dep[p] = 0;
-        end[p] = 0;
-        live[p] = 1;
-      }
-      // Pixels outside the image (partial tiles) start dead.
-      for (int p = 0; p < kTilePixels; ++p) live[p] = (p % kTileSize) <= x1 - x0 && (p / kTileSize) <= y1 - y0;
-      int live_count = 1;
-      const int64_t begin = bins.offsets[size_t(t)], count = bins.offsets[size_t(t) + 1] - begin;
-      for (int64_t j = 0; j < count && live_count > 0; ++j) {
-        const Splat<T> s(proj, bins.ids[size_t(begin + j)]);
-        int gx0, gx1, gy0, gy1;
-        pixel_range(double(s.u), s.r, x0, x1, gx0, gx1);
-        pixel_range(double(s.v), s.r, y0, y1, gy0, gy1);
-        const int32_t jj = int32_t(j + 1);
-        for (int y = gy0; y <= gy1; ++y) {
-          const T dy = T(y) + T(0.5) - s.v;
-          const int row = (y - y0) * kTileSize;
-          composite_row(s, T(x0) + T(0.5), dy, gx0 - x0, gx1 - x0, jj, amin, amax, tmin, trans + row, cr + row, cg + row,
-                        cb + row, dep + row, end + row, live + row);
-        }
-        if ((j & 15) == 15) {  // every 16 entries: stop when every pixel of the tile is done
-          int any = 0;
-          for (int p = 0; p < kTilePixels; ++p) any |= live[p];
-          live_count = any;
-        }
-      }
-      for (int y = y0; y <= y1; ++y)
-        for (int x = x0; x <= x1; ++x) {
-          const int p = (y - y0) * kTileSize + (x - x0);
-          const size_t q = size_t(y) * W + x;
-          const T* b = per_pixel_bg ? bg + 3 * q : bg;
-          out.rgb[3 * q] = cr[p] + trans[p] * b[0];
-          out.rgb[3 * q + 1] = cg[p] + trans[p] * b[1];
-          out.rgb[3 * q + 2] = cb[p] + trans[p] * b[2];
-          out.alpha[q] = 1 - trans[p];
-          out.depth[q] = dep[p];
-          out.final_transmittance[q] = trans[p];
-          out.end[q] = end[p];
-        }
-    }
-  }, 1);
+  TileArgs<T> a = tile_args(proj, bins, intr, cfg, bg, per_pixel_bg);
+  a.rgb = out.rgb.data();
+  a.alpha = out.alpha.data();
+  a.depth_out = out.depth.data();
+  a.final_transmittance = out.final_transmittance.data();
+  a.end = out.end.data();
+  run_forward(a);
 }
 
-// Backward, one tile at a time, back to front over the tile's list: each pixel rewinds its transmittance and keeps
-// the colour/depth/alpha sums of what lies behind; the Gaussian's gradient is the sum over its pixels (vectorized).
 template <typename T>
 void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
                         const T* bg, bool per_pixel_bg, const RasterOutput<T>& fwd, const T* d_rgb, const T* d_alpha,
                         const T* d_depth, ProjectedGrads<T>& grad, std::vector<T>& d_bg) {
-  const int W = intr.width, H = intr.height;
-  const int64_t n = proj.n, tiles = int64_t(bins.tiles_x) * bins.tiles_y;
-  d_bg.assign(per_pixel_bg ? size_t(W) * H * 3 : 3, T(0));
-  const T amin = T(cfg.alpha_min), amax = T(cfg.alpha_max);
-  // One gradient buffer per block of tiles, summed in block order: deterministic for a fixed thread count.
-  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles));
-  std::vector<ProjectedGrads<T>> partial(static_cast<size_t>(blocks));
-  std::vector<std::array<T, 3>> partial_bg(static_cast<size_t>(blocks), std::array<T, 3>{0, 0, 0});
-  parallel_for(0, blocks, [&](int64_t b0, int64_t b1) {
-    alignas(64) T trans[kTilePixels], tfin[kTilePixels], gr[kTilePixels], gg[kTilePixels], gb[kTilePixels],
-        ga[kTilePixels], gd[kTilePixels], bgdot[kTilePixels], sr[kTilePixels], sg[kTilePixels], sb[kTilePixels],
-        sd[kTilePixels], sa[kTilePixels];
-    alignas(64) int32_t end[kTilePixels];
-    for (int64_t blk = b0; blk < b1; ++blk) {
-      ProjectedGrads<T>& g = partial[size_t(blk)];
-      g.resize(n);
-      for (int64_t t = blk; t < tiles; t += blocks) {  // round-robin, as in the forward pass
-        const int x0 = int(t % bins.tiles_x) * kTileSize, y0 = int(t / bins.tiles_x) * kTileSize;
-        const int x1 = std::min(W, x0 + kTileSize) - 1, y1 = std::min(H, y0 + kTileSize) - 1;
-        int32_t max_end = 0;
-        for (int p = 0; p < kTilePixels; ++p) {
-          end[p] = 0;
-          trans[p] = tfin[p] = 1;
-          gr[p] = gg[p] = gb[p] = ga[p] = gd[p] = bgdot[p] = sr[p] = sg[p] = sb[p] = sd[p] = sa[p] = 0;
-        }
-        for (int y = y0; y <= y1; ++y)
-          for (int x = x0; x <= x1; ++x) {
-            const int p = (y - y0) * kTileSize + (x - x0);
-            const size_t q = size_t(y) * W + x;
-            end[p] = fwd.end[q];
-            max_end = std::max(max_end, end[p]);
-            trans[p] = tfin[p] = fwd.final_transmittance[q];
-            if (d_rgb) {
-              gr[p] = d_rgb[3 * q];
-              gg[p] = d_rgb[3 * q + 1];
-              gb[p] = d_rgb[3 * q + 2];
-            }
-            ga[p] = d_alpha ? d_alpha[q] : T(0);
-            gd[p] = d_depth ? d_depth[q] : T(0);
-            const T* b = per_pixel_bg ? bg + 3 * q : bg;
-            bgdot[p] = gr[p] * b[0] + gg[p] * b[1] + gb[p] * b[2];
-            for (int ch = 0; ch < 3; ++ch) {
-              const T v = tfin[p] * (ch == 0 ? gr[p] : ch == 1 ? gg[p] : gb[p]);
-              if (per_pixel_bg) d_bg[3 * q + ch] = v;
-              else partial_bg[size_t(blk)][size_t(ch)] += v;
-            }
-          }
-        const int32_t* ids = bins.ids.data() + bins.offsets[size_t(t)];
-        for (int32_t j = max_end - 1; j >= 0; --j) {
-          const int32_t id = ids[j];
-          const Splat<T> s(proj, id);
-          int gx0, gx1, gy0, gy1;
-          pixel_range(double(s.u), s.r, x0, x1, gx0, gx1);
-          pixel_range(double(s.v), s.r, y0, y1, gy0, gy1);
-          SplatGrad<T> acc;
-          for (int y = gy0; y <= gy1; ++y) {
-            const T dy = T(y) + T(0.5) - s.v;
-            const int row = (y - y0) * kTileSize;
-            backprop_row(s, T(x0) + T(0.5), dy, gx0 - x0, gx1 - x0, j, amin, amax, end + row, trans + row, tfin + row,
-                         gr + row, gg + row, gb + row, ga + row, gd + row, bgdot + row, sr + row, sg + row, sb + row,
-                         sd + row, sa + row, acc);
-          }
-          const size_t i = size_t(id);
-          g.mean2d[2 * i] += acc.u;
-          g.mean2d[2 * i + 1] += acc.v;
-          g.conic[3 * i] += acc.a;
-          g.conic[3 * i + 1] += acc.b;
-          g.conic[3 * i + 2] += acc.c;
-          g.opacity[i] += acc.o;
-          g.color[3 * i] += acc.r;
-          g.color[3 * i + 1] += acc.g;
-          g.color[3 * i + 2] += acc.bl;
-          g.depth[i] += acc.z;
-        }
-      }
-    }
-  }, 1);
+  TileArgs<T> a = tile_args(proj, bins, intr, cfg, bg, per_pixel_bg);
+  a.rgb = const_cast<T*>(fwd.rgb.data());
+  a.alpha = const_cast<T*>(fwd.alpha.data());
+  a.depth_out = const_cast<T*>(fwd.depth.data());
+  a.final_transmittance = const_cast<T*>(fwd.final_transmittance.data());
+  a.end = const_cast<int32_t*>(fwd.end.data());
+  a.d_rgb = d_rgb;
+  a.d_alpha = d_alpha;
+  a.d_depth = d_depth;
+  // One gradient buffer per worker, summed in worker order: deterministic for a fixed thread count.
+  const size_t workers = size_t(a.workers);
+  std::vector<ProjectedGrads<T>> partial(workers);
+  std::vector<T*> mean2d(workers), conic(workers), opacity(workers), color(workers), depth(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    partial[w].resize(proj.n);
+    mean2d[w] = partial[w].mean2d.data();
+    conic[w] = partial[w].conic.data();
+    opacity[w] = partial[w].opacity.data();
+    color[w] = partial[w].color.data();
+    depth[w] = partial[w].depth.data();
+  }
+  std::vector<T> worker_bg(workers * 3, T(0));
+  d_bg.assign(per_pixel_bg ? size_t(intr.width) * intr.height * 3 : 3, T(0));
+  a.worker_mean2d = mean2d.data();
+  a.worker_conic = conic.data();
+  a.worker_opacity = opacity.data();
+  a.worker_color = color.data();
+  a.worker_depth = depth.data();
+  a.worker_background = worker_bg.data();
+  a.d_background = d_bg.data();
+  run_backward(a);
   grad = std::move(partial[0]);
-  for (size_t blk = 1; blk < partial.size(); ++blk) {
-    const ProjectedGrads<T>& g = partial[blk];
-    for (size_t i = 0; i < grad.mean2d.size(); ++i) grad.mean2d[i] += g.mean2d[i];
-    for (size_t i = 0; i < grad.conic.size(); ++i) grad.conic[i] += g.conic[i];
-    for (size_t i = 0; i < grad.depth.size(); ++i) grad.depth[i] += g.depth[i];
-    for (size_t i = 0; i < grad.opacity.size(); ++i) grad.opacity[i] += g.opacity[i];
-    for (size_t i = 0; i < grad.color.size(); ++i) grad.color[i] += g.color[i];
+  const auto add = [](std::vector<T>& dst, const std::vector<T>& src) {
+    for (size_t i = 0; i < dst.size(); ++i) dst[i] += src[i];
+  };
+  for (size_t w = 1; w < workers; ++w) {
+    add(grad.mean2d, partial[w].mean2d);
+    add(grad.conic, partial[w].conic);
+    add(grad.depth, partial[w].depth);
+    add(grad.opacity, partial[w].opacity);
+    add(grad.color, partial[w].color);
   }
   if (!per_pixel_bg)
-    for (const auto& pb : partial_bg)
-      for (int ch = 0; ch < 3; ++ch) d_bg[size_t(ch)] += pb[size_t(ch)];
+    for (size_t w = 0; w < workers; ++w)
+      for (int ch = 0; ch < 3; ++ch) d_bg[size_t(ch)] += worker_bg[3 * w + size_t(ch)];
 }
 
 #define TTGS_INSTANTIATE(T)                                                                                          \

@@ -1,0 +1,151 @@
+#include "loss/ssim_kernel.hpp"
+
+#include <array>
+#include <cmath>
+
+#include "core/parallel.hpp"
+
+namespace ttgs::loss {
+namespace {
+
+constexpr int kRadius = 5;  // 11 taps
+
+template <typename T>
+std::array<T, 2 * kRadius + 1> window() {
+  std::array<double, 2 * kRadius + 1> w{};
+  double sum = 0;
+  for (int i = -kRadius; i <= kRadius; ++i) sum += w[size_t(i + kRadius)] = std::exp(-(i * i) / (2 * 1.5 * 1.5));
+  std::array<T, 2 * kRadius + 1> out{};
+  for (size_t i = 0; i < w.size(); ++i) out[i] = T(w[i] / sum);
+  return out;
+}
+
+// Separable Gaussian blur with zero padding, one (H, W) plane; tmp is H x W scratch.
+template <typename T>
+void blur_plane(const T* in, T* out, T* tmp, int H, int W) {
+  static const auto w = window<T>();
+  // Loops ordered tap-outer, pixel-inner so the inner loops vectorize.
+  for (int y = 0; y < H; ++y) {
+    const T* row = in + size_t(y) * W;
+    T* t = tmp + size_t(y) * W;
+    for (int x = 0; x < W; ++x) t[x] = 0;
+    for (int k = -kRadius; k <= kRadius; ++k) {
+      const T wk = w[size_t(k + kRadius)];
+      const int x0 = std::max(0, -k), x1 = std::min(W, W - k);
+      for (int x = x0; x < x1; ++x) t[x] += wk * row[x + k];
+    }
+  }
+  for (int y = 0; y < H; ++y) {
+    T* o = out + size_t(y) * W;
+    for (int x = 0; x < W; ++x) o[x] = 0;
+    const int k0 = std::max(-kRadius, -y), k1 = std::min(kRadius, H - 1 - y);
+    for (int k = k0; k <= k1; ++k) {
+      const T wk = w[size_t(k + kRadius)];
+      const T* t = tmp + size_t(y + k) * W;
+      for (int x = 0; x < W; ++x) o[x] += wk * t[x];
+    }
+  }
+}
+
+// Blurs `planes` planes of size H x W in parallel (one plane per task).
+template <typename T>
+void blur_planes(const std::vector<const T*>& in, const std::vector<T*>& out, int H, int W) {
+  parallel_for(0, int64_t(in.size()), [&](int64_t b, int64_t e) {
+    thread_local std::vector<T> tmp;
+    tmp.resize(size_t(H) * W);
+    for (int64_t i = b; i < e; ++i) blur_plane(in[size_t(i)], out[size_t(i)], tmp.data(), H, W);
+  }, 1);
+}
+
+constexpr double kC1 = 0.01 * 0.01, kC2 = 0.03 * 0.03;
+
+}  // namespace
+
+template <typename T>
+T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
+  const size_t n = size_t(H) * W, total = n * C;
+  s.height = H;
+  s.width = W;
+  s.channels = C;
+  // Planar copies of x, y and their products, blurred in one batch of 5 C planes.
+  thread_local std::vector<T> src, blurred;  // reused across calls: no page faults on every iteration
+  src.resize(5 * total);
+  blurred.resize(5 * total);
+  for (size_t p = 0; p < n; ++p)
+    for (int c = 0; c < C; ++c) {
+      const T a = x[p * C + c], b = y[p * C + c];
+      const size_t q = size_t(c) * n + p;
+      src[q] = a;
+      src[total + q] = b;
+      src[2 * total + q] = a * a;
+      src[3 * total + q] = b * b;
+      src[4 * total + q] = a * b;
+    }
+  std::vector<const T*> in;
+  std::vector<T*> out;
+  for (size_t k = 0; k < 5 * size_t(C); ++k) {
+    in.push_back(src.data() + k * n);
+    out.push_back(blurred.data() + k * n);
+  }
+  blur_planes(in, out, H, W);
+  s.mu_x.assign(blurred.begin(), blurred.begin() + total);
+  s.mu_y.assign(blurred.begin() + total, blurred.begin() + 2 * total);
+  s.s_xx.resize(total);
+  s.s_yy.resize(total);
+  s.s_xy.resize(total);
+  double sum = 0;
+  for (size_t q = 0; q < total; ++q) {
+    const T mx = s.mu_x[q], my = s.mu_y[q];
+    s.s_xx[q] = blurred[2 * total + q] - mx * mx;
+    s.s_yy[q] = blurred[3 * total + q] - my * my;
+    s.s_xy[q] = blurred[4 * total + q] - mx * my;
+    const T num = (2 * mx * my + T(kC1)) * (2 * s.s_xy[q] + T(kC2));
+    const T den = (mx * mx + my * my + T(kC1)) * (s.s_xx[q] + s.s_yy[q] + T(kC2));
+    sum += double(num / den);
+  }
+  return T(sum / double(total));
+}
+
+template <typename T>
+void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T* dx) {
+  const int H = s.height, W = s.width, C = s.channels;
+  const size_t n = size_t(H) * W, total = n * C;
+  const T g = upstream / T(total);
+  // Per pixel of the map: A = dS/dmu_x - 2 mu_x dS/ds_xx - mu_y dS/ds_xy, B = dS/ds_xx, D = dS/ds_xy (times g).
+  thread_local std::vector<T> maps, blurred;
+  maps.resize(3 * total);
+  blurred.resize(3 * total);
+  for (size_t q = 0; q < total; ++q) {
+    const T mx = s.mu_x[q], my = s.mu_y[q];
+    const T n1 = 2 * mx * my + T(kC1), n2 = 2 * s.s_xy[q] + T(kC2);
+    const T d1 = mx * mx + my * my + T(kC1), d2 = s.s_xx[q] + s.s_yy[q] + T(kC2);
+    const T S = n1 * n2 / (d1 * d2);
+    const T dmx = 2 * my * n2 / (d1 * d2) - S * 2 * mx / d1;
+    const T dsxx = -S / d2;
+    const T dsxy = 2 * n1 / (d1 * d2);
+    maps[q] = g * (dmx - 2 * mx * dsxx - my * dsxy);
+    maps[total + q] = g * dsxx;
+    maps[2 * total + q] = g * dsxy;
+  }
+  std::vector<const T*> in;
+  std::vector<T*> out;
+  for (size_t k = 0; k < 3 * size_t(C); ++k) {
+    in.push_back(maps.data() + k * n);
+    out.push_back(blurred.data() + k * n);
+  }
+  blur_planes(in, out, H, W);  // the window is symmetric: the adjoint of the blur is the blur
+  for (size_t p = 0; p < n; ++p)
+    for (int c = 0; c < C; ++c) {
+      const size_t q = size_t(c) * n + p;
+      dx[p * C + c] = blurred[q] + 2 * x[p * C + c] * blurred[total + q] + y[p * C + c] * blurred[2 * total + q];
+    }
+}
+
+template struct SsimState<float>;
+template struct SsimState<double>;
+template float ssim_forward<float>(const float*, const float*, int, int, int, SsimState<float>&);
+template double ssim_forward<double>(const double*, const double*, int, int, int, SsimState<double>&);
+template void ssim_backward<float>(const float*, const float*, const SsimState<float>&, float, float*);
+template void ssim_backward<double>(const double*, const double*, const SsimState<double>&, double, double*);
+
+}  // namespace ttgs::loss

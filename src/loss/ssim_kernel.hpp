@@ -1,0 +1,24 @@
+#pragma once
+// The 3DGS SSIM as a fused CPU kernel with an analytic backward, LibTorch-free and templated on float/double.
+// Window: 11x11 Gaussian, sigma 1.5, applied separably with zero padding to the same size (as conv2d with
+// padding 5); C1 = 0.01², C2 = 0.03². Images are (H, W, C) interleaved; the value is the mean of the SSIM map over
+// all pixels and channels. The gradient is with respect to the first image only.
+#include <cstdint>
+#include <vector>
+
+namespace ttgs::loss {
+
+template <typename T>
+struct SsimState {
+  int height = 0, width = 0, channels = 0;
+  std::vector<T> mu_x, mu_y, s_xx, s_yy, s_xy;  // planar (C, H, W) window statistics
+};
+
+template <typename T>
+T ssim_forward(const T* x, const T* y, int height, int width, int channels, SsimState<T>& state);
+
+// d(mean SSIM)/dx times upstream, into dx (H, W, C interleaved).
+template <typename T>
+void ssim_backward(const T* x, const T* y, const SsimState<T>& state, T upstream, T* dx);
+
+}  // namespace ttgs::loss

@@ -1,0 +1,58 @@
+#pragma once
+// Private to rasterize.cpp: the per-tile loops, compiled once per instruction set (baseline x86-64 / SSE2, AVX2,
+// AVX-512) from rasterize_tiles.inc, on raw pointers only, so that no shared template instantiation is compiled with
+// wider instructions than the machine may have. rasterize.cpp allocates, picks the widest supported set, reduces.
+#include <cstdint>
+
+#include "render/project.hpp"
+
+namespace ttgs::render {
+
+template <typename T>
+struct TileArgs {
+  // Projected Gaussians.
+  const T *mean2d, *conic, *depth, *opacity, *color;
+  const int32_t* radius;
+  // Tile lists.
+  int tiles_x, tiles_y, width, height;
+  const int64_t* offsets;
+  const int32_t* ids;
+  T alpha_min, alpha_max, transmittance_min;
+  const T* background;  // 3 values, or H x W x 3
+  bool per_pixel_background;
+  int64_t workers;  // tiles are dealt round-robin: worker w takes tiles w, w + workers, ...
+  // Forward outputs / backward inputs (H x W [x 3]).
+  T *rgb, *alpha, *depth_out, *final_transmittance;
+  int32_t* end;
+  // Backward only: upstream gradients (may be null), per-worker gradient buffers (each of the ProjectedGrads
+  // layout: mean2d 2n, conic 3n, opacity n, color 3n, depth n), background gradient.
+  const T *d_rgb, *d_alpha, *d_depth;
+  T** worker_mean2d;
+  T** worker_conic;
+  T** worker_opacity;
+  T** worker_color;
+  T** worker_depth;
+  T* worker_background;  // workers x 3 (constant background)
+  T* d_background;       // H x W x 3 (per-pixel background)
+};
+
+#define TTGS_DECLARE_TILE_KERNELS(ns)                  \
+  namespace ns {                                       \
+  template <typename T>                                \
+  void forward_tiles(const TileArgs<T>& args);         \
+  template <typename T>                                \
+  void backward_tiles(const TileArgs<T>& args);        \
+  }
+TTGS_DECLARE_TILE_KERNELS(isa_baseline)
+TTGS_DECLARE_TILE_KERNELS(isa_avx2)
+TTGS_DECLARE_TILE_KERNELS(isa_avx512)
+#undef TTGS_DECLARE_TILE_KERNELS
+
+enum class RasterIsa { Baseline, Avx2, Avx512 };
+// The widest instruction set that both the CPU and this build support; TTGS_ISA=baseline|avx2|avx512 narrows it.
+RasterIsa raster_isa();
+const char* raster_isa_name(RasterIsa isa);
+// For tests and benchmarks: force one (clamped to what is supported); returns the one in effect.
+RasterIsa set_raster_isa(RasterIsa isa);
+
+}  // namespace ttgs::render
