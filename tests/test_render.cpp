@@ -8,6 +8,8 @@
 
 #include "io/ply.hpp"
 #include "render/rasterizer.hpp"
+#include "model/threads.hpp"
+#include "render/rasterize_tiles.hpp"
 #include "render/reference.hpp"
 #include "test_util.hpp"
 
@@ -60,6 +62,12 @@ model::Gaussians random_scene(int n, at::ScalarType dtype, unsigned seed) {
 }
 
 double max_abs(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// Restores the instruction set that was in effect.
+struct RasterIsaGuard {
+  render::RasterIsa saved = render::raster_isa();
+  ~RasterIsaGuard() { render::set_raster_isa(saved); }
+};
 
 class RenderVsReference : public ::testing::TestWithParam<bool> {};  // parameter: antialiased
 
@@ -190,6 +198,33 @@ TEST(Render, GradientsMatchCentralFiniteDifferences) {
       EXPECT_GE(checked, 4) << kLeafNames[k];
     }
   }
+}
+
+TEST(Render, EveryInstructionSetMatchesTheReferenceAndIsDeterministic) {
+  model::configure_threads(2);
+  const render::Intrinsics intr = make_view(at::kFloat, 0).intr;
+  at::manual_seed(21);
+  const at::Tensor w = at::randn({intr.height, intr.width, 3});
+  const RasterIsaGuard restore;
+  for (const auto isa : {render::RasterIsa::Baseline, render::RasterIsa::Avx2, render::RasterIsa::Avx512}) {
+    if (render::set_raster_isa(isa) != isa) continue;  // not supported here
+    SCOPED_TRACE(render::raster_isa_name(isa));
+    std::vector<at::Tensor> grads;
+    for (int run = 0; run < 2; ++run) {
+      model::Gaussians g = random_scene(60, at::kFloat, 8);
+      g.means.requires_grad_(true);
+      g.sh_dc.requires_grad_(true);
+      const render::RenderResult r = render::render(g, make_view(at::kFloat, 8).viewmat, intr, {});
+      const render::RenderResult ref = render::render_reference(g, make_view(at::kFloat, 8).viewmat, intr, {});
+      EXPECT_LT(max_abs(r.rgb, ref.rgb), 1e-4);
+      (r.rgb * w).sum().backward();
+      grads.push_back(g.means.grad().clone());
+      grads.push_back(g.sh_dc.grad().clone());
+    }
+    EXPECT_TRUE(at::equal(grads[0], grads[2]));  // bit-identical across runs with the same thread count
+    EXPECT_TRUE(at::equal(grads[1], grads[3]));
+  }
+  model::configure_threads(0);
 }
 
 TEST(Render, ScreenSpaceMeanGradientIsReported) {

@@ -5,7 +5,7 @@
 
 #include "app/commands.hpp"
 #include "core/error.hpp"
-#include "core/parallel.hpp"
+#include "model/threads.hpp"
 #include "synth/writer.hpp"
 
 namespace ttgs::app {
@@ -50,7 +50,7 @@ void add_synth_command(CLI::App& root) {
       else throw InputError("--randomize", "unknown aspect '" + item + "' (textures, lighting, intrinsics, sensor, all, none)");
     }
     o->synth.randomize = r;
-    set_num_threads(o->threads);
+    model::configure_threads(o->threads);
     const synth::WriteSummary s = synth::write_synth_dataset(o->synth, o->out);
     std::printf("wrote %d images and %zu scaffold points to %s in %.1f s (rendering %.1f s)\n", s.images, s.points,
                 o->out.c_str(), s.total_seconds, s.render_seconds);

@@ -6,6 +6,7 @@
 #include "app/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "model/threads.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ttgs: test-time Gaussian splatting - fit, refine and learn 3D Gaussian scenes from posed photos"};
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   ttgs::app::add_bench_command(app);
   app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
   try {
+    ttgs::model::configure_threads(0);  // one pool (LibTorch's) for all cores; commands with --threads narrow it
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -9,11 +9,15 @@
 namespace ttgs {
 namespace {
 std::atomic<int> g_threads{0};
+ParallelBackend g_backend;
 }
+
+void set_parallel_backend(const ParallelBackend& backend) { g_backend = backend; }
 
 void set_num_threads(int threads) { g_threads = std::max(0, threads); }
 
 int num_threads() {
+  if (g_backend.threads) return std::max(1, g_backend.threads());
   const int t = g_threads;
   if (t > 0) return t;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -23,6 +27,10 @@ void parallel_for(int64_t begin, int64_t end, const std::function<void(int64_t, 
                   int64_t min_chunk) {
   const int64_t n = end - begin;
   if (n <= 0) return;
+  if (g_backend.run) {
+    g_backend.run(begin, end, std::max<int64_t>(1, min_chunk), body);
+    return;
+  }
   const int64_t workers = std::min<int64_t>(num_threads(), std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk)));
   if (workers <= 1) {
     body(begin, end);

@@ -12,6 +12,7 @@
 #include "core/parallel.hpp"
 #include "loss/photometric.hpp"
 #include "model/init.hpp"
+#include "model/threads.hpp"
 #include "render/rasterizer.hpp"
 
 namespace ttgs::render {
@@ -72,9 +73,8 @@ std::string BenchResult::to_json(const BenchOptions& o) const {
 
 BenchResult benchmark_render(const BenchOptions& o) {
   BenchResult r;
-  set_num_threads(o.threads);
+  model::configure_threads(o.threads);
   r.threads = num_threads();
-  at::set_num_threads(r.threads);
   Intrinsics intr;
   intr.width = o.width;
   intr.height = o.height;

@@ -1,0 +1,91 @@
+// The rasterizer's kernels, one at a time (Google Benchmark): projection, binning, compositing forward and backward,
+// on a dense scene (Gaussians on a wall in front of the camera, isotropic, opacity 0.1, SH degree 3).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/parallel.hpp"
+#include "render/project.hpp"
+#include "render/rasterize.hpp"
+
+namespace {
+using namespace ttgs::render;  // NOLINT: benchmark file, not a header
+
+struct Scene {
+  Intrinsics intr{409.6, 409.6, 256, 192, 512, 384};
+  std::vector<float> means, log_scales, quats, opacity, sh, viewmat;
+  GaussianParams<float> params;
+  explicit Scene(int64_t n) {
+    std::mt19937 rng(0);
+    std::uniform_real_distribution<float> u(-1, 1);
+    const float spacing = std::sqrt(6.25f * 4.7f / float(n));  // wall of 6.25 x 4.7 at z = 5, as bench render
+    for (int64_t i = 0; i < n; ++i) {
+      means.insert(means.end(), {3.1f * u(rng), 2.35f * u(rng), 5.0f + 0.2f * u(rng)});
+      log_scales.insert(log_scales.end(), 3, std::log(spacing));
+      quats.insert(quats.end(), {1, 0, 0, 0});
+      opacity.push_back(std::log(0.1f / 0.9f));
+      for (int k = 0; k < 16 * 3; ++k) sh.push_back(k < 3 ? u(rng) : 0.05f * u(rng));
+    }
+    viewmat = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    params = {n, 16, means.data(), log_scales.data(), quats.data(), opacity.data(), sh.data()};
+  }
+};
+
+void BM_Project(benchmark::State& state) {
+  ttgs::set_num_threads(int(state.range(1)));
+  Scene s(state.range(0));
+  Projected<float> p;
+  for (auto _ : state) project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_Bin(benchmark::State& state) {
+  ttgs::set_num_threads(int(state.range(1)));
+  Scene s(state.range(0));
+  Projected<float> p;
+  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
+  TileBins bins;
+  for (auto _ : state) bin_gaussians(p, s.intr, bins);
+  state.counters["pairs"] = double(bins.ids.size());
+}
+
+void BM_RasterizeForward(benchmark::State& state) {
+  ttgs::set_num_threads(int(state.range(1)));
+  Scene s(state.range(0));
+  Projected<float> p;
+  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
+  TileBins bins;
+  bin_gaussians(p, s.intr, bins);
+  RasterOutput<float> out;
+  const float bg[3] = {0, 0, 0};
+  for (auto _ : state) rasterize_forward(p, bins, s.intr, {}, bg, false, out);
+}
+
+void BM_RasterizeBackward(benchmark::State& state) {
+  ttgs::set_num_threads(int(state.range(1)));
+  Scene s(state.range(0));
+  Projected<float> p;
+  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
+  TileBins bins;
+  bin_gaussians(p, s.intr, bins);
+  RasterOutput<float> out;
+  const float bg[3] = {0, 0, 0};
+  rasterize_forward(p, bins, s.intr, {}, bg, false, out);
+  const std::vector<float> d_rgb(out.rgb.size(), 1e-3f);
+  ProjectedGrads<float> grads;
+  std::vector<float> d_bg;
+  for (auto _ : state)
+    rasterize_backward(p, bins, s.intr, RasterConfig{}, bg, false, out, d_rgb.data(), static_cast<const float*>(nullptr),
+                       static_cast<const float*>(nullptr), grads, d_bg);
+}
+
+#define TTGS_RENDER_ARGS ->Args({1500, 1})->Args({1500, 2})->Args({50000, 2})->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_Project) TTGS_RENDER_ARGS;
+BENCHMARK(BM_Bin) TTGS_RENDER_ARGS;
+BENCHMARK(BM_RasterizeForward) TTGS_RENDER_ARGS;
+BENCHMARK(BM_RasterizeBackward) TTGS_RENDER_ARGS;
+
+}  // namespace
+
+BENCHMARK_MAIN();

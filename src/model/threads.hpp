@@ -1,0 +1,6 @@
+#pragma once
+// One pool for everything: sets LibTorch's thread count and routes ttgs::parallel_for (used by the LibTorch-free
+// kernels) through at::parallel_for, so our kernels and LibTorch's ops share the same workers instead of fighting.
+namespace ttgs::model {
+void configure_threads(int threads);  // 0 = all cores
+}
