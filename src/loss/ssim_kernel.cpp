@@ -71,16 +71,21 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
   thread_local std::vector<T> src, blurred;  // reused across calls: no page faults on every iteration
   src.resize(5 * total);
   blurred.resize(5 * total);
-  for (size_t p = 0; p < n; ++p)
-    for (int c = 0; c < C; ++c) {
+  for (int c = 0; c < C; ++c) {  // plane by plane: sequential writes
+    T* px = src.data() + size_t(c) * n;
+    T* py = px + total;
+    T* pxx = py + total;
+    T* pyy = pxx + total;
+    T* pxy = pyy + total;
+    for (size_t p = 0; p < n; ++p) {
       const T a = x[p * C + c], b = y[p * C + c];
-      const size_t q = size_t(c) * n + p;
-      src[q] = a;
-      src[total + q] = b;
-      src[2 * total + q] = a * a;
-      src[3 * total + q] = b * b;
-      src[4 * total + q] = a * b;
+      px[p] = a;
+      py[p] = b;
+      pxx[p] = a * a;
+      pyy[p] = b * b;
+      pxy[p] = a * b;
     }
+  }
   std::vector<const T*> in;
   std::vector<T*> out;
   for (size_t k = 0; k < 5 * size_t(C); ++k) {
@@ -93,17 +98,26 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
   s.s_xx.resize(total);
   s.s_yy.resize(total);
   s.s_xy.resize(total);
-  double sum = 0;
+  const T* bxx = blurred.data() + 2 * total;
+  const T* byy = bxx + total;
+  const T* bxy = byy + total;
+  T* sxx = s.s_xx.data();
+  T* syy = s.s_yy.data();
+  T* sxy = s.s_xy.data();
+  const T* mux = s.mu_x.data();
+  const T* muy = s.mu_y.data();
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
   for (size_t q = 0; q < total; ++q) {
-    const T mx = s.mu_x[q], my = s.mu_y[q];
-    s.s_xx[q] = blurred[2 * total + q] - mx * mx;
-    s.s_yy[q] = blurred[3 * total + q] - my * my;
-    s.s_xy[q] = blurred[4 * total + q] - mx * my;
-    const T num = (2 * mx * my + T(kC1)) * (2 * s.s_xy[q] + T(kC2));
-    const T den = (mx * mx + my * my + T(kC1)) * (s.s_xx[q] + s.s_yy[q] + T(kC2));
-    sum += double(num / den);
+    const T mx = mux[q], my = muy[q];
+    sxx[q] = bxx[q] - mx * mx;
+    syy[q] = byy[q] - my * my;
+    sxy[q] = bxy[q] - mx * my;
+    const T num = (2 * mx * my + T(kC1)) * (2 * sxy[q] + T(kC2));
+    const T den = (mx * mx + my * my + T(kC1)) * (sxx[q] + syy[q] + T(kC2));
+    sum += num / den;
   }
-  return T(sum / double(total));
+  return sum / T(total);
 }
 
 template <typename T>
@@ -115,17 +129,20 @@ void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T*
   thread_local std::vector<T> maps, blurred;
   maps.resize(3 * total);
   blurred.resize(3 * total);
+  const T *mux = s.mu_x.data(), *muy = s.mu_y.data(), *sxx = s.s_xx.data(), *syy = s.s_yy.data(), *sxy = s.s_xy.data();
+  T *m0 = maps.data(), *m1 = m0 + total, *m2 = m1 + total;
+#pragma omp simd
   for (size_t q = 0; q < total; ++q) {
-    const T mx = s.mu_x[q], my = s.mu_y[q];
-    const T n1 = 2 * mx * my + T(kC1), n2 = 2 * s.s_xy[q] + T(kC2);
-    const T d1 = mx * mx + my * my + T(kC1), d2 = s.s_xx[q] + s.s_yy[q] + T(kC2);
+    const T mx = mux[q], my = muy[q];
+    const T n1 = 2 * mx * my + T(kC1), n2 = 2 * sxy[q] + T(kC2);
+    const T d1 = mx * mx + my * my + T(kC1), d2 = sxx[q] + syy[q] + T(kC2);
     const T S = n1 * n2 / (d1 * d2);
     const T dmx = 2 * my * n2 / (d1 * d2) - S * 2 * mx / d1;
     const T dsxx = -S / d2;
     const T dsxy = 2 * n1 / (d1 * d2);
-    maps[q] = g * (dmx - 2 * mx * dsxx - my * dsxy);
-    maps[total + q] = g * dsxx;
-    maps[2 * total + q] = g * dsxy;
+    m0[q] = g * (dmx - 2 * mx * dsxx - my * dsxy);
+    m1[q] = g * dsxx;
+    m2[q] = g * dsxy;
   }
   std::vector<const T*> in;
   std::vector<T*> out;
@@ -134,11 +151,12 @@ void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T*
     out.push_back(blurred.data() + k * n);
   }
   blur_planes(in, out, H, W);  // the window is symmetric: the adjoint of the blur is the blur
-  for (size_t p = 0; p < n; ++p)
-    for (int c = 0; c < C; ++c) {
-      const size_t q = size_t(c) * n + p;
-      dx[p * C + c] = blurred[q] + 2 * x[p * C + c] * blurred[total + q] + y[p * C + c] * blurred[2 * total + q];
-    }
+  for (int c = 0; c < C; ++c) {
+    const T* b0 = blurred.data() + size_t(c) * n;
+    const T* b1 = b0 + total;
+    const T* b2 = b1 + total;
+    for (size_t p = 0; p < n; ++p) dx[p * C + c] = b0[p] + 2 * x[p * C + c] * b1[p] + y[p * C + c] * b2[p];
+  }
 }
 
 template struct SsimState<float>;
