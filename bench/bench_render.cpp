@@ -40,44 +40,38 @@ void BM_Project(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-void BM_Bin(benchmark::State& state) {
-  ttgs::set_num_threads(int(state.range(1)));
-  Scene s(state.range(0));
-  Projected<float> p;
-  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
+// The scene projected, binned and rendered once: what the later stages start from.
+struct Prepared : Scene {
+  Projected<float> proj;
   TileBins bins;
-  for (auto _ : state) bin_gaussians(p, s.intr, bins);
-  state.counters["pairs"] = double(bins.ids.size());
+  RasterOutput<float> out;
+  const float bg[3] = {0, 0, 0};
+  Prepared(int64_t n, int threads) : Scene((ttgs::set_num_threads(threads), n)) {
+    project_forward(params, viewmat.data(), intr, {}, proj);
+    bin_gaussians(proj, intr, bins);
+    rasterize_forward(proj, bins, intr, {}, bg, false, out);
+  }
+};
+
+void BM_Bin(benchmark::State& state) {
+  Prepared s(state.range(0), int(state.range(1)));
+  for (auto _ : state) bin_gaussians(s.proj, s.intr, s.bins);
+  state.counters["pairs"] = double(s.bins.ids.size());
 }
 
 void BM_RasterizeForward(benchmark::State& state) {
-  ttgs::set_num_threads(int(state.range(1)));
-  Scene s(state.range(0));
-  Projected<float> p;
-  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
-  TileBins bins;
-  bin_gaussians(p, s.intr, bins);
-  RasterOutput<float> out;
-  const float bg[3] = {0, 0, 0};
-  for (auto _ : state) rasterize_forward(p, bins, s.intr, {}, bg, false, out);
+  Prepared s(state.range(0), int(state.range(1)));
+  for (auto _ : state) rasterize_forward(s.proj, s.bins, s.intr, {}, s.bg, false, s.out);
 }
 
 void BM_RasterizeBackward(benchmark::State& state) {
-  ttgs::set_num_threads(int(state.range(1)));
-  Scene s(state.range(0));
-  Projected<float> p;
-  project_forward(s.params, s.viewmat.data(), s.intr, {}, p);
-  TileBins bins;
-  bin_gaussians(p, s.intr, bins);
-  RasterOutput<float> out;
-  const float bg[3] = {0, 0, 0};
-  rasterize_forward(p, bins, s.intr, {}, bg, false, out);
-  const std::vector<float> d_rgb(out.rgb.size(), 1e-3f);
+  Prepared s(state.range(0), int(state.range(1)));
+  const std::vector<float> d_rgb(s.out.rgb.size(), 1e-3f);
   ProjectedGrads<float> grads;
   std::vector<float> d_bg;
   for (auto _ : state)
-    rasterize_backward(p, bins, s.intr, RasterConfig{}, bg, false, out, d_rgb.data(), static_cast<const float*>(nullptr),
-                       static_cast<const float*>(nullptr), grads, d_bg);
+    rasterize_backward(s.proj, s.bins, s.intr, RasterConfig{}, s.bg, false, s.out, d_rgb.data(),
+                       static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), grads, d_bg);
 }
 
 #define TTGS_RENDER_ARGS ->Args({1500, 1})->Args({1500, 2})->Args({50000, 2})->Unit(benchmark::kMillisecond)

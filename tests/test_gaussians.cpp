@@ -81,15 +81,7 @@ TEST(Init, RandomPointsLieInEveryCamerasView) {
     c.width = 64;
     c.height = 48;
     const Vec3 pos{4 * std::cos(a), 0, 4 * std::sin(a)};
-    const Vec3 z = -0.25 * pos, x = cross({0, 1, 0}, z), y = cross(z, x);
-    Mat4 c2w = identity4();
-    for (int r = 0; r < 3; ++r) {
-      c2w[r][0] = x[r] / norm(x);
-      c2w[r][1] = y[r] / norm(y);
-      c2w[r][2] = z[r] / norm(z);
-      c2w[r][3] = pos[r];
-    }
-    c.set_camera_to_world_opencv(c2w);
+    c.look_at(pos, {0, 0, 0}, {0, 1, 0});
     cams.push_back(c);
   }
   model::RandomInitOptions o;

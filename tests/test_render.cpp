@@ -255,16 +255,7 @@ TEST(Render, RealTrainedSceneMatchesReference) {
   c.cy = 16;
   const Vec3 target{centre[0].item<double>(), centre[1].item<double>(), centre[2].item<double>()};
   const Vec3 eye = target + Vec3{0.3 * extent, -0.4 * extent, -1.1 * extent};
-  const Vec3 f = (1.0 / norm(target - eye)) * (target - eye), r = (1.0 / norm(cross(f, {0, -1, 0}))) * cross(f, {0, -1, 0});
-  const Vec3 d = cross(f, r);
-  Mat4 c2w = identity4();
-  for (int i = 0; i < 3; ++i) {
-    c2w[i][0] = r[i];
-    c2w[i][1] = d[i];
-    c2w[i][2] = f[i];
-    c2w[i][3] = eye[i];
-  }
-  c.set_camera_to_world_opencv(c2w);
+  c.look_at(eye, target, {0, -1, 0});  // COLMAP world frames have y down
   render::RenderSettings s;
   const render::RenderResult ours = render::render(g, c, s);
   EXPECT_GT(ours.alpha.mean().item<double>(), 0.1);

@@ -91,6 +91,21 @@ void Camera::set_camera_to_world_opencv(const Mat4& c2w) {
   t = -1.0 * (R * Vec3{c2w[0][3], c2w[1][3], c2w[2][3]});
 }
 
+void Camera::look_at(const Vec3& eye, const Vec3& target, const Vec3& up) {
+  const Vec3 f = (1.0 / norm(target - eye)) * (target - eye);
+  const Vec3 r0 = cross(f, up);
+  const Vec3 r = (1.0 / norm(r0)) * r0;
+  const Vec3 d = cross(f, r);
+  Mat4 c2w = identity4();
+  for (int i = 0; i < 3; ++i) {
+    c2w[i][0] = r[i];
+    c2w[i][1] = d[i];
+    c2w[i][2] = f[i];
+    c2w[i][3] = eye[i];
+  }
+  set_camera_to_world_opencv(c2w);
+}
+
 Camera Camera::downscaled(int factor) const {
   Camera c = *this;
   if (factor <= 1) return c;

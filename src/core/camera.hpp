@@ -23,6 +23,8 @@ struct Camera {
   Mat4 camera_to_world_opengl() const;
   void set_camera_to_world_opengl(const Mat4& c2w_gl);
   void set_camera_to_world_opencv(const Mat4& c2w_cv);
+  // Places the camera at `eye` looking at `target`, with `up` (world) pointing up in the image (-y in OpenCV).
+  void look_at(const Vec3& eye, const Vec3& target, const Vec3& up);
   // Intrinsics scaled for an image downscaled by an integer factor (area or nearest resampling).
   Camera downscaled(int factor) const;
 };

@@ -11,21 +11,9 @@ namespace {
 
 constexpr double kDeg = M_PI / 180.0;
 
-Vec3 normalized(const Vec3& v) { return (1.0 / norm(v)) * v; }
-
 // An OpenCV camera at `eye` looking at `target`, z up in the world.
 Camera look_at(Camera cam, const Vec3& eye, const Vec3& target) {
-  const Vec3 f = normalized(target - eye);
-  const Vec3 r = normalized(cross(f, {0, 0, 1}));
-  const Vec3 d = cross(f, r);
-  Mat4 c2w = identity4();
-  for (int i = 0; i < 3; ++i) {
-    c2w[i][0] = r[i];
-    c2w[i][1] = d[i];
-    c2w[i][2] = f[i];
-    c2w[i][3] = eye[i];
-  }
-  cam.set_camera_to_world_opencv(c2w);
+  cam.look_at(eye, target, {0, 0, 1});
   return cam;
 }
 
