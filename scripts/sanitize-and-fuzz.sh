@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The readers (no LibTorch) built with clang under AddressSanitizer + UBSan: runs their unit tests, then fuzzes the
-# PLY, COLMAP and transforms.json readers for N seconds each (default 20) from the seeds in fuzz/corpus.
+# The readers and the scene generator (no LibTorch) built with clang under AddressSanitizer + UBSan: runs their unit
+# tests, then fuzzes the PLY, COLMAP and transforms.json readers for N seconds each (default 20) from the seeds in
+# fuzz/corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -8,8 +9,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_CO
   -DTTGS_WITH_TORCH=OFF -DTTGS_BUILD_BENCH=OFF -DTTGS_FUZZ=ON -DTTGS_SANITIZE=address,undefined >/dev/null
 cmake --build build-asan --parallel "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-echo "== reader tests under AddressSanitizer + UBSan"
-ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
+echo "== reader and generator tests under AddressSanitizer + UBSan"
+mkdir -p build-asan/logs
+ctest --test-dir build-asan --output-on-failure -j "$(nproc)" 2>&1 | tee build-asan/logs/ctest.log
 echo "== fuzzing each reader for ${seconds}s"
 for target in ply colmap transforms; do
   corpus=build-asan/fuzz-corpus/$target
