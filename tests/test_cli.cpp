@@ -244,6 +244,35 @@ TEST(Cli, SynthOutputLoadsThroughInfo) {
   }
 }
 
+TEST(Cli, RenderAndEvalAScene) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") + " --views 4 --novel 2 --width 48 --height 32 --points 800",
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The scaffold as a (plain point cloud) PLY is not a 3DGS scene: a clear error.
+  r = run_ttgs("eval --ply " + quote(dir / "s/scaffold.ply") + " --data " + quote(dir / "s"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("point cloud"), std::string::npos) << r.err;
+  SplatData splats;
+  splats.resize(2, 0);
+  for (size_t i = 0; i < 2; ++i) splats.quats[i * 4] = 1.f;
+  io::write_splat_ply(dir / "g.ply", splats);
+  r = run_ttgs("--quiet render --ply " + quote(dir / "g.ply") + " --data " + quote(dir / "s") + " --split all --out " +
+                   quote(dir / "renders"),
+               dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "renders"), {}), 6);
+  r = run_ttgs("--quiet eval --json --ply " + quote(dir / "g.ply") + " --data " + quote(dir / "s"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"num_images\":2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"per_image\""), std::string::npos);
+  r = run_ttgs("eval --ply " + quote(dir / "g.ply") + " --data " + quote(dir / "s") + " --split dev", dir);
+  EXPECT_EQ(r.code, 2);
+  r = run_ttgs("eval --ply " + quote(dir / "missing.ply") + " --data " + quote(dir / "s"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("missing.ply"), std::string::npos);
+}
+
 TEST(Cli, RealFoxReportsSkippedFrames) {
   TTGS_REQUIRE_SHARED("fox/transforms.json");
   test::TempDir dir;

@@ -1,0 +1,46 @@
+// `ttgs render --ply F --data PATH --out DIR [--split train|test|all] [--downscale K]`: one PNG per view.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
+
+#include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "eval/evaluate.hpp"
+#include "io/image_io.hpp"
+#include "model/tensor_image.hpp"
+
+namespace ttgs::app {
+
+void add_render_command(CLI::App& root) {
+  struct Options {
+    SceneInputs scene;
+    std::string out;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = root.add_subcommand("render", "Render a 3DGS scene into a dataset's cameras, one PNG per view");
+  add_scene_options(*cmd, o->scene);
+  cmd->add_option("--out", o->out, "Output folder (created if missing)")->required();
+  cmd->callback([o] {
+    const eval::Split split = eval::parse_split(o->scene.split);
+    const model::Gaussians g = load_gaussians(o->scene.ply);
+    const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
+    const std::vector<size_t> frames = eval::split_frames(ds, split, o->scene.data);
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(o->out, ec);
+    if (!fs::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
+    Progress progress("rendering", int64_t(frames.size()));
+    for (size_t i : frames) {
+      std::string name = fs::path(ds.frames[i].name).replace_extension(".png").string();
+      std::replace(name.begin(), name.end(), '/', '_');
+      io::write_png((fs::path(o->out) / name).string(), model::from_tensor(eval::render_frame(g, ds.frames[i], {})));
+      progress.advance();
+    }
+    progress.finish();
+    std::printf("wrote %zu images to %s\n", frames.size(), o->out.c_str());
+  });
+}
+
+}  // namespace ttgs::app
