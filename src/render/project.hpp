@@ -48,7 +48,7 @@ struct Projected {
   std::vector<T> depth;    // n: camera z
   std::vector<T> opacity;  // n: sigmoid(logit) x compensation
   std::vector<T> color;    // n x 3
-  std::vector<int32_t> radius;  // n: screen extent in pixels (3 sigma); 0 = culled
+  std::vector<int32_t> radius;  // n: half-size of the square screen extent in pixels; 0 = culled
 };
 
 // Gradients flowing into the projection's outputs.

@@ -2,8 +2,9 @@
 // Tile binning and front-to-back alpha compositing of projected Gaussians (forward and analytic backward),
 // LibTorch-free and templated on the scalar type.
 //
-// A Gaussian touches a pixel when the pixel centre lies inside its 3-sigma square (|dx|, |dy| <= radius); tiles
-// (16x16) only decide which Gaussians a pixel looks at, never the result. Per pixel, in order of increasing depth
+// A Gaussian touches a pixel when the pixel centre lies inside its square extent (|dx|, |dy| <= radius; see
+// RasterConfig::opacity_aware_extent); tiles (16x16) only decide which Gaussians a pixel looks at, never the result.
+// Per pixel, in order of increasing depth
 // (ties by index): alpha = min(alpha_max, opacity · exp(-½ dᵀ conic d)); alpha < alpha_min is skipped; compositing
 // stops before the Gaussian that would take the transmittance below transmittance_min.
 // Outputs: rgb = Σ c_k α_k T_k + T_final · background, alpha = 1 − T_final, depth = Σ z_k α_k T_k (expected depth,
