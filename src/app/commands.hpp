@@ -8,6 +8,7 @@ namespace ttgs::app {
 void add_info_command(CLI::App& root);
 void add_synth_command(CLI::App& root);
 void add_bench_command(CLI::App& root);
+void add_fit_command(CLI::App& root);
 void add_render_command(CLI::App& root);
 void add_eval_command(CLI::App& root);
 }  // namespace ttgs::app

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   ttgs::app::add_synth_command(app);
   ttgs::app::add_info_command(app);
+  ttgs::app::add_fit_command(app);
   ttgs::app::add_render_command(app);
   ttgs::app::add_eval_command(app);
   ttgs::app::add_bench_command(app);

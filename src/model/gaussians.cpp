@@ -68,6 +68,16 @@ Gaussians concat(const Gaussians& a, const Gaussians& b) {
   return g;
 }
 
+at::Tensor quaternion_to_rotation(const at::Tensor& q) {
+  const at::Tensor qn = q / q.norm(2, {1}, true);
+  const at::Tensor w = qn.select(1, 0), x = qn.select(1, 1), y = qn.select(1, 2), z = qn.select(1, 3);
+  return at::stack({1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y), 2 * (x * y + w * z),
+                    1 - 2 * (x * x + z * z), 2 * (y * z - w * x), 2 * (x * z - w * y), 2 * (y * z + w * x),
+                    1 - 2 * (x * x + y * y)},
+                   1)
+      .view({-1, 3, 3});
+}
+
 Gaussians from_splat_data(const SplatData& s) {
   const int64_t n = int64_t(s.count);
   Gaussians g;

@@ -35,6 +35,7 @@ struct Gaussians {
 };
 
 Gaussians concat(const Gaussians& a, const Gaussians& b);
+at::Tensor quaternion_to_rotation(const at::Tensor& quats);  // (N, 4) w x y z, any norm -> (N, 3, 3)
 Gaussians from_splat_data(const SplatData& s);  // float32 CPU tensors
 SplatData to_splat_data(const Gaussians& g);
 

@@ -1,0 +1,74 @@
+// `ttgs fit --data PATH --out DIR ...`: per-scene optimization, then scene.ply, cameras.json and report.json.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "fit/outputs.hpp"
+#include "io/file_util.hpp"
+#include "io/ply.hpp"
+#include "model/init.hpp"
+#include "model/threads.hpp"
+
+namespace ttgs::app {
+
+void add_fit_command(CLI::App& root) {
+  struct Options {
+    std::string data, out, init;
+    io::LoadOptions load;
+    fit::FitOptions fit;
+    int threads = 0;
+    int64_t random_count = 100000;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = root.add_subcommand("fit", "Fit a 3DGS scene to a dataset by per-scene optimization");
+  cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model")->required();
+  cmd->add_option("--out", o->out, "Output folder (scene.ply, cameras.json, report.json)")->required();
+  cmd->add_option("--iters", o->fit.iters, "Iterations")->capture_default_str();
+  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
+  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
+      ->capture_default_str();
+  cmd->add_option("--init", o->init, "Initial point cloud or 3DGS .ply (default: the dataset's points, else random)");
+  cmd->add_option("--sh-degree", o->fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
+      ->capture_default_str();
+  cmd->add_option("--max-gaussians", o->fit.strategy.max_gaussians, "Cap on the Gaussian count")->capture_default_str();
+  cmd->add_option("--eval-every", o->fit.eval_every, "Evaluate on the test views every N iterations (0 = at the end)")
+      ->capture_default_str();
+  cmd->add_flag("--random-background", o->fit.random_background, "Random background colour each step");
+  cmd->add_option("--seed", o->fit.seed, "Seed")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->callback([o] {
+    model::configure_threads(o->threads);
+    const io::Dataset ds = io::load_dataset(o->data, o->load);
+    model::InitOptions init;
+    init.sh_degree = o->fit.sh_degree;
+    model::Gaussians g;
+    if (!o->init.empty()) {
+      const std::string bytes = io::read_file(o->init);
+      const io::PlyVertexTable table = io::parse_ply_vertices(bytes, o->init);
+      g = io::is_splat_ply(table) ? model::from_splat_data(io::parse_splat_ply(bytes, o->init))
+                                  : model::init_from_points(io::parse_point_cloud_ply(bytes, o->init), init);
+    } else if (ds.points && ds.points->size() > 0) {
+      g = model::init_from_points(*ds.points, init);
+    } else {
+      note("no points in the dataset: random initialization of " + std::to_string(o->random_count) + " Gaussians");
+      std::vector<Camera> cams;
+      for (size_t i : ds.train) cams.push_back(ds.frames[i].camera);
+      model::RandomInitOptions r;
+      r.base = init;
+      r.count = o->random_count;
+      r.seed = o->fit.seed;
+      g = model::init_random(cams, r);
+    }
+    const fit::FitResult r = fit::fit(ds, g, o->fit);
+    fit::write_outputs(o->out, r, o->fit, ds);
+    std::printf("fitted %lld Gaussians in %.1f s (%.1f ms/iteration); train PSNR %.2f dB", static_cast<long long>(r.gaussians.size()),
+                r.time_s, 1000 * r.time_s / o->fit.iters, r.train.psnr);
+    if (!r.test.images.empty()) std::printf(", test PSNR %.2f dB SSIM %.4f", r.test.psnr, r.test.ssim);
+    std::printf("\nwrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+  });
+}
+
+}  // namespace ttgs::app

@@ -1,0 +1,47 @@
+#pragma once
+// Adam over the six attribute tensors of model::Gaussians, with one learning rate per attribute, and state that
+// follows the Gaussians through densification (select rows, append zero rows).
+#include <ATen/ATen.h>
+
+#include <array>
+
+#include "model/gaussians.hpp"
+
+namespace ttgs::optim {
+
+// 3DGS defaults; `means` is multiplied by the scene extent and decays exponentially to `means_final`.
+struct LearningRates {
+  double means = 1.6e-4, means_final = 1.6e-6, log_scales = 5e-3, quats = 1e-3, opacity = 0.05, sh_dc = 2.5e-3,
+         sh_rest = 2.5e-3 / 20;
+};
+
+// Exponential (log-linear) interpolation from `initial` to `final` over [0, steps].
+double exponential_decay(double initial, double final, int step, int steps);
+
+class GaussianAdam {
+ public:
+  GaussianAdam(const model::Gaussians& g, const std::array<double, 6>& lr, double beta1 = 0.9, double beta2 = 0.999,
+               double eps = 1e-15);
+  // One step on every attribute whose tensor has a gradient; gradients are left as they are.
+  void step(model::Gaussians& g);
+  void set_lr(size_t attribute, double lr) { lr_[attribute] = lr; }
+  double lr(size_t attribute) const { return lr_[attribute]; }
+  // Keep only these rows (int64 indices) of every state.
+  void select(const at::Tensor& indices);
+  // Append `count` rows of zero state (new Gaussians).
+  void append(int64_t count);
+  // Zero the state of one attribute (e.g. after an opacity reset).
+  void reset(size_t attribute);
+  int64_t steps() const { return t_; }
+
+ private:
+  std::array<at::Tensor, 6> m_, v_;
+  std::array<double, 6> lr_;
+  double beta1_, beta2_, eps_;
+  int64_t t_ = 0;
+};
+
+// Attribute order used by GaussianAdam and Gaussians::tensors().
+enum Attribute : size_t { kMeans = 0, kLogScales, kQuats, kOpacity, kShDc, kShRest };
+
+}  // namespace ttgs::optim

@@ -1,0 +1,113 @@
+// The optimizer, the densification strategy, and short fits on synthetic scenes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "eval/evaluate.hpp"
+#include "fit/outputs.hpp"
+#include "io/file_util.hpp"
+#include "io/ply.hpp"
+#include "model/init.hpp"
+#include "synth/writer.hpp"
+#include "test_util.hpp"
+
+namespace ttgs {
+namespace {
+
+model::Gaussians tiny(int64_t n) {
+  model::Gaussians g;
+  g.means = at::zeros({n, 3});
+  g.log_scales = at::full({n, 3}, -2.0);
+  g.quats = at::zeros({n, 4});
+  g.quats.select(1, 0).fill_(1);
+  g.opacity_logits = at::zeros({n, 1});
+  g.sh_dc = at::zeros({n, 3});
+  g.sh_rest = at::zeros({n, 0, 3});
+  optim::make_trainable(g);
+  return g;
+}
+
+TEST(Adam, StepMatchesTheFormulaAndStateFollowsRows) {
+  model::Gaussians g = tiny(3);
+  optim::GaussianAdam adam(g, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
+  g.means.mutable_grad() = at::full({3, 3}, 2.0);
+  adam.step(g);
+  // First Adam step moves each parameter by lr · sign(grad) (bias-corrected m / sqrt(v) = 1).
+  EXPECT_NEAR(g.means[0][0].item<double>(), -0.1, 1e-6);
+  EXPECT_NEAR(g.log_scales[0][0].item<double>(), -2.0, 1e-12);  // no gradient, no move
+  adam.append(2);
+  adam.select(at::tensor({4, 0}, at::kLong));
+  g = g.select(at::tensor({0, 0}, at::kLong));  // two rows, as the state now has
+  optim::make_trainable(g);
+  g.means.mutable_grad() = at::ones({2, 3});
+  EXPECT_NO_THROW(adam.step(g));
+  EXPECT_NEAR(optim::exponential_decay(1e-2, 1e-4, 0, 100), 1e-2, 1e-12);
+  EXPECT_NEAR(optim::exponential_decay(1e-2, 1e-4, 50, 100), 1e-3, 1e-12);
+  EXPECT_NEAR(optim::exponential_decay(1e-2, 1e-4, 100, 100), 1e-4, 1e-12);
+}
+
+TEST(Strategy, ClonesSplitsAndPrunes) {
+  model::Gaussians g = tiny(4);
+  {
+    at::NoGradGuard ng;
+    g.log_scales[1].fill_(0.0);             // large: split, not cloned
+    g.opacity_logits[3].fill_(-8.0);        // nearly transparent: pruned
+  }
+  optim::make_trainable(g);
+  optim::GaussianAdam adam(g, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
+  optim::DefaultStrategyOptions o;
+  o.refine_start = 0;
+  o.refine_every = 1;
+  auto strategy = optim::make_default_strategy(o);
+  render::RenderResult r;
+  r.visible = at::ones({4}, at::kBool);
+  r.radii = at::full({4}, 5, at::kInt);
+  *r.means2d_grad = at::zeros({4, 2});
+  (*r.means2d_grad)[0] = at::full({2}, 1.0);  // strong gradient: densified
+  (*r.means2d_grad)[1] = at::full({2}, 1.0);
+  const optim::StrategyContext ctx{1, 100, 100, 10.0};
+  strategy->after_backward(g, r, ctx);
+  strategy->after_step(g, adam, ctx);
+  // 0 kept and cloned (2), 1 split into 2 new ones and removed, 2 kept, 3 pruned: 2 + 2 + 1 = 5.
+  EXPECT_EQ(g.size(), 5);
+  EXPECT_TRUE(g.means.requires_grad());
+  g.means.mutable_grad() = at::ones_like(g.means);
+  EXPECT_NO_THROW(adam.step(g));  // optimizer state has the new size
+}
+
+TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
+  test::TempDir dir;
+  synth::SynthOptions so;
+  so.views = 10;
+  so.novel = 2;
+  so.width = 64;
+  so.height = 48;
+  so.scaffold.points = 3000;
+  so.randomize.sensor = false;
+  synth::write_synth_dataset(so, dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const model::Gaussians init = model::init_from_points(*ds.points, {});
+  const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
+  fit::FitOptions fo;
+  fo.iters = 200;
+  fo.eval_every = 100;
+  fo.sh_degree = 1;
+  const fit::FitResult r = fit::fit(ds, init, fo);
+  std::printf("test PSNR %.2f -> %.2f dB after %d iterations (%lld Gaussians)\n", before, r.test.psnr, fo.iters,
+              static_cast<long long>(r.gaussians.size()));
+  EXPECT_GT(r.test.psnr, before + 3.0);
+  EXPECT_EQ(r.history.size(), 2u);
+  fit::write_outputs(dir / "out", r, fo, ds);
+  const SplatData back = io::read_splat_ply(dir / "out/scene.ply");
+  EXPECT_EQ(int64_t(back.count), r.gaussians.size());
+  EXPECT_EQ(back.sh_degree, 1);
+  const auto report = nlohmann::json::parse(io::read_file(dir / "out/report.json"));
+  for (const char* key : {"iters", "time_s", "num_gaussians", "metrics", "history"}) EXPECT_TRUE(report.contains(key)) << key;
+  EXPECT_NEAR(report["metrics"]["test"]["psnr"].get<double>(), r.test.psnr, 1e-9);
+  EXPECT_TRUE(report["metrics"]["train"].contains("ssim"));
+  EXPECT_TRUE(io::file_exists(dir / "out/cameras.json"));
+}
+
+}  // namespace
+}  // namespace ttgs
