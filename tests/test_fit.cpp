@@ -66,7 +66,7 @@ TEST(Strategy, ClonesSplitsAndPrunes) {
   *r.means2d_grad = at::zeros({4, 2});
   (*r.means2d_grad)[0] = at::full({2}, 1.0);  // strong gradient: densified
   (*r.means2d_grad)[1] = at::full({2}, 1.0);
-  const optim::StrategyContext ctx{1, 100, 100, 10.0};
+  const optim::StrategyContext ctx{1, 0, 100, 100, 10.0};
   strategy->after_backward(g, r, ctx);
   strategy->after_step(g, adam, ctx);
   // 0 kept and cloned (2), 1 split into 2 new ones and removed, 2 kept, 3 pruned: 2 + 2 + 1 = 5.

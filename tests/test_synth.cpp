@@ -43,6 +43,7 @@ TEST(Synth, SameSeedSameBytesWhateverTheThreadCount) {
   for (const std::string preset : {"object", "street"}) {
     test::TempDir dir;
     synth::SynthOptions o = small(preset, 4);
+    o.randomize.sensor = true;  // noise, blur, JPEG: all must be deterministic too
     o.scaffold.noise = 0.01;
     o.scaffold.outliers = 0.05;
     set_num_threads(1);

@@ -13,7 +13,7 @@ namespace ttgs::app {
 void add_synth_command(CLI::App& root) {
   struct Options {
     synth::SynthOptions synth;
-    std::string out, randomize = "textures,lighting,intrinsics,sensor";
+    std::string out, randomize = "textures,lighting,intrinsics";
     int threads = 0;
   };
   auto o = std::make_shared<Options>();

@@ -102,7 +102,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     loss_sum += loss_value;
     ++loss_count;
     loss.backward();
-    const optim::StrategyContext ctx{step, f.camera.width, f.camera.height, extent};
+    const optim::StrategyContext ctx{step, o.iters, f.camera.width, f.camera.height, extent};
     strategy->after_backward(g, r, ctx);
     adam.step(g);
     for (at::Tensor* t : g.tensors()) t->mutable_grad() = at::Tensor();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "optim/strategy.hpp"
@@ -24,12 +25,14 @@ class DefaultStrategy : public IStrategy {
   void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) override {
     at::NoGradGuard no_grad;
     const int s = c.step;
+    const int stop = c.total_steps > 0 ? std::min(o_.refine_stop, int(0.8 * c.total_steps)) : o_.refine_stop;
     bool changed = false;
-    if (s > o_.refine_start && s < o_.refine_stop && s % o_.refine_every == 0) {
+    if (s > o_.refine_start && s < stop && s % o_.refine_every == 0) {
       densify_and_prune(g, adam, c);
       changed = true;
     }
-    if (s < o_.refine_stop && s % o_.reset_every == 0) {
+    const bool settles = c.total_steps <= 0 || s + o_.reset_every / 3 <= c.total_steps;
+    if (s < o_.refine_stop && s % o_.reset_every == 0 && settles) {
       const double cap = std::log(0.01 / 0.99);
       g.opacity_logits = g.opacity_logits.detach().clamp_max(cap);
       adam.reset(kOpacity);

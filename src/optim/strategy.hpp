@@ -13,6 +13,7 @@ namespace ttgs::optim {
 
 struct StrategyContext {
   int step = 0;          // 1-based iteration that just ran
+  int total_steps = 0;   // of the whole run: refinement stops in time for the model to settle
   int width = 0, height = 0;
   double scene_extent = 1;
 };
@@ -24,7 +25,8 @@ class IStrategy {
   virtual void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) = 0;
 };
 
-// The 3DGS schedule (iterations scale with nothing: these are the paper's numbers).
+// The 3DGS schedule (the paper's numbers), cut short for short runs: densification stops at the latest at 80% of
+// the run, and no opacity reset happens in the last `reset_every / 3` steps (the model would not recover).
 struct DefaultStrategyOptions {
   int refine_start = 500, refine_stop = 15000, refine_every = 100, reset_every = 3000;
   double grad_threshold = 0.0002;  // mean screen-space gradient, in normalized device units
