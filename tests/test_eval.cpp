@@ -10,7 +10,7 @@
 #include "io/ply.hpp"
 #include "model/init.hpp"
 #include "model/tensor_image.hpp"
-#include "synth/writer.hpp"
+#include "scene_fixture.hpp"
 #include "test_util.hpp"
 
 namespace ttgs {
@@ -31,14 +31,7 @@ TEST(Metrics, PsnrKnownValuesAndMask) {
 
 TEST(Evaluate, SceneAgainstRenderingsOfItselfAndAgainstThePhotos) {
   test::TempDir dir;
-  synth::SynthOptions o;
-  o.views = 6;
-  o.novel = 2;
-  o.width = 64;
-  o.height = 48;
-  o.scaffold.points = 4000;
-  o.randomize.sensor = false;
-  synth::write_synth_dataset(o, dir / "scene");
+  synth::write_synth_dataset(test::small_object_scene(6, 4000), dir / "scene");
   io::Dataset ds = io::load_dataset(dir / "scene", {});
   const model::Gaussians g = model::init_from_points(*ds.points, {});
   const std::vector<size_t> all = eval::split_frames(ds, eval::Split::All, "x");

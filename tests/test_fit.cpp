@@ -9,7 +9,7 @@
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
 #include "model/init.hpp"
-#include "synth/writer.hpp"
+#include "scene_fixture.hpp"
 #include "test_util.hpp"
 
 namespace ttgs {
@@ -78,14 +78,7 @@ TEST(Strategy, ClonesSplitsAndPrunes) {
 
 TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   test::TempDir dir;
-  synth::SynthOptions so;
-  so.views = 10;
-  so.novel = 2;
-  so.width = 64;
-  so.height = 48;
-  so.scaffold.points = 3000;
-  so.randomize.sensor = false;
-  synth::write_synth_dataset(so, dir / "scene");
+  synth::write_synth_dataset(test::small_object_scene(10), dir / "scene");
   const io::Dataset ds = io::load_dataset(dir / "scene", {});
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
