@@ -102,5 +102,41 @@ TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   EXPECT_TRUE(io::file_exists(dir / "out/cameras.json"));
 }
 
+TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {
+  test::TempDir dir;
+  synth::write_synth_dataset(test::small_object_scene(6), dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  fit::FitOptions fo;
+  fo.iters = 60;
+  fo.eval_every = 0;
+  fo.snapshot_every = 20;
+  int injected = 0;
+  fo.before_step = [&](int step, model::Gaussians& g) {
+    // NaN opacities, twice. The renderer culls such Gaussians (the loss stays finite), so the parameter check at the
+    // next snapshot (step 60) catches them: one rollback to step 40.
+    if (step == 45 || step == 50) {
+      at::NoGradGuard ng;
+      g.opacity_logits.fill_(NAN);
+      ++injected;
+    }
+  };
+  const fit::FitResult r = fit::fit(ds, model::init_from_points(*ds.points, {}), fo);
+  EXPECT_EQ(injected, 2);
+  EXPECT_EQ(r.rollbacks, 1);
+  for (const at::Tensor* t : r.gaussians.tensors()) EXPECT_TRUE(t->isfinite().all().item<bool>());
+  EXPECT_GT(r.test.psnr, 10.0);
+  fit::write_outputs(dir / "out", r, fo, ds);
+  // A model that diverges for good ends with an error after max_rollbacks, and nothing is written.
+  fo.max_rollbacks = 2;
+  fo.iters = 80;  // checks at 40, 60 and 80: the third rollback is one too many
+  fo.before_step = [](int step, model::Gaussians& g) {
+    if (step > 30) {
+      at::NoGradGuard ng;
+      g.opacity_logits.fill_(NAN);
+    }
+  };
+  EXPECT_THROW(fit::fit(ds, model::init_from_points(*ds.points, {}), fo), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace ttgs

@@ -25,6 +25,13 @@ model::Gaussians with_sh_degree(model::Gaussians g, int degree) {
   return g;
 }
 
+bool all_finite(const model::Gaussians& g) {
+  at::NoGradGuard no_grad;
+  for (const at::Tensor* t : g.tensors())
+    if (!t->isfinite().all().item<bool>()) return false;
+  return true;
+}
+
 }  // namespace
 
 double scene_extent(const io::Dataset& ds) {
@@ -48,7 +55,8 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
   g = with_sh_degree(g, o.sh_degree);
   optim::make_trainable(g);
   const optim::LearningRates& lr = o.lr;
-  optim::GaussianAdam adam(g, {lr.means * extent, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest});
+  const std::array<double, 6> base_lr = {lr.means * extent, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest};
+  optim::GaussianAdam adam(g, base_lr);
   const auto strategy = optim::make_default_strategy(o.strategy);
 
   std::vector<at::Tensor> photos(ds.frames.size()), masks(ds.frames.size());
@@ -79,9 +87,38 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     loss_count = 0;
   };
 
+  // The last good state, for the divergence guard.
+  struct Snapshot {
+    model::Gaussians g;
+    optim::GaussianAdam adam;
+    int step;
+  };
+  const auto take_snapshot = [&](int step) {
+    model::Gaussians copy = g;
+    for (at::Tensor* t : copy.tensors()) *t = t->detach().clone();
+    return Snapshot{copy, adam.clone(), step};
+  };
+  Snapshot good = take_snapshot(0);
+  double lr_scale = 1.0;
+  const auto roll_back = [&](int step, const std::string& what) {
+    if (++result.rollbacks > o.max_rollbacks)
+      throw std::runtime_error(what + " at step " + std::to_string(step) + ", still after " +
+                               std::to_string(o.max_rollbacks) + " rollbacks; nothing written");
+    g = good.g;
+    for (at::Tensor* t : g.tensors()) *t = t->clone();
+    optim::make_trainable(g);
+    adam = good.adam.clone();
+    lr_scale *= 0.5;  // applied to every rate from the next step on
+    warn(what + " at step " + std::to_string(step) + ": rolled back to step " + std::to_string(good.step) +
+         " and halved the learning rates");
+  };
+
   Progress progress("fitting", o.iters);
   for (int step = 1; step <= o.iters; ++step) {
-    adam.set_lr(optim::kMeans, optim::exponential_decay(lr.means * extent, lr.means_final * extent, step, o.iters));
+    if (o.before_step) o.before_step(step, g);
+    for (size_t k = 0; k < base_lr.size(); ++k) adam.set_lr(k, lr_scale * base_lr[k]);
+    adam.set_lr(optim::kMeans,
+                lr_scale * optim::exponential_decay(lr.means * extent, lr.means_final * extent, step, o.iters));
     if (order.empty()) {  // a fresh random order of the training views
       order = ds.train;
       std::shuffle(order.begin(), order.end(), rng);
@@ -97,8 +134,11 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     if (masks[i].defined()) rendered = rendered * masks[i] + photos[i] * (1 - masks[i]);  // ignored pixels: no loss
     const at::Tensor loss = loss::photometric(rendered, photos[i], o.ssim_lambda);
     const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value))
-      throw std::runtime_error("the loss became " + std::to_string(loss_value) + " at step " + std::to_string(step));
+    if (!std::isfinite(loss_value)) {
+      roll_back(step, "the loss became " + std::to_string(loss_value));
+      progress.advance();
+      continue;
+    }
     loss_sum += loss_value;
     ++loss_count;
     loss.backward();
@@ -107,10 +147,16 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     adam.step(g);
     for (at::Tensor* t : g.tensors()) t->mutable_grad() = at::Tensor();
     strategy->after_step(g, adam, ctx);
+    if (o.snapshot_every > 0 && step % o.snapshot_every == 0) {
+      // A NaN in a Gaussian that no view sees leaves the loss finite: check the parameters themselves.
+      if (all_finite(g)) good = take_snapshot(step);
+      else roll_back(step, "a parameter became NaN or infinite");
+    }
     if (o.eval_every > 0 && step % o.eval_every == 0 && step < o.iters) record(step);
     progress.advance();
   }
   progress.finish();
+  if (!all_finite(g)) roll_back(o.iters, "a parameter became NaN or infinite");
   record(o.iters);
   for (at::Tensor* t : g.tensors()) *t = t->detach();
   result.train = eval::evaluate(g, ds, ds.train, {});

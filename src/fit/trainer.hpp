@@ -3,6 +3,7 @@
 // valid pixels, Adam with per-attribute learning rates, the default densification strategy, SH degree raised every
 // 1000 steps, evaluation on the test views every `eval_every` steps and at the end.
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ struct FitOptions {
   std::array<float, 3> background{0, 0, 0};
   optim::LearningRates lr;
   optim::DefaultStrategyOptions strategy;
+  // Divergence guard: a good state is kept every `snapshot_every` steps; a NaN or infinite loss rolls back to it,
+  // halves the learning rates and warns; more than `max_rollbacks` rollbacks end the run with an error.
+  int snapshot_every = 100;
+  int max_rollbacks = 5;
+  // Called before each step with the current model (tests use it to inject faults).
+  std::function<void(int step, model::Gaussians& gaussians)> before_step;
 };
 
 struct HistoryEntry {
@@ -40,6 +47,7 @@ struct FitResult {
   double time_s = 0;
   std::vector<HistoryEntry> history;
   eval::EvalReport train, test;  // test empty when the dataset has no test view
+  int rollbacks = 0;             // divergence-guard rollbacks during the run
 };
 
 // Radius of the camera centres around their mean, times 1.1 (3DGS's scene extent).

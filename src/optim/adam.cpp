@@ -52,6 +52,15 @@ void GaussianAdam::append(int64_t count) {
   }
 }
 
+GaussianAdam GaussianAdam::clone() const {
+  GaussianAdam c = *this;
+  for (size_t k = 0; k < 6; ++k) {
+    c.m_[k] = m_[k].clone();
+    c.v_[k] = v_[k].clone();
+  }
+  return c;
+}
+
 void GaussianAdam::reset(size_t k) {
   m_[k].zero_();
   v_[k].zero_();

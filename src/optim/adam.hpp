@@ -33,6 +33,8 @@ class GaussianAdam {
   // Zero the state of one attribute (e.g. after an opacity reset).
   void reset(size_t attribute);
   int64_t steps() const { return t_; }
+  // A deep copy (the state tensors are cloned), for snapshots.
+  GaussianAdam clone() const;
 
  private:
   std::array<at::Tensor, 6> m_, v_;
