@@ -46,10 +46,9 @@ void add_fit_command(CLI::App& root) {
     init.sh_degree = o->fit.sh_degree;
     model::Gaussians g;
     if (!o->init.empty()) {
-      const std::string bytes = io::read_file(o->init);
-      const io::PlyVertexTable table = io::parse_ply_vertices(bytes, o->init);
-      g = io::is_splat_ply(table) ? model::from_splat_data(io::parse_splat_ply(bytes, o->init))
-                                  : model::init_from_points(io::parse_point_cloud_ply(bytes, o->init), init);
+      const io::PlyVertexTable table = io::parse_ply_vertices(io::read_file(o->init), o->init);
+      g = io::is_splat_ply(table) ? model::from_splat_data(io::splat_data_from_table(table, o->init))
+                                  : model::init_from_points(io::point_cloud_from_table(table, o->init), init);
     } else if (ds.points && ds.points->size() > 0) {
       g = model::init_from_points(*ds.points, init);
     } else {

@@ -45,18 +45,17 @@ InfoReport dataset_info(const std::string& path, const LoadOptions& options) {
 }
 
 InfoReport ply_info(const std::string& path) {
-  const std::string bytes = read_file(path);
-  const PlyVertexTable table = parse_ply_vertices(bytes, path);
+  const PlyVertexTable table = parse_ply_vertices(read_file(path), path);
   json j;
   j["path"] = path;
   if (!is_splat_ply(table)) {
-    const PointCloud pc = parse_point_cloud_ply(bytes, path);
+    const PointCloud pc = point_cloud_from_table(table, path);
     j["kind"] = "point_cloud";
     j["num_points"] = pc.size();
     j["has_colors"] = pc.has_colors();
     return {j.dump(), to_text(j)};
   }
-  const SplatData s = parse_splat_ply(bytes, path);
+  const SplatData s = splat_data_from_table(table, path);
   const SplatStats st = compute_stats(s);
   j["kind"] = "gaussians";
   j["num_gaussians"] = st.count;

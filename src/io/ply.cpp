@@ -222,6 +222,7 @@ PlyVertexTable parse_ply_vertices(const std::string& bytes, const std::string& n
     for (const auto& p : e.properties)
       if (!p.is_list) {
         t.names.push_back(p.name);
+        t.types.push_back(p.type);
         t.columns.emplace_back();
         t.columns.back().reserve(e.count);
       }
@@ -261,7 +262,10 @@ void check_finite(const std::vector<float>& col, const std::string& prop, const 
 }  // namespace
 
 SplatData parse_splat_ply(const std::string& bytes, const std::string& name) {
-  const PlyVertexTable t = parse_ply_vertices(bytes, name);
+  return splat_data_from_table(parse_ply_vertices(bytes, name), name);
+}
+
+SplatData splat_data_from_table(const PlyVertexTable& t, const std::string& name) {
   if (!is_splat_ply(t))
     throw InputError(name, "not a 3DGS PLY (needs f_dc_0..2, opacity, scale_0..2, rot_0..3; this looks like a plain point cloud)");
   int rest = 0;
@@ -306,7 +310,10 @@ SplatData parse_splat_ply(const std::string& bytes, const std::string& name) {
 SplatData read_splat_ply(const std::string& path) { return parse_splat_ply(read_file(path), path); }
 
 PointCloud parse_point_cloud_ply(const std::string& bytes, const std::string& name) {
-  const PlyVertexTable t = parse_ply_vertices(bytes, name);
+  return point_cloud_from_table(parse_ply_vertices(bytes, name), name);
+}
+
+PointCloud point_cloud_from_table(const PlyVertexTable& t, const std::string& name) {
   PointCloud pc;
   pc.positions.resize(t.count * 3);
   for (int a = 0; a < 3; ++a) {
@@ -316,18 +323,14 @@ PointCloud parse_point_cloud_ply(const std::string& bytes, const std::string& na
     for (size_t i = 0; i < t.count; ++i) pc.positions[i * 3 + a] = col[i];
   }
   // Colour: red/green/blue (or diffuse_*), uchar in 0..255 or float in [0, 1]; else the SH DC term of a 3DGS file.
-  const PlyHeader h = parse_ply_header(bytes, name);
-  const PlyElement* vertex = nullptr;
-  for (const auto& e : h.elements)
-    if (e.name == "vertex") vertex = &e;
   for (const std::string prefix : {"", "diffuse_"}) {
     const auto* r = t.find(prefix + "red");
     const auto* g = t.find(prefix + "green");
     const auto* b = t.find(prefix + "blue");
     if (!(r && g && b)) continue;
     bool integer = false;
-    for (const auto& p : vertex->properties)
-      if (p.name == prefix + "red") integer = p.type != PlyScalar::Float32 && p.type != PlyScalar::Float64;
+    for (size_t k = 0; k < t.names.size(); ++k)
+      if (t.names[k] == prefix + "red") integer = t.types[k] != PlyScalar::Float32 && t.types[k] != PlyScalar::Float64;
     const float scale = integer ? 1.f / 255.f : 1.f;
     pc.colors.resize(t.count * 3);
     const std::vector<float>* cols[3] = {r, g, b};

@@ -36,6 +36,7 @@ struct PlyHeader {
 struct PlyVertexTable {
   size_t count = 0;
   std::vector<std::string> names;
+  std::vector<PlyScalar> types;  // the stored type of each column
   std::vector<std::vector<float>> columns;
   const std::vector<float>* find(const std::string& name) const;
 };
@@ -43,6 +44,10 @@ struct PlyVertexTable {
 PlyHeader parse_ply_header(const std::string& bytes, const std::string& name);
 PlyVertexTable parse_ply_vertices(const std::string& bytes, const std::string& name);
 bool is_splat_ply(const PlyVertexTable& table);
+
+// From an already parsed vertex table (parse a file once, then decide what it is).
+SplatData splat_data_from_table(const PlyVertexTable& table, const std::string& name);
+PointCloud point_cloud_from_table(const PlyVertexTable& table, const std::string& name);
 
 SplatData parse_splat_ply(const std::string& bytes, const std::string& name);
 SplatData read_splat_ply(const std::string& path);
