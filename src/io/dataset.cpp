@@ -172,7 +172,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     if (!fs.depth_path.empty()) f.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
     if (!fs.distortion.is_zero()) {
       ds.has_distortion = true;
-      if (!map_owner || !same_lens(*map_owner, fs)) {
+      if (opt.load_pixels && (!map_owner || !same_lens(*map_owner, fs))) {  // one map per distinct lens
         map = make_undistort_map(cam, fs.distortion);
         map_owner = &fs;
       }
