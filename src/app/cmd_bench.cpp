@@ -4,7 +4,7 @@
 
 #include "app/commands.hpp"
 #include "core/error.hpp"
-#include "render/benchmark.hpp"
+#include "fit/benchmark.hpp"
 
 namespace ttgs::app {
 
@@ -12,7 +12,7 @@ void add_bench_command(CLI::App& root) {
   CLI::App* bench = root.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
   struct Options {
-    render::BenchOptions bench;
+    fit::BenchOptions bench;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -30,7 +30,7 @@ void add_bench_command(CLI::App& root) {
       throw InputError("--width/--height", "image size must be between 16 and 8192");
     if (b.gaussians < 4) throw InputError("--gaussians", "needs at least 4 Gaussians");
     if (b.iters < 1) throw InputError("--iters", "must be at least 1");
-    const render::BenchResult r = render::benchmark_render(b);
+    const fit::BenchResult r = fit::benchmark_render(b);
     if (o->json) {
       std::printf("%s\n", r.to_json(b).c_str());
     } else {

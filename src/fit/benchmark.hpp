@@ -4,7 +4,7 @@
 // the 3 nearest neighbours, opacity 0.1, SH degree 3 — so that they cover the image.
 #include <string>
 
-namespace ttgs::render {
+namespace ttgs::fit {
 
 struct BenchOptions {
   int width = 512, height = 384;
@@ -26,4 +26,4 @@ struct BenchResult {
 
 BenchResult benchmark_render(const BenchOptions& options);
 
-}  // namespace ttgs::render
+}  // namespace ttgs::fit

@@ -1,7 +1,5 @@
-#include "render/benchmark.hpp"
+#include "fit/benchmark.hpp"
 
-#include <ATen/Parallel.h>
-#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,9 +11,15 @@
 #include "loss/photometric.hpp"
 #include "model/init.hpp"
 #include "model/threads.hpp"
+#include "optim/adam.hpp"
+#include "optim/strategy.hpp"
 #include "render/rasterizer.hpp"
 
-namespace ttgs::render {
+namespace ttgs::fit {
+using render::Intrinsics;
+using render::RenderResult;
+using render::RenderSettings;
+using render::render;
 namespace {
 
 double median(std::vector<double> v) {
@@ -106,26 +110,20 @@ BenchResult benchmark_render(const BenchOptions& o) {
       bwd.push_back(b);
     }
   }
-  // A full training iteration: render, L1 + SSIM loss, backward, Adam step (3DGS learning rates).
-  using torch::optim::Adam;
-  using torch::optim::AdamOptions;
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  const std::pair<at::Tensor*, double> lrs[] = {{&g.means, 1.6e-4}, {&g.log_scales, 5e-3}, {&g.quats, 1e-3},
-                                                {&g.opacity_logits, 5e-2}, {&g.sh_dc, 2.5e-3}, {&g.sh_rest, 2.5e-3 / 20}};
-  for (const auto& [t, lr] : lrs)
-    groups.emplace_back(std::vector<at::Tensor>{*t}, std::make_unique<AdamOptions>(lr));
-  Adam adam(groups, AdamOptions(1e-3).eps(1e-15));
+  // A full training iteration: render, L1 + SSIM loss, backward, Adam step (3DGS learning rates, extent 1).
+  const optim::LearningRates lr;
+  optim::GaussianAdam adam(g, {lr.means, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest});
   std::vector<double> parts[4];
   for (int k = 0; k < o.warmup + o.iters; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
-    adam.zero_grad();
+    for (at::Tensor* t : g.tensors()) t->mutable_grad() = at::Tensor();
     const RenderResult res = render(g, viewmat, intr, settings);
     const auto t1 = std::chrono::steady_clock::now();
     const at::Tensor loss = loss::photometric(res.rgb, target);
     const auto t2 = std::chrono::steady_clock::now();
     loss.backward();
     const auto t3 = std::chrono::steady_clock::now();
-    adam.step();
+    adam.step(g);
     const auto t4 = std::chrono::steady_clock::now();
     if (k >= o.warmup) {
       const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
@@ -146,4 +144,4 @@ BenchResult benchmark_render(const BenchOptions& o) {
   return r;
 }
 
-}  // namespace ttgs::render
+}  // namespace ttgs::fit
