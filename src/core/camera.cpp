@@ -43,25 +43,9 @@ std::array<double, 2> Camera::project(const Vec3& p_world) const {
   return {fx * c[0] / c[2] + cx, fy * c[1] / c[2] + cy};
 }
 
-Mat4 Camera::world_to_camera_matrix() const {
-  Mat4 m = identity4();
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) m[i][j] = R[i][j];
-    m[i][3] = t[i];
-  }
-  return m;
-}
+Mat4 Camera::world_to_camera_matrix() const { return rigid_matrix(R, t); }
 
-Mat4 Camera::camera_to_world_opencv() const {
-  const Mat3 Rt = transpose(R);
-  const Vec3 c = center();
-  Mat4 m = identity4();
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) m[i][j] = Rt[i][j];
-    m[i][3] = c[i];
-  }
-  return m;
-}
+Mat4 Camera::camera_to_world_opencv() const { return rigid_matrix(transpose(R), center()); }
 
 // OpenGL camera axes are OpenCV's with y and z flipped: c2w_gl = c2w_cv · diag(1, -1, -1, 1).
 Mat4 Camera::camera_to_world_opengl() const {

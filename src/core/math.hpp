@@ -40,6 +40,16 @@ inline Mat3 transpose(const Mat3& m) {
   return r;
 }
 
+// The 4x4 matrix of the rigid transform x -> R x + t.
+inline Mat4 rigid_matrix(const Mat3& R, const Vec3& t) {
+  Mat4 m = identity4();
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) m[i][j] = R[i][j];
+    m[i][3] = t[i];
+  }
+  return m;
+}
+
 // Rotation matrix of a quaternion (w, x, y, z); the quaternion need not be normalized.
 Mat3 quat_to_rotation(const Quat& q);
 // Unit quaternion (w >= 0) of a rotation matrix.

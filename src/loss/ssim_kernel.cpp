@@ -47,13 +47,14 @@ void blur_plane(const T* in, T* out, T* tmp, int H, int W) {
   }
 }
 
-// Blurs `planes` planes of size H x W in parallel (one plane per task).
+// Blurs `planes` consecutive H x W planes of `in` into `out`, in parallel (one plane per task).
 template <typename T>
-void blur_planes(const std::vector<const T*>& in, const std::vector<T*>& out, int H, int W) {
-  parallel_for(0, int64_t(in.size()), [&](int64_t b, int64_t e) {
+void blur_planes(const T* in, T* out, size_t planes, int H, int W) {
+  const size_t n = size_t(H) * W;
+  parallel_for(0, int64_t(planes), [&](int64_t b, int64_t e) {
     thread_local std::vector<T> tmp;
-    tmp.resize(size_t(H) * W);
-    for (int64_t i = b; i < e; ++i) blur_plane(in[size_t(i)], out[size_t(i)], tmp.data(), H, W);
+    tmp.resize(n);
+    for (int64_t i = b; i < e; ++i) blur_plane(in + size_t(i) * n, out + size_t(i) * n, tmp.data(), H, W);
   }, 1);
 }
 
@@ -86,13 +87,7 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
       pxy[p] = a * b;
     }
   }
-  std::vector<const T*> in;
-  std::vector<T*> out;
-  for (size_t k = 0; k < 5 * size_t(C); ++k) {
-    in.push_back(src.data() + k * n);
-    out.push_back(blurred.data() + k * n);
-  }
-  blur_planes(in, out, H, W);
+  blur_planes(src.data(), blurred.data(), 5 * size_t(C), H, W);
   s.mu_x.assign(blurred.begin(), blurred.begin() + total);
   s.mu_y.assign(blurred.begin() + total, blurred.begin() + 2 * total);
   s.s_xx.resize(total);
@@ -144,13 +139,8 @@ void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T*
     m1[q] = g * dsxx;
     m2[q] = g * dsxy;
   }
-  std::vector<const T*> in;
-  std::vector<T*> out;
-  for (size_t k = 0; k < 3 * size_t(C); ++k) {
-    in.push_back(maps.data() + k * n);
-    out.push_back(blurred.data() + k * n);
-  }
-  blur_planes(in, out, H, W);  // the window is symmetric: the adjoint of the blur is the blur
+  // The window is symmetric: the adjoint of the blur is the blur.
+  blur_planes(maps.data(), blurred.data(), 3 * size_t(C), H, W);
   for (int c = 0; c < C; ++c) {
     const T* b0 = blurred.data() + size_t(c) * n;
     const T* b1 = b0 + total;

@@ -94,14 +94,7 @@ std::optional<Hit> intersect(const Primitive& p, const Ray& ray, double t_min, d
 
 Pose Pose::compose(const Pose& c) const { return {rotation * c.rotation, rotation * c.translation + translation}; }
 
-Mat4 Pose::matrix() const {
-  Mat4 m = identity4();
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) m[i][j] = rotation[i][j];
-    m[i][3] = translation[i];
-  }
-  return m;
-}
+Mat4 Pose::matrix() const { return rigid_matrix(rotation, translation); }
 
 Mat3 rotation_z(double a) { return Mat3{{{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}}}; }
 
