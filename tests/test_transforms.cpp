@@ -139,7 +139,7 @@ TEST(Transforms, RealFoxSkipsMissingFrames) {
 
 TEST(Transforms, MalformedJsonThrowsInputError) {
   const std::string m = "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]";
-  for (const std::string bad : {
+  for (const std::string& bad : {
            std::string("{"), std::string("[]"), std::string("{\"frames\": []}"), std::string("{\"fl_x\": 1}"),
            "{\"fl_x\": \"ten\", \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": " + m + "}]}",
            std::string("{\"fl_x\": 1, \"frames\": [{\"file_path\": \"a.png\", \"transform_matrix\": [[1,0],[0,1]]}]}"),
