@@ -47,16 +47,4 @@ Image downscale_min(const Image& img, int factor) {
   return out;
 }
 
-Image resize_nearest(const Image& img, int width, int height) {
-  Image out(width, height, img.channels);
-  for (int y = 0; y < height; ++y) {
-    const int sy = std::min(img.height - 1, int((y + 0.5) * img.height / height));
-    for (int x = 0; x < width; ++x) {
-      const int sx = std::min(img.width - 1, int((x + 0.5) * img.width / width));
-      for (int c = 0; c < img.channels; ++c) out.at(x, y, c) = img.at(sx, sy, c);
-    }
-  }
-  return out;
-}
-
 }  // namespace ttgs

@@ -26,7 +26,5 @@ Image downscale_nearest(const Image& img, int factor);
 // Minimum over factor x factor blocks, for 0/1 masks (0 = ignore): values are never blended, and an output pixel
 // is ignored when any of its source pixels is, so a thin excluded structure never vanishes when downscaled.
 Image downscale_min(const Image& img, int factor);
-// Nearest-neighbour resize to any size (masks: a thin structure keeps at least its nearest samples).
-Image resize_nearest(const Image& img, int width, int height);
 
 }  // namespace ttgs
