@@ -273,6 +273,41 @@ TEST(Cli, RenderAndEvalAScene) {
   EXPECT_NE(r.err.find("missing.ply"), std::string::npos);
 }
 
+// fit end to end: outputs and checkpoint; --resume from the last checkpoint rewrites an identical scene.ply; bad
+// options and a corrupt checkpoint fail cleanly.
+TEST(Cli, FitWritesOutputsAndResumes) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") + " --views 4 --novel 2 --width 48 --height 32 --points 800",
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string fit = "--quiet fit --data " + quote(dir / "s") + " --out " + quote(dir / "out") +
+                          " --iters 30 --checkpoint-every 20 --sh-degree 1 --strategy mcmc --threads 2";
+  r = run_ttgs(fit, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"scene.ply", "report.json", "cameras.json", "checkpoint.ttgs"})
+    EXPECT_TRUE(std::filesystem::exists(dir / ("out/" + std::string(f)))) << f;
+  const std::string first = test::read_text(dir / "out/scene.ply");
+  EXPECT_NE(test::read_text(dir / "out/report.json").find("\"strategy\": \"mcmc\""), std::string::npos);
+  r = run_ttgs(fit + " --resume", dir);  // continues from step 20
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(test::read_text(dir / "out/scene.ply") == first) << "resumed run differs";
+  // Resuming with other options is refused and leaves the outputs as they were.
+  r = run_ttgs(fit + " --resume --seed 9", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("checkpoint.ttgs"), std::string::npos) << r.err;
+  test::write_text(dir / "out/checkpoint.ttgs", "TTGSARC1 garbage");
+  r = run_ttgs(fit + " --resume", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("checkpoint.ttgs"), std::string::npos) << r.err;
+  EXPECT_TRUE(test::read_text(dir / "out/scene.ply") == first);
+  for (const std::string bad : std::vector<std::string>{"--strategy adc", "--lpips " + quote(dir / "none.pt"),
+                                                        "--iters 0", "--max-gaussians -1"}) {
+    r = run_ttgs("fit --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " " + bad, dir);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
+  }
+}
+
 TEST(Cli, RealFoxReportsSkippedFrames) {
   TTGS_REQUIRE_SHARED("fox/transforms.json");
   test::TempDir dir;

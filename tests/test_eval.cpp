@@ -1,6 +1,8 @@
 // Metrics and evaluation: known values, and a scene evaluated against renderings of itself.
 #include <gtest/gtest.h>
 
+#include <torch/script.h>
+
 #include <cmath>
 
 #include "core/error.hpp"
@@ -49,6 +51,44 @@ TEST(Evaluate, SceneAgainstRenderingsOfItselfAndAgainstThePhotos) {
   EXPECT_GT(self.ssim, 0.999);
   EXPECT_NE(self.to_json().find("\"per_image\""), std::string::npos);
   EXPECT_THROW(eval::parse_split("validation"), InputError);
+}
+
+// LPIPS comes only from a TorchScript model; a stand-in model (mean absolute difference of its [-1, 1] inputs, built
+// with Module::define) checks the plumbing: input layout, scaling and averaging.
+TEST(Evaluate, LpipsFromATorchScriptModel) {
+  test::TempDir dir;
+  torch::jit::Module stub("LpipsStub");
+  stub.define("def forward(self, a, b):\n  return (a - b).abs().mean() + 0.0 * a.size(1)\n");
+  stub.save(dir / "lpips.pt");
+  const eval::LpipsModel model(dir / "lpips.pt");
+  const at::Tensor x = at::rand({8, 6, 3}), y = at::rand({8, 6, 3});
+  EXPECT_NEAR(model.distance(x, y), 2 * (x - y).abs().mean().item<double>(), 1e-6);
+
+  synth::write_synth_dataset(test::small_object_scene(4, 2000), dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const model::Gaussians g = model::init_from_points(*ds.points, {});
+  const eval::EvalReport with = eval::evaluate(g, ds, ds.test, {}, &model);
+  ASSERT_TRUE(with.has_lpips);
+  double expected = 0;
+  for (size_t i : ds.test)
+    expected += 2 * (eval::render_frame(g, ds.frames[i], {}) - model::to_tensor(ds.frames[i].image)).abs().mean().item<double>();
+  EXPECT_NEAR(with.lpips, expected / double(ds.test.size()), 1e-5);
+  const eval::EvalReport without = eval::evaluate(g, ds, ds.test, {});
+  EXPECT_FALSE(without.has_lpips);
+  EXPECT_NE(without.to_json().find("\"lpips\":null"), std::string::npos);
+  // Not TorchScript: a clear error naming the file.
+  test::write_text(dir / "bad.pt", "not a model");
+  try {
+    eval::LpipsModel bad(dir / "bad.pt");
+    ADD_FAILURE() << "loaded a text file as a model";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.pt"), std::string::npos);
+  }
+  // A model whose output is not one number is refused.
+  torch::jit::Module wrong("Wrong");
+  wrong.define("def forward(self, a, b):\n  return a - b\n");
+  wrong.save(dir / "wrong.pt");
+  EXPECT_THROW(eval::LpipsModel(dir / "wrong.pt").distance(x, y), InputError);
 }
 
 }  // namespace

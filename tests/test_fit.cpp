@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "eval/evaluate.hpp"
 #include "fit/outputs.hpp"
 #include "io/file_util.hpp"
@@ -136,6 +138,137 @@ TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {
     }
   };
   EXPECT_THROW(fit::fit(ds, model::init_from_points(*ds.points, {}), fo), std::runtime_error);
+}
+
+bool bit_identical(const model::Gaussians& a, const model::Gaussians& b) {
+  if (a.size() != b.size()) return false;
+  const auto ta = a.tensors(), tb = b.tensors();
+  for (size_t k = 0; k < ta.size(); ++k)
+    if (!at::equal(*ta[k], *tb[k])) return false;
+  return true;
+}
+
+struct Interrupted {};
+
+// A run interrupted after a checkpoint and resumed ends bit-identical to an uninterrupted run, for both strategies
+// (densification, MCMC relocation and noise, random backgrounds all happen on both sides of the checkpoint).
+void expect_resume_bit_identical(fit::StrategyKind kind) {
+  test::TempDir dir;
+  synth::write_synth_dataset(test::small_object_scene(6), dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const model::Gaussians init = model::init_from_points(*ds.points, {});
+  fit::FitOptions fo;
+  fo.iters = 160;
+  fo.eval_every = 50;
+  fo.sh_degree = 1;
+  fo.seed = 7;
+  fo.random_background = true;
+  fo.strategy_kind = kind;
+  fo.strategy.refine_start = fo.mcmc.refine_start = 20;
+  fo.strategy.refine_every = fo.mcmc.refine_every = 30;
+  fo.strategy.reset_every = 90;
+  fo.checkpoint_every = 70;
+  fo.checkpoint_path = dir / "a.ckpt";
+  const fit::FitResult whole = fit::fit(ds, init, fo);
+
+  fo.checkpoint_path = dir / "b.ckpt";
+  fo.before_step = [](int step, model::Gaussians&) {
+    if (step == 101) throw Interrupted{};  // killed after the checkpoint at step 70
+  };
+  EXPECT_THROW(fit::fit(ds, init, fo), Interrupted);
+  fo.before_step = nullptr;
+  fo.resume = true;
+  const fit::FitResult resumed = fit::fit(ds, init, fo);
+  EXPECT_TRUE(bit_identical(whole.gaussians, resumed.gaussians));
+  EXPECT_NE(whole.gaussians.size(), init.size());  // the strategy did change the model
+  ASSERT_EQ(resumed.history.size(), whole.history.size());
+  for (size_t i = 0; i < whole.history.size(); ++i) {
+    EXPECT_EQ(resumed.history[i].loss, whole.history[i].loss);
+    EXPECT_EQ(resumed.history[i].test_psnr, whole.history[i].test_psnr);
+  }
+  // A checkpoint from a run with other options is refused, naming the file.
+  fo.seed = 8;
+  try {
+    fit::fit(ds, init, fo);
+    ADD_FAILURE() << "resumed from a checkpoint of another run";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("b.ckpt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Fit, ResumeIsBitIdenticalDefaultStrategy) { expect_resume_bit_identical(fit::StrategyKind::kDefault); }
+TEST(Fit, ResumeIsBitIdenticalMcmc) { expect_resume_bit_identical(fit::StrategyKind::kMcmc); }
+
+TEST(Strategy, McmcRelocatesDeadGaussiansAndGrowsToTheCap) {
+  at::manual_seed(3);
+  model::Gaussians g = tiny(20);
+  {
+    at::NoGradGuard ng;
+    g.means.copy_(at::arange(60, at::kFloat).reshape({20, 3}));
+    g.opacity_logits.fill_(2.0);
+    g.opacity_logits.slice(0, 0, 4).fill_(-10.0);  // 4 dead ones
+  }
+  optim::make_trainable(g);
+  optim::GaussianAdam adam(g, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
+  optim::McmcStrategyOptions o;
+  o.refine_start = 0;
+  o.refine_every = 1;
+  o.max_gaussians = 21;  // 5% growth of 20
+  o.noise_lr = 0;        // no noise: positions are exact copies
+  auto strategy = optim::make_mcmc_strategy(o);
+  strategy->after_step(g, adam, {1, 0, 100, 100, 10.0});
+  ASSERT_EQ(g.size(), 21);
+  EXPECT_TRUE(g.means.requires_grad());
+  // Every Gaussian now sits on one of the 16 live positions; the copies at one position composite to the original
+  // opacity (1 - prod(1 - o_i) = o) and the dead are gone.
+  const double o_live = 1 / (1 + std::exp(-2.0));
+  const at::Tensor op = g.opacities().squeeze(1).detach();
+  EXPECT_GT(op.min().item<double>(), o.min_opacity);
+  std::map<int, std::vector<double>> by_position;
+  for (int64_t i = 0; i < g.size(); ++i) {
+    const int x = int(g.means[i][0].item<float>());
+    EXPECT_GE(x, 12) << "a Gaussian at a dead position";
+    by_position[x].push_back(op[i].item<double>());
+  }
+  for (const auto& [x, ops] : by_position) {
+    double transmit = 1;
+    for (double v : ops) transmit *= 1 - v;
+    EXPECT_NEAR(1 - transmit, o_live, 1e-5) << "position " << x << " with " << ops.size() << " copies";
+  }
+  EXPECT_EQ(by_position.size(), 16u);
+  // The regularizer is the L1 of opacities and scales, weighted.
+  const double reg = strategy->regularizer(g).item<double>();
+  EXPECT_NEAR(reg, o.opacity_reg * op.mean().item<double>() + o.scale_reg * g.scales().mean().item<double>(), 1e-6);
+  g.means.mutable_grad() = at::ones_like(g.means);
+  EXPECT_NO_THROW(adam.step(g));  // optimizer state has the new size
+}
+
+TEST(Fit, FullBatchAndMcmcShortFitsRaiseTestPsnr) {
+  test::TempDir dir;
+  synth::write_synth_dataset(test::small_object_scene(8), dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const model::Gaussians init = model::init_from_points(*ds.points, {});
+  const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
+  fit::FitOptions full;
+  full.iters = 40;  // 40 steps x 8 views
+  full.eval_every = 0;
+  full.sh_degree = 0;
+  full.full_batch = true;
+  const fit::FitResult f = fit::fit(ds, init, full);
+  fit::FitOptions mcmc;
+  mcmc.iters = 300;
+  mcmc.eval_every = 0;
+  mcmc.sh_degree = 0;
+  mcmc.strategy_kind = fit::StrategyKind::kMcmc;
+  mcmc.mcmc.refine_start = 100;
+  mcmc.mcmc.max_gaussians = init.size() + 500;
+  const fit::FitResult m = fit::fit(ds, init, mcmc);
+  std::printf("test PSNR %.2f dB -> full batch (40 steps) %.2f dB, MCMC (300 steps) %.2f dB with %lld Gaussians\n",
+              before, f.test.psnr, m.test.psnr, static_cast<long long>(m.gaussians.size()));
+  EXPECT_GT(f.test.psnr, before + 3.0);
+  EXPECT_GT(m.test.psnr, before + 3.0);
+  EXPECT_LE(m.gaussians.size(), init.size() + 500);
+  EXPECT_GT(m.gaussians.size(), init.size());
 }
 
 }  // namespace

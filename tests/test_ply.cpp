@@ -4,6 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "io/file_util.hpp"
@@ -173,6 +178,36 @@ TEST(Ply, MalformedFilesThrowInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("point cloud"), std::string::npos);
   }
+}
+
+// A writer killed at a random moment leaves the previous complete file or the new complete one, never a torn one.
+TEST(Ply, KilledWriterLeavesACompleteFile) {
+  test::TempDir dir;
+  const SplatData a = random_splats(60000, 1, 1), b = random_splats(50000, 1, 2);
+  const std::string path = dir / "scene.ply";
+  io::write_splat_ply(path, a);
+  std::mt19937 rng(5);
+  int saw_b = 0;
+  for (int round = 0; round < 12; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {  // the writer: alternates the two models until killed
+      for (int k = 0;; ++k) io::write_splat_ply(path, k % 2 ? a : b);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 40));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    const SplatData back = io::read_splat_ply(path);
+    if (back.count == b.count) {
+      expect_bit_equal(back, b);
+      ++saw_b;
+    } else {
+      expect_bit_equal(back, a);
+    }
+  }
+  EXPECT_GT(saw_b, 0);  // the writer did replace the file at least once
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// `ttgs eval --ply F --data PATH [--split ...] [--downscale K] [--json]`: PSNR and SSIM per image and their means.
+// `ttgs eval --ply F --data PATH [--split ...] [--downscale K] [--lpips MODEL.pt] [--json]`: PSNR, SSIM (and LPIPS
+// with a model) per image and their means.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
@@ -12,23 +14,32 @@ void add_eval_command(CLI::App& root) {
   struct Options {
     SceneInputs scene;
     bool json = false;
+    std::string lpips;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("eval", "PSNR and SSIM of a 3DGS scene against a dataset's photos");
   add_scene_options(*cmd, o->scene);
-  cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, per_image: [...]}");
+  cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, lpips, per_image: [...]}");
+  cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
   cmd->callback([o] {
     const eval::Split split = eval::parse_split(o->scene.split);
     const model::Gaussians g = load_gaussians(o->scene.ply);
     const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
-    const eval::EvalReport r = eval::evaluate(g, ds, eval::split_frames(ds, split, o->scene.data), {});
+    const std::unique_ptr<eval::LpipsModel> lpips =
+        o->lpips.empty() ? nullptr : std::make_unique<eval::LpipsModel>(o->lpips);
+    const eval::EvalReport r = eval::evaluate(g, ds, eval::split_frames(ds, split, o->scene.data), {}, lpips.get());
     if (o->json) {
       std::printf("%s\n", r.to_json().c_str());
       return;
     }
-    for (const auto& s : r.images) std::printf("%-40s PSNR %7.3f dB  SSIM %.4f\n", s.name.c_str(), s.psnr, s.ssim);
-    std::printf("mean over %zu images: PSNR %.3f dB  SSIM %.4f (LPIPS unavailable: needs a TorchScript model)\n",
-                r.images.size(), r.psnr, r.ssim);
+    for (const auto& s : r.images) {
+      std::printf("%-40s PSNR %7.3f dB  SSIM %.4f", s.name.c_str(), s.psnr, s.ssim);
+      if (r.has_lpips) std::printf("  LPIPS %.4f", s.lpips);
+      std::printf("\n");
+    }
+    std::printf("mean over %zu images: PSNR %.3f dB  SSIM %.4f  ", r.images.size(), r.psnr, r.ssim);
+    if (r.has_lpips) std::printf("LPIPS %.4f\n", r.lpips);
+    else std::printf("LPIPS %s\n", eval::kLpipsUnavailable);
   });
 }
 

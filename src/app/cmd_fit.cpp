@@ -1,6 +1,8 @@
-// `ttgs fit --data PATH --out DIR ...`: per-scene optimization, then scene.ply, cameras.json and report.json.
+// `ttgs fit --data PATH --out DIR ...`: per-scene optimization, then scene.ply, cameras.json and report.json;
+// DIR/checkpoint.ttgs along the way.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
@@ -21,6 +23,8 @@ void add_fit_command(CLI::App& root) {
     fit::FitOptions fit;
     int threads = 0;
     int64_t random_count = 100000;
+    int64_t max_gaussians = 0;
+    std::string strategy = "default", lpips;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("fit", "Fit a 3DGS scene to a dataset by per-scene optimization");
@@ -33,7 +37,19 @@ void add_fit_command(CLI::App& root) {
   cmd->add_option("--init", o->init, "Initial point cloud or 3DGS .ply (default: the dataset's points, else random)");
   cmd->add_option("--sh-degree", o->fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
       ->capture_default_str();
-  cmd->add_option("--max-gaussians", o->fit.strategy.max_gaussians, "Cap on the Gaussian count")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "Densification: default (3DGS clone/split/prune) or mcmc (fixed budget)")
+      ->check(CLI::IsMember({"default", "mcmc"}))
+      ->capture_default_str();
+  cmd->add_option("--max-gaussians", o->max_gaussians,
+                  "Cap on the Gaussian count (default: 3,000,000; mcmc: 1,000,000, its fixed budget)");
+  cmd->add_flag("--full-batch", o->fit.full_batch,
+                "Every step uses all training views (gradients summed) with step decay of the learning rates");
+  cmd->add_option("--random-init", o->random_count, "Gaussians of the random initialization (datasets without points)")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->fit.checkpoint_every, "Write DIR/checkpoint.ttgs every N iterations (0: never)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", o->fit.resume, "Continue from DIR/checkpoint.ttgs (same options and threads: bit-identical)");
+  cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model for the final evaluation (else reported unavailable)");
   cmd->add_option("--eval-every", o->fit.eval_every, "Evaluate on the test views every N iterations (0 = at the end)")
       ->capture_default_str();
   cmd->add_flag("--random-background", o->fit.random_background, "Random background colour each step");
@@ -41,6 +57,13 @@ void add_fit_command(CLI::App& root) {
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->callback([o] {
     model::configure_threads(o->threads);
+    if (o->strategy == "mcmc") o->fit.strategy_kind = fit::StrategyKind::kMcmc;
+    if (o->max_gaussians < 0) throw InputError("--max-gaussians", "must not be negative");
+    if (o->max_gaussians > 0) o->fit.strategy.max_gaussians = o->fit.mcmc.max_gaussians = o->max_gaussians;
+    if (o->random_count < 1) throw InputError("--random-init", "must be at least 1");
+    fit::check_options(o->fit);
+    if (!o->lpips.empty()) o->fit.lpips = std::make_shared<eval::LpipsModel>(o->lpips);
+    o->fit.checkpoint_path = io::join_path(o->out, "checkpoint.ttgs");
     const io::Dataset ds = io::load_dataset(o->data, o->load);
     model::InitOptions init;
     init.sh_degree = o->fit.sh_degree;
@@ -61,6 +84,9 @@ void add_fit_command(CLI::App& root) {
       r.seed = o->fit.seed;
       g = model::init_random(cams, r);
     }
+    std::error_code ec;
+    std::filesystem::create_directories(o->out, ec);
+    if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
     const fit::FitResult r = fit::fit(ds, g, o->fit);
     fit::write_outputs(o->out, r, o->fit, ds);
     std::printf("fitted %lld Gaussians in %.1f s (%.1f ms/iteration); train PSNR %.2f dB", static_cast<long long>(r.gaussians.size()),

@@ -27,10 +27,18 @@ std::vector<size_t> split_frames(const io::Dataset& ds, Split split, const std::
   return frames;
 }
 
+const char* const kLpipsUnavailable = "unavailable: no TorchScript LPIPS model given (--lpips MODEL.pt)";
+
 std::string EvalReport::to_json() const {
   nlohmann::json per = nlohmann::json::array();
-  for (const ImageScore& s : images) per.push_back({{"name", s.name}, {"psnr", s.psnr}, {"ssim", s.ssim}});
-  return nlohmann::json{{"psnr", psnr}, {"ssim", ssim}, {"num_images", images.size()}, {"per_image", per}}.dump();
+  for (const ImageScore& s : images) {
+    per.push_back({{"name", s.name}, {"psnr", s.psnr}, {"ssim", s.ssim}});
+    if (has_lpips) per.back()["lpips"] = s.lpips;
+  }
+  nlohmann::json j{{"psnr", psnr}, {"ssim", ssim}, {"num_images", images.size()}, {"per_image", per}};
+  if (has_lpips) j["lpips"] = lpips;
+  else j["lpips"] = nullptr, j["lpips_note"] = kLpipsUnavailable;
+  return j.dump();
 }
 
 at::Tensor render_frame(const model::Gaussians& g, const io::Frame& f, const render::RenderSettings& s) {
@@ -39,8 +47,9 @@ at::Tensor render_frame(const model::Gaussians& g, const io::Frame& f, const ren
 }
 
 EvalReport evaluate(const model::Gaussians& g, const io::Dataset& ds, const std::vector<size_t>& frames,
-                    const render::RenderSettings& settings) {
+                    const render::RenderSettings& settings, const LpipsModel* lpips) {
   EvalReport r;
+  r.has_lpips = lpips != nullptr;
   Progress progress("evaluating", int64_t(frames.size()));
   for (size_t i : frames) {
     const io::Frame& f = ds.frames[i];
@@ -48,13 +57,15 @@ EvalReport evaluate(const model::Gaussians& g, const io::Dataset& ds, const std:
     const at::Tensor rendered = render_frame(g, f, settings);
     const at::Tensor photo = model::to_tensor(f.image);
     const at::Tensor mask = f.mask ? model::to_tensor(*f.mask) : at::Tensor();
-    r.images.push_back({f.name, psnr(rendered, photo, mask), ssim(rendered, photo)});
+    r.images.push_back({f.name, psnr(rendered, photo, mask), ssim(rendered, photo),
+                        lpips ? lpips->distance(rendered, photo) : 0.0});
     progress.advance();
   }
   progress.finish();
   for (const ImageScore& s : r.images) {
     r.psnr += s.psnr / double(r.images.size());
     r.ssim += s.ssim / double(r.images.size());
+    r.lpips += s.lpips / double(r.images.size());
   }
   return r;
 }

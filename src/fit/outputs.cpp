@@ -24,16 +24,16 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
                        {"loss", h.loss},
                        {"test_psnr", number_or_null(h.test_psnr)},
                        {"test_ssim", number_or_null(h.test_ssim)}});
-  json metrics = {{"train", {{"psnr", r.train.psnr}, {"ssim", r.train.ssim}, {"num_images", r.train.images.size()}}},
-                  {"lpips", nullptr},
-                  {"lpips_note", "unavailable: no TorchScript LPIPS model given"}};
-  if (!r.test.images.empty())
-    metrics["test"] = {{"psnr", r.test.psnr}, {"ssim", r.test.ssim}, {"num_images", r.test.images.size()}};
+  json metrics = {{"train", json::parse(r.train.to_json())}};
+  if (!r.test.images.empty()) metrics["test"] = json::parse(r.test.to_json());
   return json{{"iters", o.iters},
               {"time_s", r.time_s},
               {"seconds_per_iteration", r.time_s / std::max(1, o.iters)},
               {"num_gaussians", r.gaussians.size()},
               {"sh_degree", o.sh_degree},
+              {"strategy", o.strategy_kind == StrategyKind::kMcmc ? "mcmc" : "default"},
+              {"mode", o.full_batch ? "full-batch" : "stochastic"},
+              {"rollbacks", r.rollbacks},
               {"seed", o.seed},
               {"data", ds.path},
               {"metrics", metrics},

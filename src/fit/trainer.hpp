@@ -1,9 +1,11 @@
 #pragma once
-// Per-scene optimization (the 3DGS baseline): one random training view per step, L1 + SSIM loss over the frame's
-// valid pixels, Adam with per-attribute learning rates, the default densification strategy, SH degree raised every
-// 1000 steps, evaluation on the test views every `eval_every` steps and at the end.
+// Per-scene optimization (the 3DGS baseline): one random training view per step (or, in full-batch mode, all of
+// them, gradients summed), L1 + SSIM loss over the frame's valid pixels, Adam with per-attribute learning rates, a
+// densification strategy (3DGS default or MCMC), SH degree raised every 1000 steps, evaluation on the test views
+// every `eval_every` steps and at the end, checkpoints to resume from.
 #include <array>
 #include <functional>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +18,8 @@
 
 namespace ttgs::fit {
 
+enum class StrategyKind { kDefault, kMcmc };
+
 struct FitOptions {
   int iters = 3000;
   int sh_degree = 3;
@@ -25,12 +29,28 @@ struct FitOptions {
   bool random_background = false;
   std::array<float, 3> background{0, 0, 0};
   optim::LearningRates lr;
+  StrategyKind strategy_kind = StrategyKind::kDefault;
   optim::DefaultStrategyOptions strategy;
+  optim::McmcStrategyOptions mcmc;
+  // Full batch: every step renders all training views and sums their gradients; the learning rates (positions
+  // included, instead of their exponential decay) are multiplied by `full_batch_decay` at each fraction of the run
+  // in `full_batch_decay_at`; the strategy's schedule (in steps) is divided by the number of training views, so it
+  // refines after as many rendered views as in the stochastic mode.
+  bool full_batch = false;
+  std::vector<double> full_batch_decay_at{0.5, 0.75};
+  double full_batch_decay = 0.3;
+  // A checkpoint is written to `checkpoint_path` every `checkpoint_every` steps (0 or empty path: never);
+  // `resume` continues from it when it exists.
+  std::string checkpoint_path;
+  int checkpoint_every = 1000;
+  bool resume = false;
   // Divergence guard: a good state is kept every `snapshot_every` steps; a NaN or infinite loss rolls back to it,
   // halves the learning rates and warns; more than `max_rollbacks` rollbacks end the run with an error.
   int snapshot_every = 100;
   int max_rollbacks = 5;
-  // Called before each step with the current model (tests use it to inject faults).
+  // LPIPS on the test views (train views when there are none) at the end, when given.
+  std::shared_ptr<const eval::LpipsModel> lpips;
+  // Called before each step with the current model (tests use it to inject faults and interruptions).
   std::function<void(int step, model::Gaussians& gaussians)> before_step;
 };
 
@@ -52,6 +72,9 @@ struct FitResult {
 
 // Radius of the camera centres around their mean, times 1.1 (3DGS's scene extent).
 double scene_extent(const io::Dataset& dataset);
+
+// InputError naming the option when the options cannot work (checked before any data is loaded).
+void check_options(const FitOptions& options);
 
 FitResult fit(const io::Dataset& dataset, model::Gaussians init, const FitOptions& options);
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
+
 namespace ttgs::optim {
 
 double exponential_decay(double initial, double final, int step, int steps) {
@@ -64,6 +66,38 @@ GaussianAdam GaussianAdam::clone() const {
 void GaussianAdam::reset(size_t k) {
   m_[k].zero_();
   v_[k].zero_();
+}
+
+
+void GaussianAdam::zero_rows(const at::Tensor& indices) {
+  if (indices.numel() == 0) return;
+  for (size_t k = 0; k < 6; ++k) {
+    m_[k].index_fill_(0, indices, 0);
+    v_[k].index_fill_(0, indices, 0);
+  }
+}
+
+void GaussianAdam::save(model::TensorArchive& a, const std::string& prefix) const {
+  for (size_t k = 0; k < 6; ++k) {
+    a.add(prefix + "m" + std::to_string(k), m_[k]);
+    a.add(prefix + "v" + std::to_string(k), v_[k]);
+  }
+  a.add(prefix + "lr", at::tensor(std::vector<double>(lr_.begin(), lr_.end()), at::kDouble));
+  a.add(prefix + "t", at::tensor(std::vector<int64_t>{t_}, at::kLong));
+}
+
+void GaussianAdam::load(const model::TensorArchive& a, const std::string& prefix) {
+  for (size_t k = 0; k < 6; ++k) {
+    const at::Tensor& m = a.get(prefix + "m" + std::to_string(k));
+    const at::Tensor& v = a.get(prefix + "v" + std::to_string(k));
+    if (m.sizes() != v.sizes()) throw InputError(a.path, "inconsistent optimizer state");
+    m_[k] = m.clone();
+    v_[k] = v.clone();
+  }
+  const at::Tensor lr = a.get(prefix + "lr");
+  if (lr.numel() != 6) throw InputError(a.path, "inconsistent optimizer learning rates");
+  for (size_t k = 0; k < 6; ++k) lr_[k] = lr[int64_t(k)].item<double>();
+  t_ = a.get(prefix + "t").item<int64_t>();
 }
 
 }  // namespace ttgs::optim

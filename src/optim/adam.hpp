@@ -4,8 +4,10 @@
 #include <ATen/ATen.h>
 
 #include <array>
+#include <string>
 
 #include "model/gaussians.hpp"
+#include "model/tensor_archive.hpp"
 
 namespace ttgs::optim {
 
@@ -32,6 +34,11 @@ class GaussianAdam {
   void append(int64_t count);
   // Zero the state of one attribute (e.g. after an opacity reset).
   void reset(size_t attribute);
+  // Zero the state of these rows (int64 indices) in every attribute (relocated Gaussians).
+  void zero_rows(const at::Tensor& indices);
+  // Moments, step count and rates, under names starting with `prefix`, for checkpoints.
+  void save(model::TensorArchive& archive, const std::string& prefix) const;
+  void load(const model::TensorArchive& archive, const std::string& prefix);
   int64_t steps() const { return t_; }
   // A deep copy (the state tensors are cloned), for snapshots.
   GaussianAdam clone() const;

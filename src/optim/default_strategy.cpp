@@ -41,6 +41,20 @@ class DefaultStrategy : public IStrategy {
     if (changed) make_trainable(g);
   }
 
+  void save_state(model::TensorArchive& a) const override {
+    if (!grad_sum_.defined()) return;
+    a.add("strategy.grad_sum", grad_sum_);
+    a.add("strategy.count", count_);
+    a.add("strategy.max_radius", max_radius_);
+  }
+
+  void load_state(const model::TensorArchive& a) override {
+    if (!a.has("strategy.grad_sum")) return;
+    grad_sum_ = a.get("strategy.grad_sum").clone();
+    count_ = a.get("strategy.count").clone();
+    max_radius_ = a.get("strategy.max_radius").clone();
+  }
+
  private:
   void ensure_size(int64_t n) {
     if (grad_sum_.defined() && grad_sum_.size(0) == n) return;

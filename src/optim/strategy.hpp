@@ -6,6 +6,7 @@
 #include <string>
 
 #include "model/gaussians.hpp"
+#include "model/tensor_archive.hpp"
 #include "optim/adam.hpp"
 #include "render/rasterizer.hpp"
 
@@ -23,6 +24,11 @@ class IStrategy {
   virtual ~IStrategy() = default;
   virtual void after_backward(const model::Gaussians& g, const render::RenderResult& r, const StrategyContext& c) = 0;
   virtual void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) = 0;
+  // A term added to the training loss (undefined: none).
+  virtual at::Tensor regularizer(const model::Gaussians&) const { return {}; }
+  // Statistics gathered between refinements, for checkpoints.
+  virtual void save_state(model::TensorArchive&) const {}
+  virtual void load_state(const model::TensorArchive&) {}
 };
 
 // The 3DGS schedule (the paper's numbers), cut short for short runs: densification stops at the latest at 80% of
@@ -39,6 +45,19 @@ struct DefaultStrategyOptions {
 
 // Clone / split by accumulated screen-space gradient, prune by opacity and size, periodic opacity reset.
 std::unique_ptr<IStrategy> make_default_strategy(const DefaultStrategyOptions& options);
+
+// 3DGS-MCMC with gsplat's defaults: relocation of Gaussians below `min_opacity`, 5% growth per refinement up to
+// `max_gaussians`, position noise gated by sigmoid(-noise_sharpness * (opacity - noise_opacity)) and scaled by
+// noise_lr x the current position learning rate, L1 regularizers on opacity and scale.
+struct McmcStrategyOptions {
+  int refine_start = 500, refine_stop = 25000, refine_every = 100;
+  double min_opacity = 0.005;
+  int64_t max_gaussians = 1'000'000;
+  int max_copies = 50;  // a source sampled more often is treated as this many copies
+  double noise_lr = 5e5, noise_sharpness = 100, noise_opacity = 0.005;
+  double opacity_reg = 0.01, scale_reg = 0.01;
+};
+std::unique_ptr<IStrategy> make_mcmc_strategy(const McmcStrategyOptions& options);
 
 // Re-attaches every attribute as a leaf that requires grad (after a strategy replaced tensors).
 void make_trainable(model::Gaussians& g);
