@@ -11,4 +11,5 @@ void add_bench_command(CLI::App& root);
 void add_fit_command(CLI::App& root);
 void add_render_command(CLI::App& root);
 void add_eval_command(CLI::App& root);
+void add_refine_command(CLI::App& root);
 }  // namespace ttgs::app

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   ttgs::app::add_fit_command(app);
   ttgs::app::add_render_command(app);
   ttgs::app::add_eval_command(app);
+  ttgs::app::add_refine_command(app);
   ttgs::app::add_bench_command(app);
   app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
   try {

@@ -12,6 +12,15 @@ double exponential_decay(double initial, double final, int step, int steps) {
   return std::exp(std::log(initial) * (1 - t) + std::log(final) * t);
 }
 
+void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tensor& v, const at::Tensor& lr, int64_t t,
+                 double beta1, double beta2, double eps) {
+  at::NoGradGuard no_grad;
+  const double bc1 = 1 - std::pow(beta1, double(t)), bc2 = 1 - std::pow(beta2, double(t));
+  m.mul_(beta1).add_(grad, 1 - beta1);
+  v.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+  p.sub_(lr * (m / bc1) / ((v / bc2).sqrt() + eps));
+}
+
 GaussianAdam::GaussianAdam(const model::Gaussians& g, const std::array<double, 6>& lr, double beta1, double beta2,
                            double eps)
     : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps) {
@@ -23,18 +32,12 @@ GaussianAdam::GaussianAdam(const model::Gaussians& g, const std::array<double, 6
 }
 
 void GaussianAdam::step(model::Gaussians& g) {
-  at::NoGradGuard no_grad;
   ++t_;
-  const double bc1 = 1 - std::pow(beta1_, double(t_)), bc2 = 1 - std::pow(beta2_, double(t_));
   auto tensors = g.tensors();
   for (size_t k = 0; k < 6; ++k) {
     at::Tensor& p = *tensors[k];
-    const at::Tensor& grad = p.grad();
-    if (!grad.defined()) continue;
-    m_[k].mul_(beta1_).add_(grad, 1 - beta1_);
-    v_[k].mul_(beta2_).addcmul_(grad, grad, 1 - beta2_);
-    const at::Tensor denom = (v_[k] / bc2).sqrt_().add_(eps_);
-    p.addcdiv_(m_[k], denom, -lr_[k] / bc1);
+    if (!p.grad().defined()) continue;
+    adam_update(p, p.grad(), m_[k], v_[k], at::scalar_tensor(lr_[k], p.options()), t_, beta1_, beta2_, eps_);
   }
 }
 

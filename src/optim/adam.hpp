@@ -20,6 +20,11 @@ struct LearningRates {
 // Exponential (log-linear) interpolation from `initial` to `final` over [0, steps].
 double exponential_decay(double initial, double final, int step, int steps);
 
+// One bias-corrected Adam update of `p` in place (step count `t` >= 1, already incremented):
+// p -= lr · m̂ / (sqrt(v̂) + eps). `lr` is a number or a tensor that broadcasts against p (0 freezes an entry).
+void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tensor& v, const at::Tensor& lr, int64_t t,
+                 double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-15);
+
 class GaussianAdam {
  public:
   GaussianAdam(const model::Gaussians& g, const std::array<double, 6>& lr, double beta1 = 0.9, double beta2 = 0.999,

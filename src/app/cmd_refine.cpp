@@ -1,0 +1,119 @@
+// `ttgs refine --data PATH --init PLY --out DIR ...`: test-time refinement of cameras, then Gaussian attributes.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
+#include "core/error.hpp"
+#include "model/threads.hpp"
+#include "refine/depth_prior.hpp"
+#include "refine/outputs.hpp"
+
+namespace ttgs::app {
+namespace {
+
+// "a.png,b.png" or "0,5,9" (indices into the dataset's frames) -> frame indices.
+std::vector<size_t> parse_frames(const std::string& list, const io::Dataset& ds) {
+  std::vector<size_t> frames;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    size_t found = ds.frames.size();
+    for (size_t i = 0; i < ds.frames.size(); ++i)
+      if (ds.frames[i].name == item) found = i;
+    if (found == ds.frames.size() && item.find_first_not_of("0123456789") == std::string::npos && item.size() < 9)
+      found = std::stoul(item);
+    if (found >= ds.frames.size()) throw InputError("--val", "no frame '" + item + "' in " + ds.path);
+    frames.push_back(found);
+  }
+  return frames;
+}
+
+}  // namespace
+
+void add_refine_command(CLI::App& root) {
+  struct Options {
+    std::string data, out, init, stages = "pose,gs", attrs = "opacity,color,rotation", val, depth, depth_model;
+    bool no_val = false, depth_disparity = false;
+    io::LoadOptions load;
+    refine::RefineOptions refine;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  refine::RefineOptions& r = o->refine;
+  CLI::App* cmd = root.add_subcommand("refine", "Refine an existing reconstruction at test time: cameras, then Gaussians");
+  cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model")->required();
+  cmd->add_option("--init", o->init, "The 3DGS .ply to refine")->required();
+  cmd->add_option("--out", o->out, "Output folder (scene.ply, cameras.json, transforms.json, report.json)")->required();
+  cmd->add_option("--stages", o->stages, "Stages to run: pose, gs or pose,gs")->capture_default_str();
+  cmd->add_option("--steps-pose", r.steps_pose, "Steps of the camera stage")->capture_default_str();
+  cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
+  cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
+      ->capture_default_str();
+  cmd->add_option("--lr-pose", r.lr_pose_rotation, "Camera rotation step size (radians)")->capture_default_str();
+  cmd->add_option("--lr-pose-translation", r.lr_pose_translation, "Camera translation step size (x scene extent)")
+      ->capture_default_str();
+  cmd->add_option("--lr-opacity", r.lr.opacity, "Opacity learning rate")->capture_default_str();
+  cmd->add_option("--lr-color", r.lr.sh_dc, "Colour (SH DC) learning rate; higher bands get 1/20")->capture_default_str();
+  cmd->add_option("--lr-rotation", r.lr.quats, "Rotation learning rate")->capture_default_str();
+  cmd->add_option("--lr-xyz", r.lr.means, "Position learning rate (x scene extent)")->capture_default_str();
+  cmd->add_option("--lr-scale", r.lr.log_scales, "Log-scale learning rate")->capture_default_str();
+  cmd->add_option("--depth", o->depth, "Folder of depth priors: <image stem>.npy or .png per frame");
+  cmd->add_option("--depth-model", o->depth_model, "TorchScript monocular depth model: (1,3,H,W) RGB -> depth map");
+  cmd->add_flag("--depth-disparity", o->depth_disparity, "The depth model outputs disparity, not depth");
+  cmd->add_option("--depth-weight", r.depth_weight, "Weight of the depth-prior loss")->capture_default_str();
+  cmd->add_option("--ransac-iters", r.ransac.iterations, "RANSAC hypotheses per alignment")->capture_default_str();
+  cmd->add_option("--ransac-threshold", r.ransac.inlier_threshold, "Inlier threshold (fraction of the median disparity)")
+      ->capture_default_str();
+  cmd->add_option("--ransac-sample", r.ransac.sample_size, "Pixels per RANSAC hypothesis")->capture_default_str();
+  cmd->add_option("--val", o->val, "Validation frames (names or indices, comma-separated; default: the test split)");
+  cmd->add_flag("--no-val", o->no_val, "No validation frames (no rollback guard)");
+  cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement")->capture_default_str();
+  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
+  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
+      ->capture_default_str();
+  cmd->add_option("--seed", r.ransac.seed, "Seed (RANSAC sampling)")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->callback([o] {
+    model::configure_threads(o->threads);
+    refine::RefineOptions& r = o->refine;
+    r.stage_pose = r.stage_gs = false;
+    std::stringstream ss(o->stages);
+    for (std::string s; std::getline(ss, s, ',');) {
+      if (s == "pose") r.stage_pose = true;
+      else if (s == "gs") r.stage_gs = true;
+      else throw InputError("--stages", "unknown stage '" + s + "' (pose, gs)");
+    }
+    if (!r.stage_pose && !r.stage_gs) throw InputError("--stages", "no stage selected");
+    r.attrs = refine::parse_attributes(o->attrs);
+    if (r.ransac.sample_size < 2) throw InputError("--ransac-sample", "must be at least 2");
+    if (r.ransac.iterations < 1) throw InputError("--ransac-iters", "must be at least 1");
+    if (!(r.ransac.inlier_threshold > 0)) throw InputError("--ransac-threshold", "must be positive");
+    if (!o->depth.empty() && !o->depth_model.empty()) throw InputError("--depth", "give --depth or --depth-model, not both");
+    const model::Gaussians g = load_gaussians(o->init);
+    const io::Dataset ds = io::load_dataset(o->data, o->load);
+    r.val = o->no_val ? std::vector<size_t>{} : o->val.empty() ? ds.test : parse_frames(o->val, ds);
+    refine::ReportContext context{o->init, {}};
+    std::vector<size_t> all(ds.frames.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    if (!o->depth.empty()) {
+      r.depth_priors = refine::read_depth_priors(ds, all, o->depth);
+      context.depth_source = {"files", o->depth};
+    } else if (!o->depth_model.empty()) {
+      r.depth_priors = refine::predict_depth_priors(ds, all, o->depth_model, o->depth_disparity);
+      context.depth_source = {"model", o->depth_model};
+    }
+    const refine::RefineResult result = refine::refine(ds, g, r);
+    refine::write_refine_outputs(o->out, result, r, ds, context);
+    std::printf("refined %zu frames in %.1f s: train PSNR %.2f -> %.2f dB", result.train.size(), result.time_s,
+                result.before_train.psnr, result.after_train.psnr);
+    if (!result.before_val.images.empty())
+      std::printf(", validation PSNR %.2f -> %.2f dB", result.before_val.psnr, result.after_val.psnr);
+    std::printf("\nwrote %s/scene.ply, transforms.json and report.json\n", o->out.c_str());
+  });
+}
+
+}  // namespace ttgs::app
