@@ -308,6 +308,41 @@ TEST(Cli, FitWritesOutputsAndResumes) {
   }
 }
 
+// refine end to end: outputs, a transforms.json the loader reads back with the same frames, clear errors.
+TEST(Cli, RefineWritesOutputsThatLoadBack) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") + " --views 4 --novel 2 --width 48 --height 32 --points 800",
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_ttgs("--quiet fit --data " + quote(dir / "s") + " --out " + quote(dir / "fit") + " --iters 20 --sh-degree 0",
+               dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string refine = "--quiet refine --data " + quote(dir / "s") + " --init " + quote(dir / "fit/scene.ply");
+  r = run_ttgs(refine + " --out " + quote(dir / "ref") + " --steps-pose 3 --steps-gs 3 --depth " + quote(dir / "s/depth"),
+               dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"scene.ply", "report.json", "cameras.json", "transforms.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / ("ref/" + std::string(f)))) << f;
+  const std::string report = test::read_text(dir / "ref/report.json");
+  for (const char* key : {"\"before\"", "\"after\"", "\"val\"", "\"poses\"", "\"stages\"", "\"rotation_deg\"",
+                          "\"depth_alignment\"", "\"stop_reason\""})
+    EXPECT_NE(report.find(key), std::string::npos) << key;
+  r = run_ttgs("info --json " + quote(dir / "ref"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"num_images\":6"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"num_train\":4"), std::string::npos) << r.out;
+  r = run_ttgs("--quiet eval --json --ply " + quote(dir / "ref/scene.ply") + " --data " + quote(dir / "ref"), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  for (const std::string bad : std::vector<std::string>{"--attrs opacity,shine", "--stages posture", "--val nosuch.png",
+                                                        "--steps-pose -1", "--depth " + quote(dir / "nodepth"),
+                                                        "--ransac-sample 1"}) {
+    r = run_ttgs(refine + " --out " + quote(dir / "bad") + " " + bad, dir);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad")) << bad;
+  }
+}
+
 TEST(Cli, RealFoxReportsSkippedFrames) {
   TTGS_REQUIRE_SHARED("fox/transforms.json");
   test::TempDir dir;

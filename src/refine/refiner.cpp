@@ -234,6 +234,9 @@ class Refiner {
             factor = o_.pose_pyramid[k];
             break;
           }
+      // A level too small to show structure misleads more than it helps.
+      const Camera& any = ds_.frames[rendered.front()].camera;
+      while (factor > 1 && std::min(any.width, any.height) / factor < o_.pyramid_min_size) factor /= 2;
       const Level& lv = level(factor);
       double loss_sum = 0;
       for (size_t i : rendered) {

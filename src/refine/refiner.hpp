@@ -34,6 +34,7 @@ struct RefineOptions {
   double pose_lr_in_gs_stage = 0.1;   // factor on the camera rates during stage 2
   // Coarse to fine in the camera stage: equal shares of the steps at these downscale factors, then full resolution.
   std::vector<int> pose_pyramid{4, 2};
+  int pyramid_min_size = 48;  // pixels (the image's smaller side) a level must keep; coarser levels are skipped
   optim::LearningRates lr;            // attribute rates (3DGS defaults; positions x scene extent)
   double lr_final_fraction = 0.1;     // every rate decays exponentially to this fraction over its stage
   double ssim_lambda = 0.2;
