@@ -30,6 +30,12 @@ model::Gaussians tiny(int64_t n) {
   return g;
 }
 
+// The small synthetic object scene with `views` training views, written into `dir` and loaded.
+io::Dataset small_dataset(const test::TempDir& dir, int views) {
+  synth::write_synth_dataset(test::small_object_scene(views), dir / "scene");
+  return io::load_dataset(dir / "scene", {});
+}
+
 TEST(Adam, StepMatchesTheFormulaAndStateFollowsRows) {
   model::Gaussians g = tiny(3);
   optim::GaussianAdam adam(g, {0.1, 0.1, 0.1, 0.1, 0.1, 0.1});
@@ -80,8 +86,7 @@ TEST(Strategy, ClonesSplitsAndPrunes) {
 
 TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   test::TempDir dir;
-  synth::write_synth_dataset(test::small_object_scene(10), dir / "scene");
-  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const io::Dataset ds = small_dataset(dir, 10);
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
   fit::FitOptions fo;
@@ -106,8 +111,7 @@ TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
 
 TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {
   test::TempDir dir;
-  synth::write_synth_dataset(test::small_object_scene(6), dir / "scene");
-  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const io::Dataset ds = small_dataset(dir, 6);
   fit::FitOptions fo;
   fo.iters = 60;
   fo.eval_every = 0;
@@ -154,8 +158,7 @@ struct Interrupted {};
 // (densification, MCMC relocation and noise, random backgrounds all happen on both sides of the checkpoint).
 void expect_resume_bit_identical(fit::StrategyKind kind) {
   test::TempDir dir;
-  synth::write_synth_dataset(test::small_object_scene(6), dir / "scene");
-  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const io::Dataset ds = small_dataset(dir, 6);
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   fit::FitOptions fo;
   fo.iters = 160;
@@ -245,8 +248,7 @@ TEST(Strategy, McmcRelocatesDeadGaussiansAndGrowsToTheCap) {
 
 TEST(Fit, FullBatchAndMcmcShortFitsRaiseTestPsnr) {
   test::TempDir dir;
-  synth::write_synth_dataset(test::small_object_scene(8), dir / "scene");
-  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const io::Dataset ds = small_dataset(dir, 8);
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
   fit::FitOptions full;

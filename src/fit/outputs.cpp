@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/transforms_json.hpp"
 
 namespace ttgs::fit {
 namespace {
@@ -45,11 +46,9 @@ std::string cameras_json(const io::Dataset& ds) {
   json frames = json::array();
   for (size_t i = 0; i < ds.frames.size(); ++i) {
     const io::Frame& f = ds.frames[i];
-    const Mat4 m = f.camera.camera_to_world_opengl();
-    json rows = json::array();
-    for (const auto& row : m) rows.push_back({row[0], row[1], row[2], row[3]});
     frames.push_back({{"file_path", f.name}, {"fl_x", f.camera.fx}, {"fl_y", f.camera.fy}, {"cx", f.camera.cx},
-                      {"cy", f.camera.cy}, {"w", f.camera.width}, {"h", f.camera.height}, {"transform_matrix", rows},
+                      {"cy", f.camera.cy}, {"w", f.camera.width}, {"h", f.camera.height},
+                      {"transform_matrix", io::matrix_rows(f.camera.camera_to_world_opengl())},
                       {"split", std::find(ds.test.begin(), ds.test.end(), i) != ds.test.end() ? "test" : "train"}});
   }
   return json{{"camera_model", "PINHOLE"}, {"convention", "transform_matrix: camera-to-world, OpenGL axes"},

@@ -179,4 +179,10 @@ DatasetSource read_transforms_json(const std::string& json_path) {
   return parse_transforms_json(read_file(json_path), json_path);
 }
 
+std::vector<std::vector<double>> matrix_rows(const Mat4& m) {
+  std::vector<std::vector<double>> rows;
+  for (const auto& r : m) rows.push_back({r[0], r[1], r[2], r[3]});
+  return rows;
+}
+
 }  // namespace ttgs::io

@@ -10,17 +10,12 @@
 #include "fit/outputs.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/transforms_json.hpp"
 
 namespace ttgs::refine {
 namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
-
-json matrix_json(const Mat4& m) {
-  json rows = json::array();
-  for (const auto& row : m) rows.push_back({row[0], row[1], row[2], row[3]});
-  return rows;
-}
 
 json metrics_json(const eval::EvalReport& r) { return {{"psnr", r.psnr}, {"ssim", r.ssim}, {"num_images", r.images.size()}}; }
 
@@ -96,7 +91,7 @@ std::string refined_transforms_json(const io::Dataset& ds, const RefineResult& r
     Camera pose = fsrc.camera;  // source intrinsics, refined pose
     pose.R = refined.R;
     pose.t = refined.t;
-    f["transform_matrix"] = matrix_json(pose.camera_to_world_opengl());
+    f["transform_matrix"] = io::matrix_rows(pose.camera_to_world_opengl());
     if (src.format == "colmap") {
       const Distortion& d = fsrc.distortion;
       if (d.k4 != 0 || d.k5 != 0 || d.k6 != 0 || d.k7 != 0)

@@ -13,6 +13,7 @@
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
 #include "io/ply.hpp"
+#include "io/transforms_json.hpp"
 #include "synth/raytrace.hpp"
 #include "synth/scaffold.hpp"
 
@@ -21,11 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-json matrix_json(const Mat4& m) {
-  json rows = json::array();
-  for (const auto& r : m) rows.push_back({r[0], r[1], r[2], r[3]});
-  return rows;
-}
 json vec_json(const Vec3& v) { return {v[0], v[1], v[2]}; }
 
 // Staging folder beside the target; replaced into place at the end.
@@ -127,7 +123,7 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
     const ViewSpec& view = ss.views[v];
     const std::string file = "images/" + view.name + ".png";
     frames.push_back({{"file_path", file},
-                      {"transform_matrix", matrix_json(view.camera.camera_to_world_opengl())},
+                      {"transform_matrix", io::matrix_rows(view.camera.camera_to_world_opengl())},
                       {"mask_path", "masks/" + view.name + ".png"},
                       {"depth_file_path", "depth/" + view.name + ".png"},
                       {"depth_npy_path", "depth/" + view.name + ".npy"},
@@ -148,7 +144,7 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
       json poses = json::array();
       for (const ViewSpec& view : ss.views)
         poses.push_back({{"file_path", "images/" + view.name + ".png"}, {"time", view.time},
-                         {"transform_matrix", matrix_json(a.pose_at(view.time).matrix())}});
+                         {"transform_matrix", io::matrix_rows(a.pose_at(view.time).matrix())}});
       actors.push_back({{"name", a.name}, {"label", int(kLabelActorBase) + int(k)}, {"box_size", vec_json(a.box_size)},
                         {"velocity", vec_json(a.velocity)}, {"poses", poses}});
     }
