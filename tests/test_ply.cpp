@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,7 +195,16 @@ TEST(Ply, KilledWriterLeavesACompleteFile) {
     if (child == 0) {  // the writer: alternates the two models until killed
       for (int k = 0;; ++k) io::write_splat_ply(path, k % 2 ? a : b);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 40));
+    // Wait until the writer has replaced the file once (a rename gives it a new inode; slow under sanitizers),
+    // then kill it at a random moment of a later write.
+    const auto inode = [&] {
+      struct stat st {};
+      return stat(path.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
+    };
+    const ino_t before = inode();
+    for (int waited = 0; inode() == before && waited < 20000; ++waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
@@ -207,7 +217,7 @@ TEST(Ply, KilledWriterLeavesACompleteFile) {
       expect_bit_equal(back, a);
     }
   }
-  EXPECT_GT(saw_b, 0);  // the writer did replace the file at least once
+  EXPECT_GT(saw_b, 0);  // both models were seen: the file was replaced while the test watched
 }
 
 }  // namespace
