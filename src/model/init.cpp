@@ -41,6 +41,10 @@ Gaussians make_gaussians(const std::vector<float>& positions, const std::vector<
 }  // namespace
 
 std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k) {
+  return knn_distance(positions, k, KnnReduce::kMean);
+}
+
+std::vector<float> knn_distance(const std::vector<float>& positions, int k, KnnReduce reduce) {
   const size_t n = positions.size() / 3;
   std::vector<float> out(n, 1.f);
   if (n < 2) return out;
@@ -53,14 +57,15 @@ std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k)
   float smallest_positive = INFINITY;
   for (size_t i = 0; i < n; ++i) {
     const size_t found = tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
-    double sum = 0;
+    double sum = 0, last = 0;
     size_t used = 0;
     for (size_t j = 0; j < found; ++j) {
       if (idx[j] == i) continue;
-      sum += std::sqrt(double(d2[j]));
+      last = std::sqrt(double(d2[j]));
+      sum += last;
       ++used;
     }
-    out[i] = used ? float(sum / double(used)) : 0.f;
+    out[i] = used ? float(reduce == KnnReduce::kMean ? sum / double(used) : last) : 0.f;
     if (out[i] > 0) smallest_positive = std::min(smallest_positive, out[i]);
   }
   // Duplicate points have distance 0: give them the smallest positive distance so log-scales stay finite.

@@ -15,7 +15,10 @@ struct InitOptions {
   int knn = 3;           // scale = mean distance to this many nearest neighbours
 };
 
-// Mean distance of every point to its k nearest neighbours (nanoflann k-d tree); N*3 positions in, N out.
+// Distance of every point to its k nearest neighbours (nanoflann k-d tree), their mean or the k-th (farthest) one;
+// N*3 positions in, N out; duplicates get the smallest positive distance.
+enum class KnnReduce { kMean, kLast };
+std::vector<float> knn_distance(const std::vector<float>& positions, int k, KnnReduce reduce);
 std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k);
 
 // One Gaussian per point: isotropic scale from mean_knn_distance, identity rotation, colour from the points

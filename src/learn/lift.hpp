@@ -1,0 +1,30 @@
+#pragma once
+// Gradient lifting (G3R): render the decoded state into all source views, take the photometric loss, and bring its
+// gradient back to every point's state, all channels, summed over the views; each channel is then divided by its
+// largest magnitude so the network sees gradients on one scale whatever the scene.
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "core/camera.hpp"
+#include "learn/neural_gaussians.hpp"
+
+namespace ttgs::learn {
+
+struct View {
+  Camera camera;
+  at::Tensor photo;  // (H, W, 3)
+  at::Tensor mask;   // (H, W, 1) or undefined
+};
+
+struct LiftedGradient {
+  at::Tensor raw;         // (N, C) ∂L/∂state summed over the views
+  at::Tensor normalized;  // raw / max |raw| per channel (channels without gradient stay 0)
+  double loss = 0;        // summed over the views
+};
+
+// The decoder's parameters are not differentiated here (only the state).
+LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
+                              double ssim_lambda = 0.2);
+
+}  // namespace ttgs::learn

@@ -1,0 +1,118 @@
+// Learned-reconstruction building blocks: sparse voxel convolution against LibTorch's dense conv3d, voxel levels,
+// the neural-Gaussian state and decoder, and gradient lifting against finite differences.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "learn/lift.hpp"
+#include "learn/neural_gaussians.hpp"
+#include "learn/sparse_conv.hpp"
+
+namespace ttgs {
+namespace {
+
+TEST(SparseConv, MatchesDenseConvolutionAndItsGradient) {
+  at::manual_seed(0);
+  const int64_t D = 6, cin = 3, cout = 4;
+  // A random sparse occupancy of a 6^3 grid (about a third of the voxels), shifted to negative coordinates.
+  const at::Tensor occupied = (at::rand({D, D, D}) < 0.35).nonzero() - 2;
+  const learn::Voxelization vox = learn::voxelize(occupied);
+  const int64_t v = vox.level.size();
+  ASSERT_EQ(v, occupied.size(0));
+  const at::Tensor feats = at::randn({v, cin}, at::kDouble).requires_grad_(true);
+  const at::Tensor dense_w = at::randn({cout, cin, 3, 3, 3}, at::kDouble);
+  // Sparse weight (27, Cin, Cout) from the dense one: offset k = (dx+1)*9 + (dy+1)*3 + (dz+1).
+  const at::Tensor sparse_w = dense_w.permute({2, 3, 4, 1, 0}).reshape({27, cin, cout}).contiguous();
+  const at::Tensor out = learn::sparse_conv3d(feats, vox.level, sparse_w);
+  // Dense: scatter the features into a grid (x, y, z as D, H, W), convolve with padding 1, read back.
+  const at::Tensor c = vox.level.coords + 2;
+  at::Tensor grid = at::zeros({1, cin, D, D, D}, at::kDouble);
+  const at::Tensor feats_dense = feats.detach().clone().requires_grad_(true);
+  grid = grid.index_put({at::Tensor(), at::Tensor(), c.select(1, 0), c.select(1, 1), c.select(1, 2)},
+                        feats_dense.t().unsqueeze(0));
+  const at::Tensor dense = at::conv3d(grid, dense_w, {}, 1, 1);
+  const at::Tensor dense_at = dense.index({0, at::indexing::Slice(), c.select(1, 0), c.select(1, 1), c.select(1, 2)}).t();
+  EXPECT_TRUE(at::allclose(out, dense_at, 1e-10, 1e-10));
+  const at::Tensor w = at::randn_like(out);
+  (out * w).sum().backward();
+  (dense_at * w).sum().backward();
+  EXPECT_TRUE(at::allclose(feats.grad(), feats_dense.grad(), 1e-10, 1e-10));
+}
+
+TEST(SparseConv, LevelsPoolingAndErrors) {
+  const at::Tensor coords = at::tensor({0, 0, 0, 1, 1, 1, 2, 0, 0, 3, 1, 0, -1, 0, 0, 0, 0, 0}, at::kLong).reshape({6, 3});
+  const learn::Voxelization v = learn::voxelize(coords);
+  EXPECT_EQ(v.level.size(), 5);  // one duplicate
+  EXPECT_EQ(v.point_to_voxel[0].item<int64_t>(), v.point_to_voxel[5].item<int64_t>());
+  const learn::Voxelization parent = learn::coarsen(v.level);
+  // (0,0,0) and (1,1,1) share parent (0,0,0); (2,0,0) and (3,1,0) share (1,0,0); (-1,0,0) -> (-1,0,0).
+  EXPECT_EQ(parent.level.size(), 3);
+  const at::Tensor vals = at::arange(5, at::kDouble).unsqueeze(1);
+  const at::Tensor mean = learn::scatter_mean(vals, parent.point_to_voxel, parent.level.size());
+  ASSERT_EQ(mean.size(0), 3);
+  for (int64_t i = 0; i < 5; ++i) {
+    const int64_t p = parent.point_to_voxel[i].item<int64_t>();
+    const at::Tensor members = (parent.point_to_voxel == p).nonzero().squeeze(1);
+    EXPECT_NEAR(mean[p][0].item<double>(), vals.index_select(0, members).mean().item<double>(), 1e-12);
+  }
+  EXPECT_THROW(learn::voxelize(at::zeros({3, 2}, at::kLong)), std::invalid_argument);
+  EXPECT_THROW(learn::voxel_coords(at::zeros({3, 3}), 0.0), std::invalid_argument);
+}
+
+TEST(NeuralGaussians, InitialStateAndPassThroughDecoder) {
+  PointCloud pts;
+  for (int i = 0; i < 10; ++i) pts.positions.insert(pts.positions.end(), {float(i), 0.f, 0.f});
+  learn::NeuralInitOptions o;
+  o.latent = 8;
+  const at::Tensor s = learn::init_neural_state(pts, o);
+  ASSERT_EQ(s.size(0), 10);
+  ASSERT_EQ(s.size(1), 14 + 8);
+  // Points 1 apart on a line: the 3rd nearest neighbour of an interior point is 2 away, of an end point 3.
+  EXPECT_NEAR(std::exp(s[5][learn::kLogScale].item<double>()), 2.0, 1e-6);
+  EXPECT_NEAR(std::exp(s[0][learn::kLogScale].item<double>()), 3.0, 1e-6);
+  const model::Gaussians g = learn::to_gaussians(learn::Decoder::zeros(s.size(1)).decode(s));
+  EXPECT_NEAR(g.opacities()[3][0].item<double>(), 0.7, 1e-6);
+  EXPECT_TRUE(at::allclose(g.base_colors(), at::full({10, 3}, 0.5), 1e-6, 1e-6));
+  EXPECT_TRUE(at::allclose(g.rotations(), at::tensor({1.f, 0.f, 0.f, 0.f}).expand({10, 4})));
+  EXPECT_GT(s.slice(1, 14).std().item<double>(), 0.05);  // a random latent
+  EXPECT_TRUE(at::equal(s, learn::init_neural_state(pts, o)));  // seeded
+}
+
+TEST(Lift, GradientMatchesFiniteDifferencesAndIsNormalized) {
+  at::manual_seed(1);
+  Camera cam;
+  cam.fx = cam.fy = 20;
+  cam.cx = 8;
+  cam.cy = 6;
+  cam.width = 16;
+  cam.height = 12;
+  cam.look_at({0, 0, -4}, {0, 0, 0}, {0, -1, 0});
+  PointCloud pts;
+  for (int i = 0; i < 12; ++i)
+    pts.positions.insert(pts.positions.end(), {float(0.3 * std::sin(i)), float(0.25 * std::cos(2 * i)), float(0.1 * i)});
+  learn::NeuralInitOptions o;
+  o.latent = 4;
+  const at::Tensor state = learn::init_neural_state(pts, o).to(at::kDouble);
+  learn::Decoder dec{0.05 * at::randn({14, state.size(1)}, at::kDouble), 0.01 * at::randn({14}, at::kDouble)};
+  const std::vector<learn::View> views = {{cam, at::rand({12, 16, 3}, at::kDouble), at::Tensor()}};
+  const learn::LiftedGradient lifted = learn::lift_gradients(state, dec, views);
+  // Central differences on a few entries: a position, a colour, the opacity, a latent channel.
+  const auto loss_at = [&](const at::Tensor& s) { return learn::lift_gradients(s, dec, views).loss; };
+  for (const auto& [row, col] : std::vector<std::pair<int, int>>{{2, 0}, {5, 11}, {7, 13}, {3, 15}}) {
+    const double h = 1e-6;
+    at::Tensor a = state.clone(), b = state.clone();
+    a[row][col] += h;
+    b[row][col] -= h;
+    const double fd = (loss_at(a) - loss_at(b)) / (2 * h);
+    EXPECT_GT(std::abs(fd), 1e-6) << "entry " << row << "," << col << " does not affect the loss";
+    EXPECT_NEAR(lifted.raw[row][col].item<double>(), fd, 1e-5 + 1e-3 * std::abs(fd)) << row << "," << col;
+  }
+  const at::Tensor peak = std::get<0>(lifted.normalized.abs().max(0));
+  for (int64_t c = 0; c < peak.size(0); ++c) {
+    const double p = peak[c].item<double>();
+    EXPECT_TRUE(p == 0.0 || std::abs(p - 1.0) < 1e-12) << "channel " << c << " peak " << p;
+  }
+}
+
+}  // namespace
+}  // namespace ttgs
