@@ -7,6 +7,7 @@
 #include "learn/lift.hpp"
 #include "learn/neural_gaussians.hpp"
 #include "learn/sparse_conv.hpp"
+#include "learn/update_network.hpp"
 
 namespace ttgs {
 namespace {
@@ -112,6 +113,41 @@ TEST(Lift, GradientMatchesFiniteDifferencesAndIsNormalized) {
     const double p = peak[c].item<double>();
     EXPECT_TRUE(p == 0.0 || std::abs(p - 1.0) < 1e-12) << "channel " << c << " peak " << p;
   }
+}
+
+TEST(UpdateNetwork, ShapesRangeGradientsAndSeed) {
+  PointCloud pts;
+  for (int i = 0; i < 300; ++i)
+    pts.positions.insert(pts.positions.end(), {float(std::sin(0.7 * i)), float(std::cos(1.3 * i)), float(0.01 * i)});
+  learn::NeuralInitOptions o;
+  o.latent = 8;
+  const at::Tensor state = learn::init_neural_state(pts, o);
+  learn::UpdateNetworkConfig c;
+  c.state_channels = state.size(1);
+  c.hidden = 8;
+  c.levels = 3;
+  c.voxel_size = 0.1;
+  learn::UpdateNetwork net(c, 5);
+  for (auto& [name, t] : net.parameters()) t.requires_grad_(true);
+  const at::Tensor grad = at::rand_like(state) * 2 - 1;
+  const at::Tensor u = net.forward(state, grad, 3, 24);
+  ASSERT_EQ(u.sizes(), state.sizes());
+  EXPECT_LT(u.abs().max().item<double>(), 1.0);
+  EXPECT_GT(u.abs().max().item<double>(), 0.0);
+  (u * at::randn_like(u)).sum().backward();
+  for (const auto& [name, t] : net.parameters()) {
+    ASSERT_TRUE(t.grad().defined()) << name;
+    EXPECT_GT(t.grad().abs().sum().item<double>(), 0.0) << name << " gets no gradient";
+  }
+  // Same seed, same network; the timestep matters.
+  learn::UpdateNetwork again(c, 5);
+  at::NoGradGuard ng;
+  EXPECT_TRUE(at::allclose(again.forward(state, grad, 3, 24), u.detach()));
+  EXPECT_FALSE(at::allclose(again.forward(state, grad, 20, 24), u.detach()));
+  EXPECT_THROW(net.forward(state.slice(1, 0, 14), grad, 0, 24), std::invalid_argument);
+  EXPECT_NEAR(learn::cosine_step_size(0, 24, 0.5), 0.5, 1e-12);
+  EXPECT_NEAR(learn::cosine_step_size(12, 24, 0.5), 0.25, 1e-12);
+  EXPECT_NEAR(learn::cosine_step_size(24, 24, 0.5), 0.0, 1e-12);
 }
 
 }  // namespace
