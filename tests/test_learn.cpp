@@ -4,10 +4,15 @@
 
 #include <cmath>
 
+#include "io/dataset.hpp"
+#include "learn/learned_optimizer.hpp"
 #include "learn/lift.hpp"
 #include "learn/neural_gaussians.hpp"
 #include "learn/sparse_conv.hpp"
 #include "learn/update_network.hpp"
+#include "model/tensor_image.hpp"
+#include "scene_fixture.hpp"
+#include "test_util.hpp"
 
 namespace ttgs {
 namespace {
@@ -148,6 +153,46 @@ TEST(UpdateNetwork, ShapesRangeGradientsAndSeed) {
   EXPECT_NEAR(learn::cosine_step_size(0, 24, 0.5), 0.5, 1e-12);
   EXPECT_NEAR(learn::cosine_step_size(12, 24, 0.5), 0.25, 1e-12);
   EXPECT_NEAR(learn::cosine_step_size(24, 24, 0.5), 0.0, 1e-12);
+}
+
+// The learned optimizer learns: a few training passes on a tiny scene lower the novel-view loss its T steps reach.
+TEST(LearnedOptimizer, TrainingLowersTheLossItsStepsReach) {
+  test::TempDir dir;
+  synth::SynthOptions so = test::small_object_scene(6, 1500);
+  synth::write_synth_dataset(so, dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  learn::TrainingScene scene;
+  learn::NeuralInitOptions init;
+  init.latent = 8;
+  scene.initial_state = learn::init_neural_state(*ds.points, init);
+  for (size_t i : ds.train) scene.source.push_back({ds.frames[i].camera, model::to_tensor(ds.frames[i].image), {}});
+  for (size_t i : ds.test) scene.novel.push_back({ds.frames[i].camera, model::to_tensor(ds.frames[i].image), {}});
+  learn::UpdateNetworkConfig c;
+  c.state_channels = scene.initial_state.size(1);
+  c.hidden = 8;
+  c.levels = 2;
+  c.voxel_size = 0.1;
+  learn::LearnedOptimizer opt = learn::LearnedOptimizer::create(c, 1);
+  learn::TrainOptions to;
+  to.steps = 4;
+  to.lr = 3e-3;
+  const auto novel_loss = [&] {
+    const at::Tensor s = learn::run_learned_optimizer(opt, scene.initial_state, scene.source, to.steps);
+    at::NoGradGuard ng;
+    return learn::render_loss(s, opt.decoder, scene.novel).item<double>();
+  };
+  const double start = [&] {
+    at::NoGradGuard ng;
+    return learn::render_loss(scene.initial_state, opt.decoder, scene.novel).item<double>();
+  }();
+  const double before = novel_loss();
+  std::vector<at::Tensor> m, v;
+  int64_t t = 0;
+  for (int pass = 0; pass < 8; ++pass) learn::train_on_scene(opt, m, v, t, scene, to);
+  const double after = novel_loss();
+  std::printf("novel-view loss: initial state %.4f, untrained %d steps %.4f, after 8 training passes %.4f\n", start,
+              to.steps, before, after);
+  EXPECT_LT(after, 0.9 * before);
 }
 
 }  // namespace

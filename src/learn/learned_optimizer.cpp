@@ -1,0 +1,94 @@
+#include "learn/learned_optimizer.hpp"
+
+#include <stdexcept>
+
+#include "loss/photometric.hpp"
+#include "render/rasterizer.hpp"
+
+namespace ttgs::learn {
+
+LearnedOptimizer LearnedOptimizer::create(const UpdateNetworkConfig& config, uint64_t seed) {
+  LearnedOptimizer o{UpdateNetwork(config, seed), Decoder::zeros(config.state_channels), 1.0, {}};
+  o.update_scale = at::ones({config.state_channels}, at::kFloat);
+  o.update_scale.slice(0, kPosition, kPosition + 3).fill_(config.voxel_size);
+  o.update_scale.slice(0, kLogScale, kGaussianChannels).fill_(0.5);
+  return o;
+}
+
+std::vector<at::Tensor*> LearnedOptimizer::trainable() {
+  std::vector<at::Tensor*> out;
+  for (auto& entry : network.parameters()) out.push_back(&entry.second);
+  out.push_back(&decoder.weight);
+  out.push_back(&decoder.bias);
+  return out;
+}
+
+at::Tensor render_loss(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
+                       double ssim_lambda) {
+  if (views.empty()) throw std::invalid_argument("render_loss: no views");
+  const model::Gaussians g = to_gaussians(decoder.decode(state));
+  at::Tensor total;
+  for (const View& v : views) {
+    render::RenderSettings s;
+    s.config.sh_degree = 0;
+    at::Tensor rgb = render::render(g, v.camera, s).rgb;
+    if (v.mask.defined()) rgb = rgb * v.mask + v.photo * (1 - v.mask);
+    const at::Tensor l = loss::photometric(rgb, v.photo, ssim_lambda);
+    total = total.defined() ? total + l : l;
+  }
+  return total / double(views.size());
+}
+
+namespace {
+// One learned step from `state` (no graph through the gradient input): returns the new state, differentiable in
+// the network's parameters when they require grad.
+at::Tensor learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source, int t,
+                        int steps) {
+  const LiftedGradient lifted = lift_gradients(state, opt.decoder, source);
+  const at::Tensor update = opt.network.forward(state, lifted.normalized, t, steps);
+  return state + cosine_step_size(t, steps, opt.gamma0) * update * opt.update_scale;
+}
+}  // namespace
+
+at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
+                                 const std::vector<View>& source, int steps) {
+  at::Tensor state = initial_state.detach();
+  for (int t = 0; t < steps; ++t) state = learned_step(opt, state, source, t, steps).detach();
+  return state;
+}
+
+double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& m, std::vector<at::Tensor>& v, int64_t& adam_t,
+                      const TrainingScene& scene, const TrainOptions& o) {
+  const std::vector<at::Tensor*> params = opt.trainable();
+  if (m.empty())
+    for (at::Tensor* p : params) {
+      m.push_back(at::zeros_like(*p));
+      v.push_back(at::zeros_like(*p));
+    }
+  for (at::Tensor* p : params) p->requires_grad_(true);
+  std::vector<View> all = scene.source;
+  all.insert(all.end(), scene.novel.begin(), scene.novel.end());
+  at::Tensor state = scene.initial_state.detach();
+  double loss_sum = 0;
+  for (int t = 0; t < o.steps; ++t) {
+    const at::Tensor next = learned_step(opt, state, scene.source, t, o.steps);
+    at::Tensor loss = render_loss(next, opt.decoder, all);
+    // Flatness: the smallest scale of each Gaussian pushed below the threshold (surfaces are thin).
+    const at::Tensor smallest = std::get<0>(opt.decoder.decode(next).slice(1, kLogScale, kLogScale + 3).min(1));
+    loss = loss + o.flatness_weight * at::relu(smallest - o.flatness_threshold).mean();
+    loss_sum += loss.item<double>();
+    loss.backward();
+    ++adam_t;
+    for (size_t k = 0; k < params.size(); ++k) {
+      at::Tensor& p = *params[k];
+      if (!p.grad().defined()) continue;
+      optim::adam_update(p, p.grad(), m[k], v[k], at::scalar_tensor(o.lr, p.options()), adam_t);
+      p.mutable_grad() = at::Tensor();
+    }
+    state = next.detach();
+  }
+  for (at::Tensor* p : params) *p = p->detach();
+  return loss_sum / double(o.steps);
+}
+
+}  // namespace ttgs::learn

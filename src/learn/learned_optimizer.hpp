@@ -1,0 +1,53 @@
+#pragma once
+// The learned optimizer (G3R) as library code: starting from the neural state of a scene's scaffold, each of T steps
+// lifts the rendering gradient to the points and applies state += γ_t · s ⊙ G(state, ∇, t), γ_t on a cosine
+// schedule and s a fixed per-channel scale (positions move in voxel units). Training renders every updated state
+// into source and novel views and updates the network after every step (truncated backpropagation: the state is
+// detached between steps).
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "learn/lift.hpp"
+#include "learn/neural_gaussians.hpp"
+#include "learn/update_network.hpp"
+#include "optim/adam.hpp"
+
+namespace ttgs::learn {
+
+struct LearnedOptimizer {
+  UpdateNetwork network;
+  Decoder decoder;
+  double gamma0 = 1.0;
+  at::Tensor update_scale;  // (C) per-channel scale of the network's output
+
+  // Positions scaled by the finest voxel, the other Gaussian channels by 0.5, the latent by 1.
+  static LearnedOptimizer create(const UpdateNetworkConfig& config, uint64_t seed);
+  // Every trainable tensor: the network's and the decoder's.
+  std::vector<at::Tensor*> trainable();
+};
+
+struct TrainingScene {
+  at::Tensor initial_state;  // (N, C)
+  std::vector<View> source, novel;
+};
+
+// Runs T steps without building a graph through them; returns the final state.
+at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
+                                 const std::vector<View>& source, int steps);
+
+// Photometric loss of the decoded state (mean over the views), differentiable in state and decoder.
+at::Tensor render_loss(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
+                       double ssim_lambda = 0.2);
+
+struct TrainOptions {
+  int steps = 24;              // T
+  double flatness_weight = 0.01, flatness_threshold = 0.0;  // penalize the smallest log-scale above the threshold
+  double lr = 1e-3;            // Adam on the network and decoder
+};
+
+// One pass over a scene: T steps, the network updated after each. Returns the mean loss over the steps.
+double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& adam_m, std::vector<at::Tensor>& adam_v,
+                      int64_t& adam_t, const TrainingScene& scene, const TrainOptions& options);
+
+}  // namespace ttgs::learn
