@@ -343,6 +343,46 @@ TEST(Cli, RefineWritesOutputsThatLoadBack) {
   }
 }
 
+// train-optimizer and reconstruct end to end on tiny scenes, and their errors.
+TEST(Cli, TrainOptimizerThenReconstruct) {
+  test::TempDir dir;
+  for (const char* name : {"a", "b"}) {
+    const RunResult r = run_ttgs(std::string("--quiet synth --out ") + quote(dir / name) +
+                                     " --views 4 --novel 1 --width 48 --height 32 --points 600 --seed " +
+                                     (name[0] == 'a' ? "1" : "2"), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const std::string model = dir / "m.ttgs";
+  RunResult r = run_ttgs("--quiet train-optimizer --scenes " + quote(dir / "a") + " " + quote(dir / "b") + " --out " +
+                             quote(model) + " --iters 4 --steps 2 --hidden 4 --levels 2 --latent 4 --checkpoint-every 2",
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(model));
+  EXPECT_NE(test::read_text(model + ".svg").find("<polyline"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(model + ".ckpt"));
+  r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
+                   quote(dir / "rec"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string report = test::read_text(dir / "rec/report.json");
+  for (const char* key : {"\"iters\": 2", "\"num_gaussians\": 600", "\"test\"", "\"psnr\""})
+    EXPECT_NE(report.find(key), std::string::npos) << key << " in " << report;
+  r = run_ttgs("info --json " + quote(dir / "rec/scene.ply"), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  // A model file that is not one, and a dataset without points: one clear line each, nothing written.
+  test::write_text(dir / "bad.ttgs", "TTGSARC1 nope");
+  r = run_ttgs("reconstruct --data " + quote(dir / "a") + " --model " + quote(dir / "bad.ttgs") + " --out " +
+                   quote(dir / "bad"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.ttgs"), std::string::npos) << r.err;
+  test::TempDir plain;
+  valid_dataset(plain);
+  r = run_ttgs("reconstruct --data " + quote(plain.path()) + " --model " + quote(model) + " --out " + quote(dir / "bad"),
+               dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no points"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
+}
+
 TEST(Cli, RealFoxReportsSkippedFrames) {
   TTGS_REQUIRE_SHARED("fox/transforms.json");
   test::TempDir dir;

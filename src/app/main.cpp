@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   ttgs::app::add_render_command(app);
   ttgs::app::add_eval_command(app);
   ttgs::app::add_refine_command(app);
+  ttgs::app::add_train_optimizer_command(app);
+  ttgs::app::add_reconstruct_command(app);
   ttgs::app::add_bench_command(app);
   app.parse_complete_callback([&] { ttgs::set_quiet(quiet); });
   try {

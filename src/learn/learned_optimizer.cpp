@@ -15,6 +15,12 @@ LearnedOptimizer LearnedOptimizer::create(const UpdateNetworkConfig& config, uin
   return o;
 }
 
+void LearnedOptimizer::set_scene_extent(double extent) {
+  const double voxel = voxel_fraction * extent;
+  network.set_voxel_size(voxel);
+  update_scale.slice(0, kPosition, kPosition + 3).fill_(voxel);
+}
+
 std::vector<at::Tensor*> LearnedOptimizer::trainable() {
   std::vector<at::Tensor*> out;
   for (auto& entry : network.parameters()) out.push_back(&entry.second);
@@ -39,21 +45,17 @@ at::Tensor render_loss(const at::Tensor& state, const Decoder& decoder, const st
   return total / double(views.size());
 }
 
-namespace {
-// One learned step from `state` (no graph through the gradient input): returns the new state, differentiable in
-// the network's parameters when they require grad.
-at::Tensor learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source, int t,
-                        int steps) {
+at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source, int t,
+                            int steps) {
   const LiftedGradient lifted = lift_gradients(state, opt.decoder, source);
   const at::Tensor update = opt.network.forward(state, lifted.normalized, t, steps);
   return state + cosine_step_size(t, steps, opt.gamma0) * update * opt.update_scale;
 }
-}  // namespace
 
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps) {
   at::Tensor state = initial_state.detach();
-  for (int t = 0; t < steps; ++t) state = learned_step(opt, state, source, t, steps).detach();
+  for (int t = 0; t < steps; ++t) state = run_learned_step(opt, state, source, t, steps).detach();
   return state;
 }
 
@@ -66,12 +68,13 @@ double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& m, std::ve
       v.push_back(at::zeros_like(*p));
     }
   for (at::Tensor* p : params) p->requires_grad_(true);
+  opt.set_scene_extent(scene.extent);
   std::vector<View> all = scene.source;
   all.insert(all.end(), scene.novel.begin(), scene.novel.end());
   at::Tensor state = scene.initial_state.detach();
   double loss_sum = 0;
   for (int t = 0; t < o.steps; ++t) {
-    const at::Tensor next = learned_step(opt, state, scene.source, t, o.steps);
+    const at::Tensor next = run_learned_step(opt, state, scene.source, t, o.steps);
     at::Tensor loss = render_loss(next, opt.decoder, all);
     // Flatness: the smallest scale of each Gaussian pushed below the threshold (surfaces are thin).
     const at::Tensor smallest = std::get<0>(opt.decoder.decode(next).slice(1, kLogScale, kLogScale + 3).min(1));

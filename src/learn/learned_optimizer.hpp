@@ -20,18 +20,25 @@ struct LearnedOptimizer {
   Decoder decoder;
   double gamma0 = 1.0;
   at::Tensor update_scale;  // (C) per-channel scale of the network's output
+  double voxel_fraction = 0.02;  // finest voxel edge as a fraction of the scene extent (see set_scene_extent)
 
   // Positions scaled by the finest voxel, the other Gaussian channels by 0.5, the latent by 1.
   static LearnedOptimizer create(const UpdateNetworkConfig& config, uint64_t seed);
+  // Scenes come in any scale: the voxel size and the position step follow the scene's extent.
+  void set_scene_extent(double extent);
   // Every trainable tensor: the network's and the decoder's.
   std::vector<at::Tensor*> trainable();
 };
 
 struct TrainingScene {
   at::Tensor initial_state;  // (N, C)
+  double extent = 1;         // scene extent (voxel size and position steps follow it)
   std::vector<View> source, novel;
 };
 
+// Step t of T from `state` (the network's graph kept only when its parameters require grad).
+at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
+                            int step, int steps);
 // Runs T steps without building a graph through them; returns the final state.
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps);

@@ -32,6 +32,7 @@ class UpdateNetwork {
   at::Tensor forward(const at::Tensor& state, const at::Tensor& gradient, int step, int total_steps) const;
 
   const UpdateNetworkConfig& config() const { return config_; }
+  void set_voxel_size(double size) { config_.voxel_size = size; }
   std::vector<std::pair<std::string, at::Tensor>>& parameters() { return params_; }
   const std::vector<std::pair<std::string, at::Tensor>>& parameters() const { return params_; }
 

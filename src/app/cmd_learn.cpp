@@ -1,0 +1,139 @@
+// `ttgs train-optimizer` (train the learned optimizer across scenes) and `ttgs reconstruct` (use it on a new one).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.hpp"
+#include "core/error.hpp"
+#include "eval/evaluate.hpp"
+#include "io/file_util.hpp"
+#include "io/ply.hpp"
+#include "learn/training.hpp"
+#include "model/threads.hpp"
+#include "synth/writer.hpp"
+
+namespace ttgs::app {
+namespace {
+
+// `count` small object scenes with every randomization but sensor effects, seeds seed, seed + 1, ...
+std::vector<std::string> synthesize_training_scenes(const std::string& dir, int count, int width, int height,
+                                                    uint64_t seed) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!io::is_directory(dir)) throw InputError(dir, "cannot create the folder for generated scenes");
+  for (int i = 0; i < count; ++i) {
+    synth::SynthOptions s;
+    s.seed = seed + uint64_t(i);
+    s.views = 8;
+    s.novel = 2;
+    s.width = width;
+    s.height = height;
+    s.scaffold.points = 3000;
+    s.randomize = {true, true, true, false};
+    const std::string path = io::join_path(dir, "scene_" + std::to_string(i));
+    if (!io::file_exists(io::join_path(path, "transforms.json"))) synth::write_synth_dataset(s, path);
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace
+
+void add_train_optimizer_command(CLI::App& root) {
+  struct Options {
+    learn::TrainingRun run;
+    int synth = 0, synth_width = 96, synth_height = 72, threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  learn::TrainingRun& r = o->run;
+  r.network.hidden = 16;
+  r.network.levels = 2;
+  CLI::App* cmd = root.add_subcommand("train-optimizer", "Train the learned optimizer (G3R) across scenes");
+  cmd->add_option("--scenes", r.scenes, "Dataset folders with points (e.g. ttgs synth outputs)");
+  cmd->add_option("--synth", o->synth, "Also generate this many randomized object scenes next to the model")
+      ->capture_default_str();
+  cmd->add_option("--synth-size", o->synth_width, "Width of generated scenes (height = 3/4 of it)")->capture_default_str();
+  cmd->add_option("--out", r.out, "Model file (checkpoint at OUT.ckpt, loss curve at OUT.svg)")->required();
+  cmd->add_option("--steps", r.steps, "T: learned steps per reconstruction")->capture_default_str();
+  cmd->add_option("--iters", r.iters, "Training passes (one scene each)")->capture_default_str();
+  cmd->add_option("--checkpoint-every", r.checkpoint_every, "Passes between checkpoints")->capture_default_str();
+  cmd->add_flag("--resume", r.resume, "Continue from OUT.ckpt");
+  cmd->add_option("--seed", r.seed, "Seed")->capture_default_str();
+  cmd->add_option("--hidden", r.network.hidden, "Channels at the finest voxel level")->capture_default_str();
+  cmd->add_option("--levels", r.network.levels, "Voxel levels of the U-Net (1-4)")->capture_default_str();
+  cmd->add_option("--latent", r.init.latent, "Latent channels per point")->capture_default_str();
+  cmd->add_option("--lr", r.train.lr, "Adam learning rate of the network")->capture_default_str();
+  cmd->add_option("--downscale", r.downscale, "Integer downscale factor applied on load")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->callback([o] {
+    model::configure_threads(o->threads);
+    learn::TrainingRun& r = o->run;
+    if (o->synth < 0 || o->synth_width < 16) throw InputError("--synth", "needs a count >= 0 and a size >= 16");
+    if (r.init.latent < 0) throw InputError("--latent", "must not be negative");
+    if (o->synth > 0) {
+      const std::vector<std::string> made =
+          synthesize_training_scenes(r.out + ".scenes", o->synth, o->synth_width, o->synth_width * 3 / 4, r.seed);
+      r.scenes.insert(r.scenes.end(), made.begin(), made.end());
+    }
+    const learn::TrainingSummary s = learn::train_learned_optimizer(r);
+    std::printf("trained on %zu scenes, %d passes in %.1f s: loss %.4f -> %.4f\nwrote %s and %s.svg\n",
+                r.scenes.size(), r.iters, s.time_s, s.losses.front(), s.losses.back(), r.out.c_str(), r.out.c_str());
+  });
+}
+
+void add_reconstruct_command(CLI::App& root) {
+  struct Options {
+    std::string data, out, model = TTGS_BUNDLED_MODEL;
+    int steps = 0, threads = 0;
+    uint64_t seed = 0;
+    io::LoadOptions load;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = root.add_subcommand("reconstruct", "Reconstruct a scene with the learned optimizer (T network steps)");
+  cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model (needs points)")->required();
+  cmd->add_option("--out", o->out, "Output folder (scene.ply, report.json)")->required();
+  cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled one)")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "T (default: what the model was trained for)");
+  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
+  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the initial latents")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->callback([o] {
+    model::configure_threads(o->threads);
+    if (o->steps < 0) throw InputError("--steps", "must not be negative");
+    learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
+    const io::Dataset ds = io::load_dataset(o->data, o->load);
+    const int steps = o->steps > 0 ? o->steps : m.steps;
+    const learn::ReconstructResult r = learn::reconstruct(ds, m, steps, o->seed);
+    const eval::EvalReport train = eval::evaluate(r.gaussians, ds, ds.train, {});
+    nlohmann::json metrics = {{"train", nlohmann::json::parse(train.to_json())}};
+    eval::EvalReport test;
+    if (!ds.test.empty()) {
+      test = eval::evaluate(r.gaussians, ds, ds.test, {});
+      metrics["test"] = nlohmann::json::parse(test.to_json());
+    }
+    const SplatData splats = model::to_splat_data(r.gaussians);
+    for (const auto* v : {&splats.means, &splats.log_scales, &splats.quats, &splats.opacity_logits, &splats.sh_dc})
+      for (float x : *v)
+        if (!std::isfinite(x)) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
+    std::error_code ec;
+    std::filesystem::create_directories(o->out, ec);
+    if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
+    const nlohmann::json report = {{"iters", steps},        {"time_s", r.time_s},
+                                   {"num_gaussians", r.gaussians.size()}, {"method", "learned optimizer"},
+                                   {"model", o->model},     {"data", ds.path},
+                                   {"metrics", metrics},    {"history", nlohmann::json::array()}};
+    io::write_splat_ply(io::join_path(o->out, "scene.ply"), splats);
+    io::write_file_atomic(io::join_path(o->out, "report.json"), report.dump(2) + "\n");
+    std::printf("reconstructed %lld Gaussians in %d learned steps, %.1f s: train PSNR %.2f dB",
+                static_cast<long long>(r.gaussians.size()), steps, r.time_s, train.psnr);
+    if (!ds.test.empty()) std::printf(", test PSNR %.2f dB", test.psnr);
+    std::printf("\nwrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+  });
+}
+
+}  // namespace ttgs::app
