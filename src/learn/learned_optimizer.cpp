@@ -2,8 +2,6 @@
 
 #include <stdexcept>
 
-#include "loss/photometric.hpp"
-#include "render/rasterizer.hpp"
 
 namespace ttgs::learn {
 
@@ -35,11 +33,7 @@ at::Tensor render_loss(const at::Tensor& state, const Decoder& decoder, const st
   const model::Gaussians g = to_gaussians(decoder.decode(state));
   at::Tensor total;
   for (const View& v : views) {
-    render::RenderSettings s;
-    s.config.sh_degree = 0;
-    at::Tensor rgb = render::render(g, v.camera, s).rgb;
-    if (v.mask.defined()) rgb = rgb * v.mask + v.photo * (1 - v.mask);
-    const at::Tensor l = loss::photometric(rgb, v.photo, ssim_lambda);
+    const at::Tensor l = view_loss(g, v, ssim_lambda);
     total = total.defined() ? total + l : l;
   }
   return total / double(views.size());

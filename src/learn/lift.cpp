@@ -5,6 +5,14 @@
 
 namespace ttgs::learn {
 
+at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambda) {
+  render::RenderSettings settings;
+  settings.config.sh_degree = 0;
+  at::Tensor rgb = render::render(g, v.camera, settings).rgb;
+  if (v.mask.defined()) rgb = rgb * v.mask + v.photo * (1 - v.mask);  // masked pixels: no loss
+  return loss::photometric(rgb, v.photo, ssim_lambda);
+}
+
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
                               double ssim_lambda) {
   const at::Tensor s = state.detach().requires_grad_(true);
@@ -12,11 +20,7 @@ LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, c
   const model::Gaussians g = to_gaussians(fixed.decode(s));
   LiftedGradient out;
   for (const View& v : views) {
-    render::RenderSettings settings;
-    settings.config.sh_degree = 0;
-    at::Tensor rgb = render::render(g, v.camera, settings).rgb;
-    if (v.mask.defined()) rgb = rgb * v.mask + v.photo * (1 - v.mask);
-    const at::Tensor loss = loss::photometric(rgb, v.photo, ssim_lambda);
+    const at::Tensor loss = view_loss(g, v, ssim_lambda);
     out.loss += loss.item<double>();
     // The decoded Gaussians are shared by every view: keep their graph; each view's own part goes with `loss`.
     loss.backward(/*gradient=*/{}, /*retain_graph=*/true);

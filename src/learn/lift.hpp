@@ -23,6 +23,9 @@ struct LiftedGradient {
   double loss = 0;        // summed over the views
 };
 
+// L1 + λ(1 - SSIM) of the Gaussians (SH degree 0) rendered into one view, over its valid pixels.
+at::Tensor view_loss(const model::Gaussians& gaussians, const View& view, double ssim_lambda = 0.2);
+
 // The decoder's parameters are not differentiated here (only the state).
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
                               double ssim_lambda = 0.2);
