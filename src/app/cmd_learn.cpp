@@ -117,9 +117,7 @@ void add_reconstruct_command(CLI::App& root) {
       metrics["test"] = nlohmann::json::parse(test.to_json());
     }
     const SplatData splats = model::to_splat_data(r.gaussians);
-    for (const auto* v : {&splats.means, &splats.log_scales, &splats.quats, &splats.opacity_logits, &splats.sh_dc})
-      for (float x : *v)
-        if (!std::isfinite(x)) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
+    if (!splats.all_finite()) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
     std::error_code ec;
     std::filesystem::create_directories(o->out, ec);
     if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");

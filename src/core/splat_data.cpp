@@ -1,5 +1,7 @@
 #include "core/splat_data.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -46,6 +48,13 @@ SplatStats compute_stats(const SplatData& s) {
   st.scale_max = std::exp(double(scales.back()));
   st.scale_median = std::exp(double(scales[scales.size() / 2]));
   return st;
+}
+
+bool SplatData::all_finite() const {
+  for (const auto* v : {&means, &log_scales, &quats, &opacity_logits, &sh_dc, &sh_rest})
+    for (float x : *v)
+      if (!std::isfinite(x)) return false;
+  return true;
 }
 
 }  // namespace ttgs

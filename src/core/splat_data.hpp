@@ -21,6 +21,7 @@ struct SplatData {
   std::vector<float> sh_rest;         // N*K*3, [n][k][c], K = sh_rest_count(sh_degree)
 
   void resize(size_t n, int degree);
+  bool all_finite() const;  // no NaN or infinity in any attribute
 };
 
 struct PointCloud {

@@ -1,11 +1,9 @@
 #include "eval/lpips.hpp"
 
-#include <torch/script.h>
-
 #include <cmath>
 
 #include "core/error.hpp"
-#include "io/file_util.hpp"
+#include "model/torchscript.hpp"
 
 namespace ttgs::eval {
 
@@ -14,13 +12,7 @@ struct LpipsModel::Impl {
 };
 
 LpipsModel::LpipsModel(const std::string& path) : impl_(std::make_unique<Impl>()), path_(path) {
-  if (!io::file_exists(path) || io::is_directory(path)) throw InputError(path, "no such file (--lpips expects a TorchScript model)");
-  try {
-    impl_->module = torch::jit::load(path);
-    impl_->module.eval();
-  } catch (const c10::Error& e) {
-    throw InputError(path, "not a loadable TorchScript model: " + std::string(e.what_without_backtrace()));
-  }
+  impl_->module = model::load_torchscript(path, "--lpips");
 }
 
 LpipsModel::~LpipsModel() = default;

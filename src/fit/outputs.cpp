@@ -61,9 +61,7 @@ void write_outputs(const std::string& dir, const FitResult& r, const FitOptions&
   std::filesystem::create_directories(dir, ec);
   if (!io::is_directory(dir)) throw InputError(dir, "cannot create the output folder");
   const SplatData splats = model::to_splat_data(r.gaussians);
-  for (const auto* v : {&splats.means, &splats.log_scales, &splats.quats, &splats.opacity_logits, &splats.sh_dc, &splats.sh_rest})
-    for (float x : *v)
-      if (!std::isfinite(x)) throw InputError(dir, "the fitted model holds NaN or infinite values; nothing written");
+  if (!splats.all_finite()) throw InputError(dir, "the fitted model holds NaN or infinite values; nothing written");
   io::write_splat_ply(io::join_path(dir, "scene.ply"), splats);
   io::write_file_atomic(io::join_path(dir, "cameras.json"), cameras_json(ds) + "\n");
   io::write_file_atomic(io::join_path(dir, "report.json"), report_json(r, o, ds) + "\n");

@@ -35,12 +35,6 @@ bool all_finite(const model::Gaussians& g) {
   return true;
 }
 
-model::Gaussians deep_copy(const model::Gaussians& g) {
-  model::Gaussians copy = g;
-  for (at::Tensor* t : copy.tensors()) *t = t->detach().clone();
-  return copy;
-}
-
 // The strategy, its schedule divided by the views rendered per step.
 std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_per_step) {
   const auto per_step = [&](int steps) { return std::max(1, steps / views_per_step); };
@@ -85,7 +79,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
   std::mt19937_64 rng(o.seed);
   const double extent = scene_extent(ds);
   const int views_per_step = o.full_batch ? int(ds.train.size()) : 1;
-  g = with_sh_degree(deep_copy(g), o.sh_degree);  // the caller's tensors are never updated in place
+  g = with_sh_degree(g.clone(), o.sh_degree);  // the caller's tensors are never updated in place
   optim::make_trainable(g);
   const optim::LearningRates& lr = o.lr;
   const std::array<double, 6> base_lr = {lr.means * extent, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest};
@@ -140,12 +134,12 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     optim::GaussianAdam adam;
     int step;
   };
-  Snapshot good{deep_copy(g), adam.clone(), state.step};
+  Snapshot good{g.clone(), adam.clone(), state.step};
   const auto roll_back = [&](int step, const std::string& what) {
     if (++state.rollbacks > o.max_rollbacks)
       throw std::runtime_error(what + " at step " + std::to_string(step) + ", still after " +
                                std::to_string(o.max_rollbacks) + " rollbacks; nothing written");
-    g = deep_copy(good.g);
+    g = good.g.clone();
     optim::make_trainable(g);
     adam = good.adam.clone();
     state.lr_scale *= 0.5;  // applied to every rate from the next step on
@@ -221,7 +215,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     const bool checkpoint_now = checkpoints && step % o.checkpoint_every == 0 && step < o.iters;
     if ((o.snapshot_every > 0 && step % o.snapshot_every == 0) || checkpoint_now) {
       // A NaN in a Gaussian that no view sees leaves the loss finite: check the parameters themselves.
-      if (all_finite(g)) good = Snapshot{deep_copy(g), adam.clone(), step};
+      if (all_finite(g)) good = Snapshot{g.clone(), adam.clone(), step};
       else roll_back(step, "a parameter became NaN or infinite");
     }
     if (o.eval_every > 0 && step % o.eval_every == 0 && step < o.iters) record(step);

@@ -104,4 +104,10 @@ SplatData to_splat_data(const Gaussians& g) {
   return s;
 }
 
+Gaussians Gaussians::clone() const {
+  Gaussians c = *this;
+  for (at::Tensor* t : c.tensors()) *t = t->detach().clone();
+  return c;
+}
+
 }  // namespace ttgs::model

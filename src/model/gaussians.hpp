@@ -29,6 +29,7 @@ struct Gaussians {
   std::vector<const at::Tensor*> tensors() const;
 
   Gaussians to(const at::Device& device) const;
+  Gaussians clone() const;  // detached deep copy (no shared storage, no graph)
   Gaussians select(const at::Tensor& mask_or_indices) const;  // bool mask (N) or int64 indices
   // Throws std::invalid_argument naming the first tensor whose shape or dtype is wrong.
   void check() const;

@@ -1,6 +1,5 @@
 #include "refine/depth_prior.hpp"
 
-#include <torch/script.h>
 
 #include <cmath>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
 #include "model/tensor_image.hpp"
+#include "model/torchscript.hpp"
 
 namespace ttgs::refine {
 namespace {
@@ -59,15 +59,7 @@ std::vector<at::Tensor> read_depth_priors(const io::Dataset& ds, const std::vect
 
 std::vector<at::Tensor> predict_depth_priors(const io::Dataset& ds, const std::vector<size_t>& frames,
                                              const std::string& model_path, bool outputs_disparity) {
-  if (!io::file_exists(model_path) || io::is_directory(model_path))
-    throw InputError(model_path, "no such file (--depth-model expects a TorchScript model)");
-  torch::jit::Module module;
-  try {
-    module = torch::jit::load(model_path);
-    module.eval();
-  } catch (const c10::Error& e) {
-    throw InputError(model_path, "not a loadable TorchScript model: " + std::string(e.what_without_backtrace()));
-  }
+  torch::jit::Module module = model::load_torchscript(model_path, "--depth-model");
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> priors(ds.frames.size());
   for (size_t i : frames) {

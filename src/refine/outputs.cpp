@@ -126,9 +126,7 @@ void write_refine_outputs(const std::string& dir, const RefineResult& r, const R
   fs::create_directories(dir, ec);
   if (!io::is_directory(dir)) throw InputError(dir, "cannot create the output folder");
   const SplatData splats = model::to_splat_data(r.gaussians);
-  for (const auto* v : {&splats.means, &splats.log_scales, &splats.quats, &splats.opacity_logits, &splats.sh_dc, &splats.sh_rest})
-    for (float x : *v)
-      if (!std::isfinite(x)) throw InputError(dir, "the refined model holds NaN or infinite values; nothing written");
+  if (!splats.all_finite()) throw InputError(dir, "the refined model holds NaN or infinite values; nothing written");
   // Everything is composed before the first file is renamed into place.
   io::Dataset refined;
   refined.path = ds.path;

@@ -25,12 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-model::Gaussians deep_copy(const model::Gaussians& g) {
-  model::Gaussians c = g;
-  for (at::Tensor* t : c.tensors()) *t = t->detach().clone();
-  return c;
-}
-
 // The attribute tensors stage 2 changes, in GaussianAdam's order.
 std::array<bool, 6> trainable_attributes(const AttributeSet& a) {
   return {a.xyz, a.scale, a.rotation, a.opacity, a.color, a.color};
@@ -53,7 +47,7 @@ struct Alignment {
 class Refiner {
  public:
   Refiner(const io::Dataset& ds, const model::Gaussians& init, const RefineOptions& o)
-      : ds_(ds), o_(o), g_(deep_copy(init)), extent_(fit::scene_extent(ds)) {
+      : ds_(ds), o_(o), g_(init.clone()), extent_(fit::scene_extent(ds)) {
     const size_t n = ds.frames.size();
     viewmat_.resize(n);
     alignment_.resize(n);
@@ -217,7 +211,7 @@ class Refiner {
     const bool poses = pose_lr.abs().sum().item<double>() > 0;
     const bool guard = change_gaussians && !o_.val.empty();
 
-    model::Gaussians best_g = deep_copy(g_);
+    model::Gaussians best_g = g_.clone();
     at::Tensor best_deltas = deltas_.clone();
     double best_loss = std::numeric_limits<double>::infinity(), best_val = -std::numeric_limits<double>::infinity();
     int since_improvement = 0;
@@ -274,7 +268,7 @@ class Refiner {
       if (!guard) keep = loss < best_loss;
       best_loss = std::min(best_loss, loss);
       if (keep) {
-        best_g = deep_copy(g_);
+        best_g = g_.clone();
         best_deltas = deltas_.clone();
         report.best_step = step - 1;
         report.best_loss = loss;
