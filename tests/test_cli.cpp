@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/splat_data.hpp"
@@ -361,11 +362,29 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
   EXPECT_NE(test::read_text(model + ".svg").find("<polyline"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(model + ".ckpt"));
   r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
-                   quote(dir / "rec"), dir);
+                   quote(dir / "rec") + " --baselines", dir);
   ASSERT_EQ(r.code, 0) << r.err;
-  const std::string report = test::read_text(dir / "rec/report.json");
-  for (const char* key : {"\"iters\": 2", "\"num_gaussians\": 600", "\"test\"", "\"psnr\""})
-    EXPECT_NE(report.find(key), std::string::npos) << key << " in " << report;
+  const nlohmann::json report = nlohmann::json::parse(test::read_text(dir / "rec/report.json"));
+  EXPECT_EQ(report.at("iters"), 2);
+  EXPECT_EQ(report.at("num_gaussians"), 600);
+  EXPECT_GT(report.at("metrics").at("test").at("psnr").get<double>(), 5.0);
+  const nlohmann::json& ttt = report.at("test_time_training");
+  EXPECT_EQ(ttt.at("ran"), true);
+  EXPECT_EQ(ttt.at("pretext_views").size() + ttt.at("check_views").size() + ttt.at("input_views").size(), 4u);
+  EXPECT_GE(ttt.at("pretext_losses").size(), 2u);
+  if (ttt.at("kept") == true) EXPECT_TRUE(ttt.contains("gain_test_psnr"));
+  ASSERT_EQ(report.at("baselines").size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    const nlohmann::json& b = report.at("baselines")[size_t(k)];
+    EXPECT_EQ(b.at("steps").get<int>(), 2 * (k == 0 ? 1 : k == 1 ? 10 : 40));
+    EXPECT_GT(b.at("test_psnr").get<double>(), 5.0);
+    EXPECT_GT(b.at("time_s").get<double>(), 0.0);
+  }
+  // Without test-time training the report says so.
+  r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
+                   quote(dir / "rec0") + " --ttt-steps 0", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "rec0/report.json")).at("test_time_training").at("ran"), false);
   r = run_ttgs("info --json " + quote(dir / "rec/scene.ply"), dir);
   EXPECT_EQ(r.code, 0) << r.err;
   // A model file that is not one, and a dataset without points: one clear line each, nothing written.

@@ -9,6 +9,7 @@
 #include "learn/lift.hpp"
 #include "learn/neural_gaussians.hpp"
 #include "learn/sparse_conv.hpp"
+#include "learn/test_time_training.hpp"
 #include "learn/update_network.hpp"
 #include "model/tensor_image.hpp"
 #include "scene_fixture.hpp"
@@ -193,6 +194,63 @@ TEST(LearnedOptimizer, TrainingLowersTheLossItsStepsReach) {
   std::printf("novel-view loss: initial state %.4f, untrained %d steps %.4f, after 8 training passes %.4f\n", start,
               to.steps, before, after);
   EXPECT_LT(after, 0.9 * before);
+}
+
+// Test-time training on a scene whose photos are all 35% darker than the scaffold's colours (an exposure shift the
+// network never saw): the decoder's colour bias can absorb it, so adaptation lowers the pretext loss, raises the
+// check views' PSNR and is kept. With an absurd learning rate the adaptation makes things worse and the original
+// decoder is returned unchanged. The three view sets never overlap.
+TEST(TestTimeTraining, AdaptsTheDecoderToAnExposureShiftAndGuardsAgainstHarm) {
+  test::TempDir dir;
+  synth::write_synth_dataset(test::small_object_scene(8, 1500), dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  learn::NeuralInitOptions init;
+  init.latent = 8;
+  const at::Tensor state = learn::init_neural_state(*ds.points, init);
+  std::vector<learn::View> source;
+  for (size_t i : ds.train) source.push_back({ds.frames[i].camera, model::to_tensor(ds.frames[i].image) * 0.65, {}});
+  ASSERT_EQ(source.size(), 8u);
+  learn::UpdateNetworkConfig c;
+  c.state_channels = state.size(1);
+  c.hidden = 8;
+  c.levels = 2;
+  c.voxel_size = 0.1;
+  const learn::LearnedOptimizer opt = learn::LearnedOptimizer::create(c, 1);
+
+  learn::TttOptions o;
+  o.steps = 6;
+  o.lr = 0.01;
+  learn::TttReport report;
+  const learn::Decoder adapted = learn::test_time_train(opt, state, source, 2, 4, o, report);
+  ASSERT_TRUE(report.ran);
+  std::vector<int> seen(source.size(), 0);
+  for (const auto* set : {&report.input_views, &report.pretext_views, &report.check_views}) {
+    EXPECT_FALSE(set->empty());
+    for (size_t i : *set) ++seen[i];
+  }
+  for (int count : seen) EXPECT_EQ(count, 1);
+  std::printf("pretext loss %.4f -> %.4f over %d steps; check views %.2f -> %.2f dB\n", report.pretext_losses.front(),
+              report.pretext_losses[size_t(report.best_step)], report.steps_taken, report.check_psnr_unadapted,
+              report.check_psnr_adapted);
+  EXPECT_GT(report.best_step, 0);
+  EXPECT_LT(report.pretext_losses[size_t(report.best_step)], 0.9 * report.pretext_losses.front());
+  EXPECT_TRUE(report.kept);
+  EXPECT_GT(report.check_psnr_adapted, report.check_psnr_unadapted + 0.5);
+  EXPECT_GT(adapted.bias.abs().max().item<double>(), 0.0);
+
+  o.lr = 1e4;  // every step overshoots: tanh saturates and the colours leave [0, 1]
+  const learn::Decoder guarded = learn::test_time_train(opt, state, source, 2, 4, o, report);
+  EXPECT_FALSE(report.kept);
+  EXPECT_TRUE(at::equal(guarded.weight, opt.decoder.weight));
+  EXPECT_TRUE(at::equal(guarded.bias, opt.decoder.bias));
+
+  o.steps = 0;
+  learn::test_time_train(opt, state, source, 2, 4, o, report);
+  EXPECT_FALSE(report.ran);
+  o.steps = 3;
+  learn::test_time_train(opt, state, {source[0], source[1]}, 2, 4, o, report);
+  EXPECT_FALSE(report.ran);
+  EXPECT_NE(report.stop_reason.find("at least 3"), std::string::npos);
 }
 
 }  // namespace

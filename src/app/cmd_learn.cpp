@@ -10,6 +10,7 @@
 #include "eval/evaluate.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "learn/baselines.hpp"
 #include "learn/training.hpp"
 #include "model/threads.hpp"
 #include "synth/writer.hpp"
@@ -87,50 +88,115 @@ void add_train_optimizer_command(CLI::App& root) {
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
     std::string data, out, model = TTGS_BUNDLED_MODEL;
-    int steps = 0, threads = 0;
-    uint64_t seed = 0;
+    int threads = 0;
+    bool baselines = false;
+    learn::ReconstructOptions run;
     io::LoadOptions load;
   };
   auto o = std::make_shared<Options>();
+  learn::ReconstructOptions& r = o->run;
+  r.compare_unadapted = true;
   CLI::App* cmd = root.add_subcommand("reconstruct", "Reconstruct a scene with the learned optimizer (T network steps)");
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model (needs points)")->required();
   cmd->add_option("--out", o->out, "Output folder (scene.ply, report.json)")->required();
   cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled one)")->capture_default_str();
-  cmd->add_option("--steps", o->steps, "T (default: what the model was trained for)");
+  cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
+  cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: gradient steps on the decoder before the final "
+                                              "learned steps (0 = off)")->capture_default_str();
+  cmd->add_option("--ttt-lr", r.ttt.lr, "Test-time training: Adam learning rate")->capture_default_str();
+  cmd->add_option("--ttt-lambda", r.ttt.lambda, "Test-time training: weight of the held-out source views' loss")
+      ->capture_default_str();
+  cmd->add_option("--final-steps", r.final_steps, "Learned steps after test-time training (0 = T/4)")
+      ->capture_default_str();
+  cmd->add_flag("--baselines", o->baselines, "Also run full-batch Adam from the same initialization for T, 10T and "
+                                             "40T steps and report their time and PSNR");
   cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
   cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the initial latents")->capture_default_str();
+  cmd->add_option("--seed", r.seed, "Seed of the initial latents")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->callback([o] {
     model::configure_threads(o->threads);
-    if (o->steps < 0) throw InputError("--steps", "must not be negative");
+    const learn::ReconstructOptions& r = o->run;
+    if (r.steps < 0) throw InputError("--steps", "must not be negative");
+    if (r.ttt.steps < 0) throw InputError("--ttt-steps", "must not be negative");
+    if (!(r.ttt.lr > 0) || !(r.ttt.lambda >= 0)) throw InputError("--ttt-lr/--ttt-lambda", "need lr > 0 and lambda >= 0");
     learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
     const io::Dataset ds = io::load_dataset(o->data, o->load);
-    const int steps = o->steps > 0 ? o->steps : m.steps;
-    const learn::ReconstructResult r = learn::reconstruct(ds, m, steps, o->seed);
-    const eval::EvalReport train = eval::evaluate(r.gaussians, ds, ds.train, {});
-    nlohmann::json metrics = {{"train", nlohmann::json::parse(train.to_json())}};
-    eval::EvalReport test;
-    if (!ds.test.empty()) {
-      test = eval::evaluate(r.gaussians, ds, ds.test, {});
-      metrics["test"] = nlohmann::json::parse(test.to_json());
+    const learn::ReconstructResult rec = learn::reconstruct(ds, m, r);
+    const auto metrics_of = [&](const model::Gaussians& g, std::vector<double>& psnr) {
+      nlohmann::json metrics;
+      const eval::EvalReport train = eval::evaluate(g, ds, ds.train, {});
+      metrics["train"] = nlohmann::json::parse(train.to_json());
+      psnr = {train.psnr};
+      if (!ds.test.empty()) {
+        const eval::EvalReport test = eval::evaluate(g, ds, ds.test, {});
+        metrics["test"] = nlohmann::json::parse(test.to_json());
+        psnr.push_back(test.psnr);
+      }
+      return metrics;
+    };
+    std::vector<double> psnr, unadapted_psnr;
+    const nlohmann::json metrics = metrics_of(rec.gaussians, psnr);
+    const learn::TttReport& t = rec.ttt;
+    nlohmann::json ttt = {{"steps", r.ttt.steps},
+                          {"ran", t.ran},
+                          {"adapted", "decoder (weight and bias)"},
+                          {"kept", t.kept},
+                          {"steps_taken", t.steps_taken},
+                          {"best_step", t.best_step},
+                          {"stop_reason", t.stop_reason},
+                          {"lr", r.ttt.lr},
+                          {"lambda", r.ttt.lambda},
+                          {"pretext_losses", t.pretext_losses},
+                          {"input_views", t.input_views},
+                          {"pretext_views", t.pretext_views},
+                          {"check_views", t.check_views},
+                          {"time_s", t.time_s}};
+    if (t.ran) {
+      ttt["check_psnr_unadapted"] = t.check_psnr_unadapted;
+      ttt["check_psnr_adapted"] = t.check_psnr_adapted;
     }
-    const SplatData splats = model::to_splat_data(r.gaussians);
+    if (rec.unadapted.size() > 0) {
+      ttt["unadapted_metrics"] = metrics_of(rec.unadapted, unadapted_psnr);
+      ttt["gain_train_psnr"] = psnr[0] - unadapted_psnr[0];
+      if (psnr.size() > 1) ttt["gain_test_psnr"] = psnr[1] - unadapted_psnr[1];
+    }
+    const SplatData splats = model::to_splat_data(rec.gaussians);
     if (!splats.all_finite()) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
+    nlohmann::json report = {{"iters", rec.steps},      {"time_s", rec.time_s},
+                             {"num_gaussians", rec.gaussians.size()}, {"method", "learned optimizer"},
+                             {"model", o->model},       {"data", ds.path},
+                             {"metrics", metrics},      {"test_time_training", ttt},
+                             {"history", nlohmann::json::array()}};
+    std::printf("reconstructed %lld Gaussians in %d learned steps, %.1f s: train PSNR %.2f dB",
+                static_cast<long long>(rec.gaussians.size()), rec.steps, rec.time_s, psnr[0]);
+    if (psnr.size() > 1) std::printf(", test PSNR %.2f dB", psnr[1]);
+    std::printf("\n");
+    if (t.ran)
+      std::printf("test-time training: %d steps on the decoder, check views %.2f -> %.2f dB, %s\n", t.steps_taken,
+                  t.check_psnr_unadapted, t.check_psnr_adapted, t.kept ? "kept" : "not kept (unadapted result used)");
+    if (o->baselines) {
+      const int T = rec.steps;
+      nlohmann::json runs = nlohmann::json::array();
+      for (const learn::BaselineRun& b : learn::full_batch_adam_baselines(ds, rec.initial, {T, 10 * T, 40 * T}, r.seed)) {
+        nlohmann::json run = {{"method", "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"},
+                              {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
+                              {"train_psnr", b.train_psnr}};
+        if (!ds.test.empty()) run["test_psnr"] = b.test_psnr;
+        runs.push_back(run);
+        std::printf("baseline full-batch Adam %d steps, %.1f s: train PSNR %.2f dB", b.steps, b.time_s, b.train_psnr);
+        if (!ds.test.empty()) std::printf(", test PSNR %.2f dB", b.test_psnr);
+        std::printf("\n");
+      }
+      report["baselines"] = runs;
+    }
     std::error_code ec;
     std::filesystem::create_directories(o->out, ec);
     if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
-    const nlohmann::json report = {{"iters", steps},        {"time_s", r.time_s},
-                                   {"num_gaussians", r.gaussians.size()}, {"method", "learned optimizer"},
-                                   {"model", o->model},     {"data", ds.path},
-                                   {"metrics", metrics},    {"history", nlohmann::json::array()}};
     io::write_splat_ply(io::join_path(o->out, "scene.ply"), splats);
     io::write_file_atomic(io::join_path(o->out, "report.json"), report.dump(2) + "\n");
-    std::printf("reconstructed %lld Gaussians in %d learned steps, %.1f s: train PSNR %.2f dB",
-                static_cast<long long>(r.gaussians.size()), steps, r.time_s, train.psnr);
-    if (!ds.test.empty()) std::printf(", test PSNR %.2f dB", test.psnr);
-    std::printf("\nwrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+    std::printf("wrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
   });
 }
 

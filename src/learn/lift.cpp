@@ -5,12 +5,15 @@
 
 namespace ttgs::learn {
 
-at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambda) {
+at::Tensor render_view(const model::Gaussians& g, const View& v) {
   render::RenderSettings settings;
   settings.config.sh_degree = 0;
-  at::Tensor rgb = render::render(g, v.camera, settings).rgb;
-  if (v.mask.defined()) rgb = rgb * v.mask + v.photo * (1 - v.mask);  // masked pixels: no loss
-  return loss::photometric(rgb, v.photo, ssim_lambda);
+  const at::Tensor rgb = render::render(g, v.camera, settings).rgb;
+  return v.mask.defined() ? rgb * v.mask + v.photo * (1 - v.mask) : rgb;  // masked pixels: no loss
+}
+
+at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambda) {
+  return loss::photometric(render_view(g, v), v.photo, ssim_lambda);
 }
 
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,

@@ -7,6 +7,7 @@
 
 #include "io/dataset.hpp"
 #include "learn/learned_optimizer.hpp"
+#include "learn/test_time_training.hpp"
 
 namespace ttgs::learn {
 
@@ -40,12 +41,24 @@ struct TrainingSummary {
 };
 TrainingSummary train_learned_optimizer(const TrainingRun& run);
 
+struct ReconstructOptions {
+  int steps = 0;         // T (0: what the model was trained for)
+  uint64_t seed = 0;     // initial latents
+  TttOptions ttt;        // test-time training before the final steps (ttt.steps = 0: off)
+  int final_steps = 0;   // learned steps after the adaptation (0: T / 4, at least 1)
+  bool compare_unadapted = false;  // when the adaptation is kept, also finish without it (to report the gain)
+};
 struct ReconstructResult {
   model::Gaussians gaussians;
-  double time_s = 0, source_loss = 0;
+  model::Gaussians initial;    // the explicit Gaussians the learned steps started from
+  model::Gaussians unadapted;  // compare_unadapted and adaptation kept: the result without it; else undefined
+  int steps = 0;
+  double time_s = 0, source_loss = 0;  // time_s excludes the unadapted comparison
+  TttReport ttt;
 };
-// T learned steps from the dataset's points (the model's voxel size scaled to this scene).
-ReconstructResult reconstruct(const io::Dataset& dataset, LoadedOptimizer& model, int steps, uint64_t seed);
+// T learned steps from the dataset's points (the model's voxel size scaled to this scene), with test-time training
+// of the decoder before the last `final_steps` of them.
+ReconstructResult reconstruct(const io::Dataset& dataset, LoadedOptimizer& model, const ReconstructOptions& options);
 
 // An SVG line plot of the values (one per pass), for the end of a training run.
 std::string loss_curve_svg(const std::vector<double>& values, const std::string& title);
