@@ -284,5 +284,28 @@ TEST(Synth, DepthPngMatchesNpyAndLoaderRoundTrip) {
     EXPECT_EQ(e.path().filename().string().find(".partial-"), std::string::npos) << "staging folder left behind";
 }
 
+// A fixed corruption reaches every view, novel ones included: exposure 0.5 halves each pixel of the clean render
+// (up to 8-bit rounding, and where the clean pixel was not clipped).
+TEST(Synth, FixedSensorCorruptsEveryView) {
+  test::TempDir dir;
+  synth::SynthOptions o = small("object");
+  o.randomize.sensor = true;  // replaced by the fixed effects
+  synth::write_synth_dataset(small("object"), dir / "clean");
+  synth::SensorEffects dark;
+  dark.exposure = 0.5;
+  o.fixed_sensor = dark;
+  synth::write_synth_dataset(o, dir / "dark");
+  const io::Dataset clean = io::load_dataset(dir / "clean", {}), corrupted = io::load_dataset(dir / "dark", {});
+  ASSERT_EQ(clean.frames.size(), corrupted.frames.size());
+  for (size_t f = 0; f < clean.frames.size(); ++f) {
+    const Image& a = clean.frames[f].image;
+    const Image& b = corrupted.frames[f].image;
+    double worst = 0;
+    for (size_t i = 0; i < a.data.size(); ++i)
+      if (a.data[i] < 0.99f) worst = std::max(worst, std::abs(double(b.data[i]) - 0.5 * a.data[i]));
+    EXPECT_LT(worst, 1.5 / 255) << clean.frames[f].name;
+  }
+}
+
 }  // namespace
 }  // namespace ttgs

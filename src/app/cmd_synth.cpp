@@ -15,6 +15,7 @@ void add_synth_command(CLI::App& root) {
     synth::SynthOptions synth;
     std::string out, randomize = "textures,lighting,intrinsics";
     int threads = 0;
+    synth::SensorEffects corruption;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("synth", "Generate a synthetic scene (ray traced, with exact depth, masks, poses) as a nerfstudio dataset");
@@ -36,8 +37,19 @@ void add_synth_command(CLI::App& root) {
   cmd->add_option("--point-outliers", o->synth.scaffold.outliers, "Fraction of scaffold points replaced by outliers")
       ->capture_default_str();
   cmd->add_flag("--lidar", o->synth.scaffold.lidar, "Scaffold from LiDAR-like scan rings along the camera path");
+  CLI::Option* noise = cmd->add_option("--noise", o->corruption.noise_sigma,
+                                       "Corrupt every view: Gaussian noise sigma (intensity units)");
+  CLI::Option* blur = cmd->add_option("--blur", o->corruption.blur_sigma, "Corrupt every view: blur sigma (pixels)");
+  CLI::Option* exposure = cmd->add_option("--exposure", o->corruption.exposure, "Corrupt every view: exposure factor");
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
-  cmd->callback([o] {
+  cmd->callback([o, noise, blur, exposure] {
+    if (noise->count() + blur->count() + exposure->count() > 0) {
+      const synth::SensorEffects& c = o->corruption;
+      if (!(c.noise_sigma >= 0 && c.noise_sigma <= 1) || !(c.blur_sigma >= 0 && c.blur_sigma <= 50) ||
+          !(c.exposure > 0 && c.exposure <= 100))
+        throw InputError("--noise/--blur/--exposure", "need noise in [0, 1], blur in [0, 50] px, exposure in (0, 100]");
+      o->synth.fixed_sensor = c;
+    }
     synth::RandomizationOptions r{false, false, false, false};
     std::stringstream list(o->randomize);
     for (std::string item; std::getline(list, item, ',');) {

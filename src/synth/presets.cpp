@@ -86,7 +86,7 @@ void add_views(SynthScene& out, const SynthOptions& o, uint64_t seed, const std:
   for (size_t i = 0; i < out.views.size(); ++i) {
     Rng rng(hash_combine(seed, 0x5E11508 + i));
     const SensorEffects e = random_sensor_effects(rng);
-    out.views[i].sensor = o.randomize.sensor ? e : SensorEffects{};
+    out.views[i].sensor = o.fixed_sensor ? *o.fixed_sensor : o.randomize.sensor ? e : SensorEffects{};
   }
 }
 

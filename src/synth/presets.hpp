@@ -13,6 +13,7 @@
 //               white-balance gains 0.9-1.1 per channel, JPEG quality 70-95 on half of the images [none]
 //               (off unless asked for: --randomize all, or a list that names sensor)
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct SynthOptions {
   int supersample = 2;  // S x S samples per pixel
   RandomizationOptions randomize;
   ScaffoldOptions scaffold;
+  // The same sensor effects on every view, training and novel (corruption studies: a whole capture from a noisy,
+  // blurry or mis-exposed camera); replaces the randomized ones.
+  std::optional<SensorEffects> fixed_sensor;
 };
 
 struct ViewSpec {
