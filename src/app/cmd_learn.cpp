@@ -87,9 +87,10 @@ void add_train_optimizer_command(CLI::App& root) {
 
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
-    std::string data, out, model = TTGS_BUNDLED_MODEL;
+    std::string data, out, model = TTGS_BUNDLED_MODEL, points;
     int threads = 0;
     bool baselines = false;
+    std::vector<int> baseline_steps;
     learn::ReconstructOptions run;
     io::LoadOptions load;
   };
@@ -100,6 +101,8 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model (needs points)")->required();
   cmd->add_option("--out", o->out, "Output folder (scene.ply, report.json)")->required();
   cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled one)")->capture_default_str();
+  cmd->add_option("--points", o->points, "Scaffold point cloud (.ply with x y z [red green blue]) instead of the "
+                                         "dataset's points");
   cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
   cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: gradient steps on the decoder before the final "
                                               "learned steps (0 = off)")->capture_default_str();
@@ -110,6 +113,8 @@ void add_reconstruct_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--baselines", o->baselines, "Also run full-batch Adam from the same initialization for T, 10T and "
                                              "40T steps and report their time and PSNR");
+  cmd->add_option("--baseline-steps", o->baseline_steps, "Step counts of the baselines (implies --baselines; default "
+                                                         "T, 10T, 40T)")->delimiter(',');
   cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
   cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
       ->capture_default_str();
@@ -121,8 +126,12 @@ void add_reconstruct_command(CLI::App& root) {
     if (r.steps < 0) throw InputError("--steps", "must not be negative");
     if (r.ttt.steps < 0) throw InputError("--ttt-steps", "must not be negative");
     if (!(r.ttt.lr > 0) || !(r.ttt.lambda >= 0)) throw InputError("--ttt-lr/--ttt-lambda", "need lr > 0 and lambda >= 0");
+    for (int n : o->baseline_steps)
+      if (n < 1) throw InputError("--baseline-steps", "every step count must be at least 1");
     learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
-    const io::Dataset ds = io::load_dataset(o->data, o->load);
+    io::Dataset ds = io::load_dataset(o->data, o->load);
+    if (!o->points.empty())
+      ds.points = io::point_cloud_from_table(io::parse_ply_vertices(io::read_file(o->points), o->points), o->points);
     const learn::ReconstructResult rec = learn::reconstruct(ds, m, r);
     const auto metrics_of = [&](const model::Gaussians& g, std::vector<double>& psnr) {
       nlohmann::json metrics;
@@ -176,10 +185,11 @@ void add_reconstruct_command(CLI::App& root) {
     if (t.ran)
       std::printf("test-time training: %d steps on the decoder, check views %.2f -> %.2f dB, %s\n", t.steps_taken,
                   t.check_psnr_unadapted, t.check_psnr_adapted, t.kept ? "kept" : "not kept (unadapted result used)");
-    if (o->baselines) {
+    if (o->baselines || !o->baseline_steps.empty()) {
       const int T = rec.steps;
+      const std::vector<int> counts = o->baseline_steps.empty() ? std::vector<int>{T, 10 * T, 40 * T} : o->baseline_steps;
       nlohmann::json runs = nlohmann::json::array();
-      for (const learn::BaselineRun& b : learn::full_batch_adam_baselines(ds, rec.initial, {T, 10 * T, 40 * T}, r.seed)) {
+      for (const learn::BaselineRun& b : learn::full_batch_adam_baselines(ds, rec.initial, counts, r.seed)) {
         nlohmann::json run = {{"method", "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"},
                               {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
                               {"train_psnr", b.train_psnr}};
