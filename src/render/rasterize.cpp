@@ -8,16 +8,11 @@
 #include <string>
 
 #include "core/parallel.hpp"
+#include "render/footprint.hpp"
 #include "render/rasterize_tiles.hpp"
 
 namespace ttgs::render {
 namespace {
-
-// Inclusive pixel range [lo, hi] whose centres lie within [c - r, c + r], clipped to [clip_lo, clip_hi].
-void pixel_range(double c, int r, int clip_lo, int clip_hi, int& lo, int& hi) {
-  lo = std::max(clip_lo, int(std::ceil(c - r - 0.5)));
-  hi = std::min(clip_hi, int(std::floor(c + r - 0.5)));
-}
 
 RasterIsa supported_isa() {
 #if defined(TTGS_HAVE_X86_ISA)
@@ -105,18 +100,26 @@ RasterIsa set_raster_isa(RasterIsa isa) {
 }
 
 template <typename T>
-void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
+void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, double alpha_min, TileBins& bins) {
   bins.tiles_x = (intr.width + kTileSize - 1) / kTileSize;
   bins.tiles_y = (intr.height + kTileSize - 1) / kTileSize;
   const int64_t tiles = int64_t(bins.tiles_x) * bins.tiles_y;
   std::vector<int64_t> count(size_t(tiles) + 1, 0);
+  // The tiles the Gaussian's footprint (square extent and alpha ellipse) touches, band by band of tile rows.
   const auto for_tiles = [&](int64_t i, auto&& fn) {
-    int x0, x1, y0, y1;
-    pixel_range(double(proj.mean2d[2 * i]), proj.radius[i], 0, intr.width - 1, x0, x1);
-    pixel_range(double(proj.mean2d[2 * i + 1]), proj.radius[i], 0, intr.height - 1, y0, y1);
-    if (x0 > x1 || y0 > y1) return;
-    for (int ty = y0 / kTileSize; ty <= y1 / kTileSize; ++ty)
+    const Footprint f(double(proj.mean2d[2 * i]), double(proj.mean2d[2 * i + 1]), double(proj.conic[3 * i]),
+                      double(proj.conic[3 * i + 1]), double(proj.conic[3 * i + 2]), double(proj.opacity[i]),
+                      proj.radius[i], alpha_min);
+    int y0, y1;
+    f.rows(0, intr.height - 1, y0, y1);
+    if (y0 > y1) return;
+    for (int ty = y0 / kTileSize; ty <= y1 / kTileSize; ++ty) {
+      int x0, x1;
+      f.columns_over_rows(std::max(y0, ty * kTileSize), std::min(y1, ty * kTileSize + kTileSize - 1), 0,
+                          intr.width - 1, x0, x1);
+      if (x0 > x1) continue;
       for (int tx = x0 / kTileSize; tx <= x1 / kTileSize; ++tx) fn(int64_t(ty) * bins.tiles_x + tx);
+    }
   };
   for (int64_t i = 0; i < proj.n; ++i)
     if (proj.radius[i] > 0) for_tiles(i, [&](int64_t t) { ++count[size_t(t) + 1]; });
@@ -206,7 +209,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
 }
 
 #define TTGS_INSTANTIATE(T)                                                                                          \
-  template void bin_gaussians<T>(const Projected<T>&, const Intrinsics&, TileBins&);                                \
+  template void bin_gaussians<T>(const Projected<T>&, const Intrinsics&, double, TileBins&);                                \
   template void rasterize_forward<T>(const Projected<T>&, const TileBins&, const Intrinsics&, const RasterConfig&,   \
                                      const T*, bool, RasterOutput<T>&);                                             \
   template void rasterize_backward<T>(const Projected<T>&, const TileBins&, const Intrinsics&, const RasterConfig&, \

@@ -1,0 +1,83 @@
+#pragma once
+// Where a projected Gaussian can composite anything, for binning and for the tile loops to skip work (LibTorch-free).
+// A pixel takes part when its centre lies inside the Gaussian's square extent (centre ± radius) and alpha =
+// opacity · exp(-Q/2) >= alpha_min, with Q = a dx² + 2 b dx dy + c dy² (the conic): an ellipse Q <= τ,
+// τ = 2 ln(opacity / alpha_min). The ranges here are conservative — the ellipse is enlarged slightly, so rounding never
+// drops a pixel that the exact per-pixel test accepts — and that test stays the judge: skipping what lies outside
+// changes no result.
+#include <algorithm>
+#include <cmath>
+
+namespace ttgs::render {
+
+// Inclusive pixel range [lo, hi] whose centres lie within [c - r, c + r], clipped to [clip_lo, clip_hi].
+inline void pixel_range(double c, double r, int clip_lo, int clip_hi, int& lo, int& hi) {
+  lo = std::max(clip_lo, int(std::ceil(c - r - 0.5)));
+  hi = std::min(clip_hi, int(std::floor(c + r - 0.5)));
+}
+
+class Footprint {
+ public:
+  Footprint(double u, double v, double a, double b, double c, double opacity, int radius, double alpha_min)
+      : u_(u), v_(v), a_(a), b_(b), c_(c), radius_(radius) {
+    empty_ = radius <= 0 || !(opacity >= alpha_min);  // alpha <= opacity everywhere
+    const double det = a * c - b * b;
+    tau_ = empty_ ? 0.0 : 2 * std::log(opacity / alpha_min) * (1 + 1e-3) + 1e-3;
+    ellipse_ = !empty_ && a > 0 && c > 0 && det > 0 && std::isfinite(det) && std::isfinite(tau_);
+    if (ellipse_) {
+      half_w_ = std::sqrt(tau_ * c / det);
+      half_h_ = std::sqrt(tau_ * a / det);
+    }
+  }
+  bool empty() const { return empty_; }
+
+  // Pixel rows it can touch within [clip_lo, clip_hi] (lo > hi: none).
+  void rows(int clip_lo, int clip_hi, int& lo, int& hi) const {
+    pixel_range(v_, radius_, clip_lo, clip_hi, lo, hi);
+    if (empty_) hi = lo - 1;
+    if (!ellipse_) return;
+    int elo, ehi;
+    pixel_range(v_, half_h_, clip_lo, clip_hi, elo, ehi);
+    lo = std::max(lo, elo);
+    hi = std::min(hi, ehi);
+  }
+
+  // Pixel columns it can touch on row y within [clip_lo, clip_hi] (lo > hi: none).
+  void columns(int y, int clip_lo, int clip_hi, int& lo, int& hi) const {
+    columns_over_rows(y, y, clip_lo, clip_hi, lo, hi);
+  }
+
+  // Pixel columns it can touch on any of the rows y0..y1 (for binning a band of tiles).
+  void columns_over_rows(int y0, int y1, int clip_lo, int clip_hi, int& lo, int& hi) const {
+    pixel_range(u_, radius_, clip_lo, clip_hi, lo, hi);
+    if (empty_) hi = lo - 1;
+    if (!ellipse_ || lo > hi) return;
+    // The ellipse's right edge x_hi(dy) = (-b dy + √D(dy)) / a is concave in dy, its left edge convex: over an
+    // interval of dy their extremes lie at the ellipse's rightmost / leftmost point when inside it, else at an end.
+    const double dy0 = std::max(y0 + 0.5 - v_, -half_h_), dy1 = std::min(y1 + 0.5 - v_, half_h_);
+    if (dy0 > dy1) {
+      hi = lo - 1;
+      return;
+    }
+    const double turn = b_ * half_w_ / c_;  // rightmost point at dy = -turn, leftmost at dy = +turn
+    const double right = edge(std::clamp(-turn, dy0, dy1), +1), left = edge(std::clamp(turn, dy0, dy1), -1);
+    int elo, ehi;
+    elo = int(std::ceil(u_ + left - 0.5));
+    ehi = int(std::floor(u_ + right - 0.5));
+    lo = std::max(lo, elo);
+    hi = std::min(hi, ehi);
+  }
+
+ private:
+  // dx of the ellipse's right (+1) or left (-1) edge at dy.
+  double edge(double dy, int side) const {
+    const double d = std::max(0.0, b_ * b_ * dy * dy - a_ * (c_ * dy * dy - tau_));
+    return (-b_ * dy + side * std::sqrt(d)) / a_;
+  }
+
+  double u_, v_, a_, b_, c_, tau_ = 0, half_w_ = 0, half_h_ = 0;
+  int radius_;
+  bool empty_ = false, ellipse_ = false;
+};
+
+}  // namespace ttgs::render
