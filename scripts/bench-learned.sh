@@ -16,7 +16,7 @@ OUT=${2:-bench-out/learned}
 THREADS=${THREADS:-1}
 SCENES=${SCENES:-"900 901 902 903 904 905 906 907"}
 FOX=../shared/data/fox
-mkdir -p "$OUT"
+mkdir -p "$OUT/scenes" "$OUT/runs"
 run() { echo "+ $*" >&2; "$TTGS" --quiet "$@" --threads "$THREADS"; }
 
 for seed in $SCENES; do

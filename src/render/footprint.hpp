@@ -42,11 +42,6 @@ class Footprint {
     hi = std::min(hi, ehi);
   }
 
-  // Pixel columns it can touch on row y within [clip_lo, clip_hi] (lo > hi: none).
-  void columns(int y, int clip_lo, int clip_hi, int& lo, int& hi) const {
-    columns_over_rows(y, y, clip_lo, clip_hi, lo, hi);
-  }
-
   // Pixel columns it can touch on any of the rows y0..y1 (for binning a band of tiles).
   void columns_over_rows(int y0, int y1, int clip_lo, int clip_hi, int& lo, int& hi) const {
     pixel_range(u_, radius_, clip_lo, clip_hi, lo, hi);
