@@ -22,7 +22,7 @@ std::array<T, 2 * kRadius + 1> window() {
 
 // Separable Gaussian blur with zero padding, one (H, W) plane; tmp is H x W scratch.
 template <typename T>
-void blur_plane(const T* in, T* out, T* tmp, int H, int W) {
+__attribute__((always_inline)) inline void blur_plane_impl(const T* in, T* out, T* tmp, int H, int W) {
   static const auto w = window<T>();
   // Loops ordered tap-outer, pixel-inner so the inner loops vectorize.
   for (int y = 0; y < H; ++y) {
@@ -45,6 +45,20 @@ void blur_plane(const T* in, T* out, T* tmp, int H, int W) {
       for (int x = 0; x < W; ++x) o[x] += wk * t[x];
     }
   }
+}
+
+// Compiled for AVX-512, AVX2 and baseline x86-64; the loader picks the widest the CPU has (GCC function
+// multi-versioning, by CPU feature). Elsewhere, one plain version.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TTGS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TTGS_SIMD_CLONES
+#endif
+TTGS_SIMD_CLONES void blur_plane(const float* in, float* out, float* tmp, int H, int W) {
+  blur_plane_impl(in, out, tmp, H, W);
+}
+TTGS_SIMD_CLONES void blur_plane(const double* in, double* out, double* tmp, int H, int W) {
+  blur_plane_impl(in, out, tmp, H, W);
 }
 
 // Blurs `planes` consecutive H x W planes of `in` into `out`, in parallel (one plane per task).
