@@ -379,6 +379,8 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
     EXPECT_EQ(b.at("steps").get<int>(), 2 * (k == 0 ? 1 : k == 1 ? 10 : 40));
     EXPECT_GT(b.at("test_psnr").get<double>(), 5.0);
     EXPECT_GT(b.at("time_s").get<double>(), 0.0);
+    const nlohmann::json& match = b.at("matches_learned_test_psnr_at");  // null when Adam never got there
+    if (!match.is_null()) EXPECT_LE(match.at("step").get<int>(), b.at("steps").get<int>());
   }
   // Without test-time training the report says so.
   r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +

@@ -33,7 +33,7 @@ void save_checkpoint(const std::string& path, const FitOptions& o, const model::
   a.add("order", at::tensor(s.order.empty() ? std::vector<int64_t>{} : s.order, at::kLong));
   json history = json::array();
   for (const HistoryEntry& h : s.history)
-    history.push_back({h.step, h.time_s, h.num_gaussians, h.loss, h.test_psnr, h.test_ssim});
+    history.push_back({h.step, h.time_s, h.num_gaussians, h.loss, h.test_psnr, h.test_ssim, h.eval_s});
   a.meta = {{"kind", "ttgs fit checkpoint"}, {"run", run_identity(o)}, {"step", s.step},
             {"rng", rng}, {"loss_sum", s.loss_sum}, {"loss_count", s.loss_count}, {"lr_scale", s.lr_scale},
             {"rollbacks", s.rollbacks}, {"elapsed_s", s.elapsed_s}, {"history", history}};
@@ -69,7 +69,7 @@ Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::
     for (const json& h : a.meta.at("history")) {
       const auto num = [](const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
       c.state.history.push_back({h.at(0).get<int>(), h.at(1).get<double>(), h.at(2).get<int64_t>(), num(h.at(3)),
-                                 num(h.at(4)), num(h.at(5))});
+                                 num(h.at(4)), num(h.at(5)), h.size() > 6 ? num(h.at(6)) : 0.0});
     }
   } catch (const json::exception& e) {
     throw InputError(path, std::string("malformed checkpoint: ") + e.what());

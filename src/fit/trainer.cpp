@@ -123,6 +123,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
       h.test_psnr = r.psnr;
       h.test_ssim = r.ssim;
     }
+    h.eval_s = elapsed() - h.time_s;
     state.history.push_back(h);
     state.loss_sum = 0;
     state.loss_count = 0;

@@ -60,6 +60,7 @@ struct HistoryEntry {
   int64_t num_gaussians = 0;
   double loss = 0;                    // mean training loss over the steps since the last entry
   double test_psnr = 0, test_ssim = 0;  // NaN when there is no test view
+  double eval_s = 0;                    // time spent evaluating the test views for this entry (after time_s)
 };
 
 struct FitResult {

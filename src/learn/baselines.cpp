@@ -7,17 +7,29 @@
 namespace ttgs::learn {
 
 std::vector<BaselineRun> full_batch_adam_baselines(const io::Dataset& ds, const model::Gaussians& initial,
-                                                   const std::vector<int>& steps, uint64_t seed) {
+                                                   const std::vector<int>& steps, uint64_t seed, int eval_every,
+                                                   double match_psnr) {
   std::vector<BaselineRun> out;
   for (int n : steps) {
     fit::FitOptions o;
     o.iters = n;
     o.full_batch = true;
-    o.eval_every = 0;
+    o.eval_every = ds.test.empty() ? 0 : eval_every;
     o.seed = seed;
     const fit::FitResult r = fit::fit(ds, initial, o);
     // Optimization time (the history entry of the last step is taken before the final evaluation).
-    out.push_back({n, r.history.empty() ? r.time_s : r.history.back().time_s, r.gaussians.size(), r.train.psnr, ds.test.empty() ? NAN : r.test.psnr});
+    BaselineRun run{n, r.time_s, r.gaussians.size(), r.train.psnr, ds.test.empty() ? NAN : r.test.psnr};
+    // A history entry's time is taken before its own evaluation but after the earlier ones: take those out.
+    double eval_s = 0;
+    for (const fit::HistoryEntry& h : r.history) {
+      if (match_psnr > 0 && run.match_step == 0 && h.test_psnr >= match_psnr) {
+        run.match_step = h.step;
+        run.match_time_s = h.time_s - eval_s;
+      }
+      run.time_s = h.time_s - eval_s;  // the last entry is the end of the optimization
+      eval_s += h.eval_s;
+    }
+    out.push_back(run);
   }
   return out;
 }
