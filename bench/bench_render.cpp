@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/parallel.hpp"
+#include "loss/ssim_kernel.hpp"
 #include "render/project.hpp"
 #include "render/rasterize.hpp"
 
@@ -73,6 +74,34 @@ void BM_RasterizeBackward(benchmark::State& state) {
     rasterize_backward(s.proj, s.bins, s.intr, RasterConfig{}, s.bg, false, s.out, d_rgb.data(),
                        static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), grads, d_bg);
 }
+
+// The fused SSIM kernels on a 512x384 RGB pair (the training loss's other half).
+struct SsimImages {
+  int H = 384, W = 512;
+  std::vector<float> x, y, dx;
+  ttgs::loss::SsimState<float> state;
+  explicit SsimImages(int threads) : x(size_t(384) * 512 * 3), y(x.size()), dx(x.size()) {
+    ttgs::set_num_threads(threads);
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = float((i * 2654435761u) % 1000) / 1000.f;
+      y[i] = float((i * 40503u + 7) % 1000) / 1000.f;
+    }
+    ttgs::loss::ssim_forward(x.data(), y.data(), H, W, 3, state);
+  }
+};
+
+void BM_SsimForward(benchmark::State& state) {
+  SsimImages s(int(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(ttgs::loss::ssim_forward(s.x.data(), s.y.data(), s.H, s.W, 3, s.state));
+}
+
+void BM_SsimBackward(benchmark::State& state) {
+  SsimImages s(int(state.range(0)));
+  for (auto _ : state) ttgs::loss::ssim_backward(s.x.data(), s.y.data(), s.state, 1.0f, s.dx.data());
+}
+
+BENCHMARK(BM_SsimForward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SsimBackward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 #define TTGS_RENDER_ARGS ->Args({1500, 1})->Args({1500, 2})->Args({50000, 2})->Unit(benchmark::kMillisecond)
 BENCHMARK(BM_Project) TTGS_RENDER_ARGS;

@@ -3,6 +3,7 @@
 // Window: 11x11 Gaussian, sigma 1.5, applied separably with zero padding to the same size (as conv2d with
 // padding 5); C1 = 0.01², C2 = 0.03². Images are (H, W, C) interleaved; the value is the mean of the SSIM map over
 // all pixels and channels. The gradient is with respect to the first image only.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -11,7 +12,9 @@ namespace ttgs::loss {
 template <typename T>
 struct SsimState {
   int height = 0, width = 0, channels = 0;
-  std::vector<T> mu_x, mu_y, s_xx, s_yy, s_xy;  // planar (C, H, W) window statistics
+  // Window statistics, five (H, W, C) interleaved planes back to back: mu_x, mu_y, s_xx, s_yy, s_xy.
+  std::vector<T> planes;
+  const T* plane(int k) const { return planes.data() + std::size_t(k) * std::size_t(height) * width * channels; }
 };
 
 template <typename T>
