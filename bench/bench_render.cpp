@@ -49,14 +49,14 @@ struct Prepared : Scene {
   const float bg[3] = {0, 0, 0};
   Prepared(int64_t n, int threads) : Scene((ttgs::set_num_threads(threads), n)) {
     project_forward(params, viewmat.data(), intr, {}, proj);
-    bin_gaussians(proj, intr, RasterConfig{}.alpha_min, bins);
+    bin_gaussians(proj, intr, bins);
     rasterize_forward(proj, bins, intr, {}, bg, false, out);
   }
 };
 
 void BM_Bin(benchmark::State& state) {
   Prepared s(state.range(0), int(state.range(1)));
-  for (auto _ : state) bin_gaussians(s.proj, s.intr, RasterConfig{}.alpha_min, s.bins);
+  for (auto _ : state) bin_gaussians(s.proj, s.intr, s.bins);
   state.counters["pairs"] = double(s.bins.ids.size());
 }
 

@@ -18,11 +18,12 @@ inline void pixel_range(double c, double r, int clip_lo, int clip_hi, int& lo, i
 
 class Footprint {
  public:
-  Footprint(double u, double v, double a, double b, double c, double opacity, int radius, double alpha_min)
+  // tau = 2 ln(opacity / alpha_min), negative when the opacity is below alpha_min (Projected::alpha_tau).
+  Footprint(double u, double v, double a, double b, double c, double tau, int radius)
       : u_(u), v_(v), a_(a), b_(b), c_(c), radius_(radius) {
-    empty_ = radius <= 0 || !(opacity >= alpha_min);  // alpha <= opacity everywhere
+    empty_ = radius <= 0 || !(tau >= 0);  // alpha <= opacity < alpha_min everywhere
     const double det = a * c - b * b;
-    tau_ = empty_ ? 0.0 : 2 * std::log(opacity / alpha_min) * (1 + 1e-3) + 1e-3;
+    tau_ = empty_ ? 0.0 : tau * (1 + 1e-3) + 1e-3;
     ellipse_ = !empty_ && a > 0 && c > 0 && det > 0 && std::isfinite(det) && std::isfinite(tau_);
     if (ellipse_) {
       half_w_ = std::sqrt(tau_ * c / det);

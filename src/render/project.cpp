@@ -137,6 +137,7 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
   out.conic.assign(size_t(3 * n), T(0));
   out.depth.assign(size_t(n), T(0));
   out.opacity.assign(size_t(n), T(0));
+  out.alpha_tau.assign(size_t(n), T(-1));
   out.color.assign(size_t(3 * n), T(0));
   out.radius.assign(size_t(n), 0);
   const int degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
@@ -169,6 +170,7 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
       out.conic[3 * i + 2] = G.A / G.det;
       out.depth[i] = z;
       out.opacity[i] = opacity;
+      if (opacity >= T(cfg.alpha_min)) out.alpha_tau[i] = T(2) * std::log(opacity / T(cfg.alpha_min));
       // Colour from SH at the direction camera centre -> mean; the centre is -Wᵀ t.
       T d[3];
       for (int r = 0; r < 3; ++r)

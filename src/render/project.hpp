@@ -47,6 +47,9 @@ struct Projected {
   std::vector<T> conic;    // n x 3: inverse 2D covariance (a, b, c) = [[a, b], [b, c]]
   std::vector<T> depth;    // n: camera z
   std::vector<T> opacity;  // n: sigmoid(logit) x compensation
+  // n: 2 ln(opacity / alpha_min), or -1 when opacity < alpha_min: alpha reaches alpha_min where the conic's quadratic
+  // form a dx² + 2 b dx dy + c dy² <= alpha_tau (see footprint.hpp).
+  std::vector<T> alpha_tau;
   std::vector<T> color;    // n x 3
   std::vector<int32_t> radius;  // n: half-size of the square screen extent in pixels; 0 = culled
 };

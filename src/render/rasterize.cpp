@@ -67,6 +67,7 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
   a.conic = proj.conic.data();
   a.depth = proj.depth.data();
   a.opacity = proj.opacity.data();
+  a.alpha_tau = proj.alpha_tau.data();
   a.color = proj.color.data();
   a.radius = proj.radius.data();
   a.tiles_x = bins.tiles_x;
@@ -100,16 +101,15 @@ RasterIsa set_raster_isa(RasterIsa isa) {
 }
 
 template <typename T>
-void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, double alpha_min, TileBins& bins) {
+void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
   bins.tiles_x = (intr.width + kTileSize - 1) / kTileSize;
   bins.tiles_y = (intr.height + kTileSize - 1) / kTileSize;
   const int64_t tiles = int64_t(bins.tiles_x) * bins.tiles_y;
-  std::vector<int64_t> count(size_t(tiles) + 1, 0);
   // The tiles the Gaussian's footprint (square extent and alpha ellipse) touches, band by band of tile rows.
   const auto for_tiles = [&](int64_t i, auto&& fn) {
     const Footprint f(double(proj.mean2d[2 * i]), double(proj.mean2d[2 * i + 1]), double(proj.conic[3 * i]),
-                      double(proj.conic[3 * i + 1]), double(proj.conic[3 * i + 2]), double(proj.opacity[i]),
-                      proj.radius[i], alpha_min);
+                      double(proj.conic[3 * i + 1]), double(proj.conic[3 * i + 2]), double(proj.alpha_tau[i]),
+                      proj.radius[i]);
     int y0, y1;
     f.rows(0, intr.height - 1, y0, y1);
     if (y0 > y1) return;
@@ -121,14 +121,32 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, double alph
       for (int tx = x0 / kTileSize; tx <= x1 / kTileSize; ++tx) fn(int64_t(ty) * bins.tiles_x + tx);
     }
   };
-  for (int64_t i = 0; i < proj.n; ++i)
-    if (proj.radius[i] > 0) for_tiles(i, [&](int64_t t) { ++count[size_t(t) + 1]; });
-  for (int64_t t = 0; t < tiles; ++t) count[size_t(t) + 1] += count[size_t(t)];
-  bins.offsets = count;
-  bins.ids.resize(size_t(count.back()));
-  std::vector<int64_t> cursor(count.begin(), count.end() - 1);
-  for (int64_t i = 0; i < proj.n; ++i)
-    if (proj.radius[i] > 0) for_tiles(i, [&](int64_t t) { bins.ids[size_t(cursor[size_t(t)]++)] = int32_t(i); });
+  // Each worker counts, then fills, the entries of its own range of Gaussians; its slots in every tile come after the
+  // earlier workers', so the lists are the same whatever the thread count (and are sorted below anyway).
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), proj.n / 2048));
+  const int64_t chunk = (proj.n + workers - 1) / workers;
+  std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
+  const auto each_worker = [&](auto&& fn) {
+    parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
+      for (int64_t w = w0; w < w1; ++w)
+        for (int64_t i = w * chunk; i < std::min(proj.n, (w + 1) * chunk); ++i)
+          if (proj.radius[i] > 0) for_tiles(i, [&](int64_t t) { fn(w, i, t); });
+    }, 1);
+  };
+  each_worker([&](int64_t w, int64_t, int64_t t) { ++slots[size_t(w)][size_t(t)]; });
+  bins.offsets.assign(size_t(tiles) + 1, 0);
+  int64_t total = 0;
+  for (int64_t t = 0; t < tiles; ++t) {
+    bins.offsets[size_t(t)] = total;
+    for (auto& s : slots) {  // count -> first slot of this worker in this tile
+      const int64_t c = s[size_t(t)];
+      s[size_t(t)] = total;
+      total += c;
+    }
+  }
+  bins.offsets[size_t(tiles)] = total;
+  bins.ids.resize(size_t(total));
+  each_worker([&](int64_t w, int64_t i, int64_t t) { bins.ids[size_t(slots[size_t(w)][size_t(t)]++)] = int32_t(i); });
   parallel_for(0, tiles, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t)
       std::sort(bins.ids.begin() + bins.offsets[size_t(t)], bins.ids.begin() + bins.offsets[size_t(t) + 1],
@@ -209,7 +227,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
 }
 
 #define TTGS_INSTANTIATE(T)                                                                                          \
-  template void bin_gaussians<T>(const Projected<T>&, const Intrinsics&, double, TileBins&);                                \
+  template void bin_gaussians<T>(const Projected<T>&, const Intrinsics&, TileBins&);                                \
   template void rasterize_forward<T>(const Projected<T>&, const TileBins&, const Intrinsics&, const RasterConfig&,   \
                                      const T*, bool, RasterOutput<T>&);                                             \
   template void rasterize_backward<T>(const Projected<T>&, const TileBins&, const Intrinsics&, const RasterConfig&, \

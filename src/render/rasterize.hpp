@@ -24,10 +24,10 @@ struct TileBins {
   std::vector<int32_t> ids;      // Gaussian indices per tile, front to back
 };
 
-// Lists, per tile, the Gaussians whose footprint (square extent and the ellipse where alpha >= alpha_min) touches it,
-// sorted by depth.
+// Lists, per tile, the Gaussians whose footprint (square extent and the ellipse where alpha >= alpha_min, from
+// Projected::alpha_tau) touches it, sorted by depth.
 template <typename T>
-void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, double alpha_min, TileBins& bins);
+void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
 
 template <typename T>
 struct RasterOutput {

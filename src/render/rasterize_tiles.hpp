@@ -11,7 +11,7 @@ namespace ttgs::render {
 template <typename T>
 struct TileArgs {
   // Projected Gaussians.
-  const T *mean2d, *conic, *depth, *opacity, *color;
+  const T *mean2d, *conic, *depth, *opacity, *color, *alpha_tau;
   const int32_t* radius;
   // Tile lists.
   int tiles_x, tiles_y, width, height;

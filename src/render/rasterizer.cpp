@@ -52,7 +52,7 @@ template <typename T>
 variable_list forward_typed(RasterState& s, Buffers<T>& b, const variable_list& in) {
   const GaussianParams<T> p = params_of<T>(in[0], in[1], in[2], in[3], in[4]);
   project_forward(p, in[5].data_ptr<T>(), s.intr, s.cfg, b.proj);
-  bin_gaussians(b.proj, s.intr, s.cfg.alpha_min, b.bins);
+  bin_gaussians(b.proj, s.intr, b.bins);
   rasterize_forward(b.proj, b.bins, s.intr, s.cfg, in[6].data_ptr<T>(), s.per_pixel_bg, b.out);
   const int64_t H = s.intr.height, W = s.intr.width;
   s.radii = to_tensor(b.proj.radius, {p.n});
