@@ -47,24 +47,25 @@ def test_psnr(r): return r["metrics"]["test"]["psnr"]
 def unadapted(r):
     t = r["test_time_training"]
     return t["unadapted_metrics"]["test"]["psnr"] if "unadapted_metrics" in t else test_psnr(r)
-lines = ["| scene | learned T | time | novel PSNR (no TTT) | with TTT | TTT gain | kept | Adam T | Adam 10T | Adam 40T | Adam 40T time |",
-         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+lines = ["| scene | learned T | time | novel PSNR (no TTT) | with TTT | TTT gain | kept | Adam T | Adam 10T | Adam 40T | Adam 40T time | Adam matches learned at |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 gains = {}
 for p in sorted(glob.glob(os.path.join(out, "runs", "*-ttt"))):
     name = os.path.basename(p)[:-4]
     r = load(name + "-ttt")
     if r is None: continue
     plain = load(name + "-plain")
+    before = test_psnr(plain) if plain else unadapted(r)
     base = r.get("baselines", [])
-    row = [name, str(r["iters"]), "%.1f s" % (plain or r)["time_s"],
-           "%.2f" % (test_psnr(plain) if plain else unadapted(r)), "%.2f" % test_psnr(r),
-           "%+.2f" % (test_psnr(r) - (test_psnr(plain) if plain else unadapted(r))),
-           "yes" if r["test_time_training"]["kept"] else "no"]
+    row = [name, str(r["iters"]), "%.1f s" % (plain or r)["time_s"], "%.2f" % before, "%.2f" % test_psnr(r),
+           "%+.2f" % (test_psnr(r) - before), "yes" if r["test_time_training"]["kept"] else "no"]
     row += ["%.2f" % b["test_psnr"] for b in base] + [""] * (3 - len(base))
     row += ["%.1f s" % base[-1]["time_s"] if base else ""]
+    match = base[-1].get("matches_learned_test_psnr_at") if base else None
+    row += ["step %d, %.1f s" % (match["step"], match["time_s"]) if match else ("never" if base else "")]
     lines.append("| " + " | ".join(row) + " |")
     kind = name.split("-")[1] if "-" in name else "clean"
-    gains.setdefault(kind, []).append(test_psnr(r) - (test_psnr(plain) if plain else unadapted(r)))
+    gains.setdefault(kind, []).append(test_psnr(r) - before)
 lines.append("")
 for kind, g in sorted(gains.items()):
     lines.append("TTT gain on %s: mean %+.3f dB, min %+.3f dB, max %+.3f dB over %d scenes" % (kind, sum(g) / len(g), min(g), max(g), len(g)))
