@@ -1,5 +1,8 @@
 // ttgs: test-time Gaussian splatting. Exit codes: 0 success, 2 bad input or usage, 1 internal error.
 #include <CLI/CLI.hpp>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <cstdio>
 #include <new>
 
@@ -9,6 +12,13 @@
 #include "model/threads.hpp"
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // Image-sized tensors (MBs) are allocated and freed on every training step. glibc serves those from fresh mmap'd
+  // pages each time, and the page faults cost more than some of the kernels using them: keep blocks up to the
+  // largest mmap threshold (32 MB) in the heap, and freed memory there.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
   CLI::App app{"ttgs: test-time Gaussian splatting - fit, refine and learn 3D Gaussian scenes from posed photos"};
   app.set_version_flag("--version", std::string("ttgs ") + TTGS_VERSION);
   bool quiet = false;

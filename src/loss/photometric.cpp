@@ -3,6 +3,8 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <mutex>
+#include <vector>
 #include <stdexcept>
 
 #include "loss/ssim_kernel.hpp"
@@ -15,9 +17,47 @@ at::Tensor gaussian_window(int size, double sigma, const at::TensorOptions& o) {
   g = g / g.sum();
   return g;
 }
+// The window statistics live from forward to backward (five image-sized planes, 47 MB at 1024x768). Fresh memory
+// on every iteration costs page faults that took longer than the SSIM itself, so released planes are kept for reuse.
+template <typename T>
+class PlanePool {
+ public:
+  static std::vector<T> take() {
+    std::lock_guard<std::mutex> lock(mutex());
+    auto& free = buffers();
+    if (free.empty()) return {};
+    std::vector<T> out = std::move(free.back());
+    free.pop_back();
+    return out;
+  }
+  static void give(std::vector<T>&& planes) {
+    if (planes.capacity() == 0) return;
+    std::lock_guard<std::mutex> lock(mutex());
+    if (buffers().size() < 4) buffers().push_back(std::move(planes));
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::vector<T>>& buffers() {
+    static std::vector<std::vector<T>> b;
+    return b;
+  }
+};
+
 struct SsimHolder : torch::CustomClassHolder {
   SsimState<float> f;
   SsimState<double> d;
+  SsimHolder() {
+    f.planes = PlanePool<float>::take();
+    d.planes = PlanePool<double>::take();
+  }
+  ~SsimHolder() override {
+    PlanePool<float>::give(std::move(f.planes));
+    PlanePool<double>::give(std::move(d.planes));
+  }
 };
 
 template <typename T>
