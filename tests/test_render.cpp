@@ -7,6 +7,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "io/ply.hpp"
+#include "render/footprint.hpp"
 #include "render/rasterizer.hpp"
 #include "model/threads.hpp"
 #include "render/rasterize_tiles.hpp"
@@ -198,6 +199,47 @@ TEST(Render, GradientsMatchCentralFiniteDifferences) {
       EXPECT_GE(checked, 4) << kLeafNames[k];
     }
   }
+}
+
+// The footprint is conservative — every pixel the compositing test accepts (centre inside the square extent,
+// power <= 0, alpha >= 1/255) lies in its rows and in its column span for that row — and it is useful: for these
+// random anisotropic Gaussians it leaves out a good share of the square.
+TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> uni(0, 1);
+  const double alpha_min = 1.0 / 255;
+  int64_t square = 0, kept = 0;
+  for (int k = 0; k < 300; ++k) {
+    const double u = 40 + 20 * uni(rng), v = 40 + 20 * uni(rng), o = std::pow(10.0, -2.5 + 2.5 * uni(rng));
+    const double s1 = 0.5 + 12 * uni(rng), s2 = 0.5 + 12 * uni(rng), th = 3.1416 * uni(rng);
+    // covariance R diag(s1², s2²) Rᵀ, then its inverse (the conic)
+    const double c = std::cos(th), sn = std::sin(th);
+    const double A = c * c * s1 * s1 + sn * sn * s2 * s2, B = c * sn * (s1 * s1 - s2 * s2),
+                 C = sn * sn * s1 * s1 + c * c * s2 * s2, det = A * C - B * B;
+    const double a = C / det, b = -B / det, cc = A / det;
+    const double lambda = 0.5 * (A + C) + std::sqrt(std::max(0.1, 0.25 * (A - C) * (A - C) + B * B));
+    const int radius = int(std::ceil(std::min(3.0, std::sqrt(2 * std::log(std::max(o / alpha_min, 1.0)))) *
+                                     std::sqrt(lambda)));
+    const double tau = o >= alpha_min ? 2 * std::log(o / alpha_min) : -1;
+    const render::Footprint f(u, v, a, b, cc, tau, radius);
+    int r0, r1;
+    f.rows(0, 99, r0, r1);
+    for (int y = 0; y < 100; ++y)
+      for (int x = 0; x < 100; ++x) {
+        const double dx = x + 0.5 - u, dy = y + 0.5 - v;
+        if (std::abs(dx) > radius || std::abs(dy) > radius) continue;
+        ++square;
+        const double power = -0.5 * (a * dx * dx + cc * dy * dy) - b * dx * dy;
+        int c0, c1;
+        f.columns_over_rows(y, y, 0, 99, c0, c1);
+        const bool inside = y >= r0 && y <= r1 && x >= c0 && x <= c1;
+        kept += inside;
+        if (power <= 0 && std::min(0.99, o * std::exp(power)) >= alpha_min)
+          ASSERT_TRUE(inside) << "Gaussian " << k << " pixel " << x << "," << y;
+      }
+  }
+  std::printf("footprint keeps %.1f%% of the square extents' pixels\n", 100.0 * double(kept) / double(square));
+  EXPECT_LT(double(kept), 0.85 * double(square));
 }
 
 TEST(Render, EveryInstructionSetMatchesTheReferenceAndIsDeterministic) {
