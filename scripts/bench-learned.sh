@@ -64,7 +64,7 @@ for p in sorted(glob.glob(os.path.join(out, "runs", "*-ttt"))):
     match = base[-1].get("matches_learned_test_psnr_at") if base else None
     row += ["step %d, %.1f s" % (match["step"], match["time_s"]) if match else ("never" if base else "")]
     lines.append("| " + " | ".join(row) + " |")
-    kind = name.split("-")[1] if "-" in name else "clean"
+    kind = name.split("-")[1] if "-" in name else ("clean" if name.startswith("s") else name)
     gains.setdefault(kind, []).append(test_psnr(r) - before)
 lines.append("")
 for kind, g in sorted(gains.items()):
