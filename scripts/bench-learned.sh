@@ -68,7 +68,7 @@ for p in sorted(glob.glob(os.path.join(out, "runs", "*-ttt"))):
     gains.setdefault(kind, []).append(test_psnr(r) - before)
 lines.append("")
 for kind, g in sorted(gains.items()):
-    lines.append("TTT gain on %s: mean %+.3f dB, min %+.3f dB, max %+.3f dB over %d scenes" % (kind, sum(g) / len(g), min(g), max(g), len(g)))
+    lines.append("- TTT gain on %s: mean %+.3f dB, min %+.3f dB, max %+.3f dB over %d scenes" % (kind, sum(g) / len(g), min(g), max(g), len(g)))
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 EOF
