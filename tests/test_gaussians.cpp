@@ -74,15 +74,7 @@ TEST(Init, RandomPointsLieInEveryCamerasView) {
   std::vector<Camera> cams;
   for (int i = 0; i < 4; ++i) {
     const double a = i * M_PI / 2;
-    Camera c;
-    c.fx = c.fy = 50;
-    c.cx = 32;
-    c.cy = 24;
-    c.width = 64;
-    c.height = 48;
-    const Vec3 pos{4 * std::cos(a), 0, 4 * std::sin(a)};
-    c.look_at(pos, {0, 0, 0}, {0, 1, 0});
-    cams.push_back(c);
+    cams.push_back(test::pinhole_looking_at(64, 48, 50, {4 * std::cos(a), 0, 4 * std::sin(a)}, {0, 0, 0}, {0, 1, 0}));
   }
   model::RandomInitOptions o;
   o.count = 500;

@@ -87,13 +87,7 @@ TEST(NeuralGaussians, InitialStateAndPassThroughDecoder) {
 
 TEST(Lift, GradientMatchesFiniteDifferencesAndIsNormalized) {
   at::manual_seed(1);
-  Camera cam;
-  cam.fx = cam.fy = 20;
-  cam.cx = 8;
-  cam.cy = 6;
-  cam.width = 16;
-  cam.height = 12;
-  cam.look_at({0, 0, -4}, {0, 0, 0}, {0, -1, 0});
+  const Camera cam = test::pinhole_looking_at(16, 12, 20, {0, 0, -4}, {0, 0, 0}, {0, -1, 0});
   PointCloud pts;
   for (int i = 0; i < 12; ++i)
     pts.positions.insert(pts.positions.end(), {float(0.3 * std::sin(i)), float(0.25 * std::cos(2 * i)), float(0.1 * i)});

@@ -289,15 +289,9 @@ TEST(Render, RealTrainedSceneMatchesReference) {
   const at::Tensor centre = (lo + hi) / 2;
   const double extent = (hi - lo).norm().item<double>();
   // A camera at 1.2 extents from the centre, looking at it.
-  Camera c;
-  c.width = 40;
-  c.height = 32;
-  c.fx = c.fy = 45;
-  c.cx = 20;
-  c.cy = 16;
   const Vec3 target{centre[0].item<double>(), centre[1].item<double>(), centre[2].item<double>()};
   const Vec3 eye = target + Vec3{0.3 * extent, -0.4 * extent, -1.1 * extent};
-  c.look_at(eye, target, {0, -1, 0});  // COLMAP world frames have y down
+  const Camera c = test::pinhole_looking_at(40, 32, 45, eye, target, {0, -1, 0});  // COLMAP world frames: y down
   render::RenderSettings s;
   const render::RenderResult ours = render::render(g, c, s);
   EXPECT_GT(ours.alpha.mean().item<double>(), 0.1);

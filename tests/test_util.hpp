@@ -7,10 +7,25 @@
 #include <fstream>
 #include <string>
 
+#include "core/camera.hpp"
 #include "core/image.hpp"
 #include "io/image_io.hpp"
 
 namespace ttgs::test {
+
+// A pinhole camera of width x height pixels, focal length `focal` (pixels), principal point at the image centre,
+// at `eye` looking at `target`.
+inline Camera pinhole_looking_at(int width, int height, double focal, const Vec3& eye, const Vec3& target,
+                                 const Vec3& up) {
+  Camera c;
+  c.width = width;
+  c.height = height;
+  c.fx = c.fy = focal;
+  c.cx = width / 2.0;
+  c.cy = height / 2.0;
+  c.look_at(eye, target, up);
+  return c;
+}
 
 inline std::string shared_data(const std::string& rel) { return std::string(TTGS_SHARED_DATA) + "/" + rel; }
 
