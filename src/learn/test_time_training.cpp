@@ -16,11 +16,14 @@ std::vector<View> pick(const std::vector<View>& views, const std::vector<size_t>
   return out;
 }
 
-// The learned step from `state` with the gradient lifted from `input`, scored on `input` + λ `pretext`.
-at::Tensor pretext_loss(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& input,
-                        const std::vector<View>& pretext, int step, int steps, double lambda) {
+// The learned step from `state` with the gradient lifted from `input` (next), scored on `input` + λ `pretext` (loss).
+struct Pretext {
+  at::Tensor next, loss;
+};
+Pretext pretext_loss(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& input,
+                     const std::vector<View>& pretext, int step, int steps, double lambda) {
   const at::Tensor next = run_learned_step(opt, state, input, step, steps).detach();
-  return render_loss(next, opt.decoder, input) + lambda * render_loss(next, opt.decoder, pretext);
+  return {next, render_loss(next, opt.decoder, input) + lambda * render_loss(next, opt.decoder, pretext)};
 }
 
 }  // namespace
@@ -67,6 +70,7 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   LearnedOptimizer adapted = opt;
   adapted.decoder = {opt.decoder.weight.detach().clone(), opt.decoder.bias.detach().clone()};
   Decoder best = opt.decoder;
+  at::Tensor unadapted_next, best_next;  // the learned step with the original and with the best decoder
   double best_loss = INFINITY;
   std::vector<at::Tensor*> params{&adapted.decoder.weight, &adapted.decoder.bias};
   std::vector<at::Tensor> m, v;
@@ -78,7 +82,9 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   for (int k = 0;; ++k) {
     const bool take_step = k < o.steps;
     for (at::Tensor* p : params) p->requires_grad_(take_step);
-    const at::Tensor loss = pretext_loss(adapted, state, input, pretext, step, steps, o.lambda);
+    const Pretext p = pretext_loss(adapted, state, input, pretext, step, steps, o.lambda);
+    const at::Tensor& loss = p.loss;
+    if (k == 0) unadapted_next = p.next;  // the decoder is still the original
     const double value = loss.item<double>();
     report.pretext_losses.push_back(value);
     if (!std::isfinite(value)) {
@@ -89,6 +95,7 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
     if (value < best_loss) {
       best_loss = value;
       best = {adapted.decoder.weight.detach().clone(), adapted.decoder.bias.detach().clone()};
+      best_next = p.next;
       report.best_step = k;
     }
     if (k > 0 && !(value < previous * (1 - o.min_decrease))) {
@@ -106,14 +113,11 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   }
   for (at::Tensor* p : params) *p = p->detach();
 
-  // The check views: seen by neither the lifted gradient nor the pretext loss.
-  const at::Tensor unadapted_next = run_learned_step(opt, state, input, step, steps).detach();
+  // The check views: seen by neither the lifted gradient nor the pretext loss. The steps were taken in the loop.
   report.check_psnr_unadapted = mean_view_psnr(unadapted_next, opt.decoder, check);
   report.check_psnr_adapted = report.check_psnr_unadapted;
   if (report.best_step > 0) {
-    adapted.decoder = best;
-    const at::Tensor adapted_next = run_learned_step(adapted, state, input, step, steps).detach();
-    report.check_psnr_adapted = mean_view_psnr(adapted_next, best, check);
+    report.check_psnr_adapted = mean_view_psnr(best_next, best, check);
     report.kept = report.check_psnr_adapted >= report.check_psnr_unadapted;
   }
   report.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
