@@ -17,16 +17,16 @@ std::vector<BaselineRun> full_batch_adam_baselines(const io::Dataset& ds, const 
     o.eval_every = ds.test.empty() ? 0 : eval_every;
     o.seed = seed;
     const fit::FitResult r = fit::fit(ds, initial, o);
-    // Optimization time (the history entry of the last step is taken before the final evaluation).
     BaselineRun run{n, r.time_s, r.gaussians.size(), r.train.psnr, ds.test.empty() ? NAN : r.test.psnr};
-    // A history entry's time is taken before its own evaluation but after the earlier ones: take those out.
+    // Optimization time only: a history entry's time is taken before its own evaluation but after the earlier
+    // ones, so those are taken out; the last entry marks the end of the optimization.
     double eval_s = 0;
     for (const fit::HistoryEntry& h : r.history) {
       if (match_psnr > 0 && run.match_step == 0 && h.test_psnr >= match_psnr) {
         run.match_step = h.step;
         run.match_time_s = h.time_s - eval_s;
       }
-      run.time_s = h.time_s - eval_s;  // the last entry is the end of the optimization
+      run.time_s = h.time_s - eval_s;
       eval_s += h.eval_s;
     }
     out.push_back(run);
