@@ -6,8 +6,11 @@
 
 #include <torch/csrc/autograd/autograd.h>
 
+#include "core/parallel.hpp"
+#include "core/radix_sort.hpp"
 #include "io/ply.hpp"
 #include "render/footprint.hpp"
+#include "render/rasterize.hpp"
 #include "render/rasterizer.hpp"
 #include "model/threads.hpp"
 #include "render/rasterize_tiles.hpp"
@@ -96,8 +99,12 @@ TEST_P(RenderVsReference, ForwardMatchesInFloatAndDouble) {
 struct Weights {
   at::Tensor rgb, alpha, depth;
 };
+// Undefined alpha and depth weights leave those images out of the loss (the rasterizer then skips their terms).
 at::Tensor weighted_loss(const render::RenderResult& r, const Weights& w) {
-  return (r.rgb * w.rgb).sum() + (r.alpha * w.alpha).sum() + (r.depth * w.depth).sum();
+  at::Tensor loss = (r.rgb * w.rgb).sum();
+  if (w.alpha.defined()) loss = loss + (r.alpha * w.alpha).sum();
+  if (w.depth.defined()) loss = loss + (r.depth * w.depth).sum();
+  return loss;
 }
 
 struct Leaves {
@@ -129,11 +136,13 @@ std::vector<at::Tensor> gradients(Leaves& l, const render::Intrinsics& intr, con
 
 TEST_P(RenderVsReference, GradientsMatchReferenceAutograd) {
   const render::Intrinsics intr = make_view(at::kDouble, 0).intr;
-  for (bool per_pixel_bg : {false, true}) {
+  for (bool per_pixel_bg : {false, true})
+  for (bool rgb_only : {false, true}) {
     Leaves l = make_leaves(7, 50, per_pixel_bg, intr);
     at::manual_seed(99);
-    const Weights w{at::randn({intr.height, intr.width, 3}, at::kDouble), at::randn({intr.height, intr.width, 1}, at::kDouble),
-                    at::randn({intr.height, intr.width, 1}, at::kDouble)};
+    Weights w{at::randn({intr.height, intr.width, 3}, at::kDouble), at::randn({intr.height, intr.width, 1}, at::kDouble),
+              at::randn({intr.height, intr.width, 1}, at::kDouble)};
+    if (rgb_only) w.alpha = w.depth = at::Tensor();
     render::RasterConfig cfg;
     cfg.antialiased = GetParam();
     const auto ours = gradients(l, intr, cfg, w, false);
@@ -142,7 +151,8 @@ TEST_P(RenderVsReference, GradientsMatchReferenceAutograd) {
       const at::Tensor a = ours[k].defined() ? ours[k] : at::zeros_like(ref[k]);
       const double scale = ref[k].abs().max().item<double>();
       EXPECT_GT(scale, 0) << kLeafNames[k] << ": the reference gradient is zero, the test would prove nothing";
-      EXPECT_LT(max_abs(a, ref[k]), 1e-7 * std::max(1.0, scale)) << kLeafNames[k] << " per-pixel bg " << per_pixel_bg;
+      EXPECT_LT(max_abs(a, ref[k]), 1e-7 * std::max(1.0, scale))
+          << kLeafNames[k] << " per-pixel bg " << per_pixel_bg << " rgb only " << rgb_only;
     }
   }
 }
@@ -240,6 +250,71 @@ TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
   }
   std::printf("footprint keeps %.1f%% of the square extents' pixels\n", 100.0 * double(kept) / double(square));
   EXPECT_LT(double(kept), 0.85 * double(square));
+}
+
+TEST(Render, RadixSortIsAStableSortByKey) {
+  std::mt19937 rng(5);
+  std::vector<uint32_t> keys(5000);
+  for (auto& k : keys) k = rng() % 300 + (rng() % 2 ? 0x3f000000u : 0x3f800000u);  // many ties, two exponents
+  std::vector<int32_t> values(keys.size());
+  for (size_t i = 0; i < values.size(); ++i) values[i] = int32_t(i);
+  std::vector<int32_t> expected = values;
+  std::stable_sort(expected.begin(), expected.end(), [&](int32_t a, int32_t b) { return keys[size_t(a)] < keys[size_t(b)]; });
+  std::vector<uint32_t> sorted_keys = keys;
+  radix_sort_pairs(sorted_keys, values);
+  EXPECT_EQ(values, expected);
+  EXPECT_TRUE(std::is_sorted(sorted_keys.begin(), sorted_keys.end()));
+}
+
+// Every tile lists exactly the Gaussians whose footprint touches it, by increasing depth (ties by index), whatever
+// the thread count.
+TEST(Render, BinsListTouchingGaussiansFrontToBackForAnyThreadCount) {
+  const render::Intrinsics intr{100, 100, 80, 60, 160, 120};
+  render::Projected<float> p;
+  p.n = 6000;
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> uni(0, 1);
+  for (int64_t i = 0; i < p.n; ++i) {
+    const float s = 0.5f + 20 * uni(rng) * uni(rng);
+    p.mean2d.insert(p.mean2d.end(), {-20 + 200 * uni(rng), -20 + 160 * uni(rng)});
+    p.conic.insert(p.conic.end(), {1 / (s * s), 0.3f * uni(rng) / (s * s), 1 / (s * s)});
+    p.depth.push_back(float(1 + int(rng() % 50)) * 0.1f);  // many equal depths
+    p.opacity.push_back(uni(rng));
+    p.alpha_tau.push_back(p.opacity.back() >= 1.0f / 255 ? 2 * std::log(p.opacity.back() * 255) : -1);
+    p.color.insert(p.color.end(), 3, 0.5f);
+    p.radius.push_back(i % 7 == 0 ? 0 : int32_t(std::ceil(3 * s * 1.2f)));
+  }
+  std::vector<std::vector<int32_t>> expected;
+  const int tiles_x = (intr.width + 15) / 16, tiles_y = (intr.height + 15) / 16;
+  for (int t = 0; t < tiles_x * tiles_y; ++t) {
+    const int x0 = (t % tiles_x) * 16, y0 = (t / tiles_x) * 16;
+    std::vector<int32_t> list;
+    for (int32_t i = 0; i < int32_t(p.n); ++i) {
+      if (p.radius[size_t(i)] <= 0) continue;
+      const render::Footprint f(p.mean2d[2 * size_t(i)], p.mean2d[2 * size_t(i) + 1], p.conic[3 * size_t(i)],
+                                p.conic[3 * size_t(i) + 1], p.conic[3 * size_t(i) + 2], p.alpha_tau[size_t(i)],
+                                p.radius[size_t(i)]);
+      int r0, r1, c0, c1;
+      f.rows(y0, std::min(intr.height, y0 + 16) - 1, r0, r1);
+      if (r0 > r1) continue;
+      f.columns_over_rows(r0, r1, x0, std::min(intr.width, x0 + 16) - 1, c0, c1);
+      if (c0 <= c1) list.push_back(i);
+    }
+    std::stable_sort(list.begin(), list.end(), [&](int32_t a, int32_t b) { return p.depth[size_t(a)] < p.depth[size_t(b)]; });
+    expected.push_back(list);
+  }
+  for (const int threads : {1, 2}) {
+    model::configure_threads(threads);
+    ASSERT_EQ(num_threads(), threads);
+    render::TileBins bins;
+    render::bin_gaussians(p, intr, bins);
+    ASSERT_EQ(bins.tiles_x * bins.tiles_y, int(expected.size()));
+    for (size_t t = 0; t < expected.size(); ++t) {
+      const std::vector<int32_t> got(bins.ids.begin() + bins.offsets[t], bins.ids.begin() + bins.offsets[t + 1]);
+      ASSERT_EQ(got, expected[t]) << "tile " << t << ", " << threads << " threads";
+    }
+  }
+  model::configure_threads(0);
 }
 
 TEST(Render, EveryInstructionSetMatchesTheReferenceAndIsDeterministic) {

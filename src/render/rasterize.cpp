@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/parallel.hpp"
+#include "core/radix_sort.hpp"
 #include "render/footprint.hpp"
 #include "render/rasterize_tiles.hpp"
 
@@ -100,40 +101,71 @@ RasterIsa set_raster_isa(RasterIsa isa) {
   return g_isa;
 }
 
+// An unsigned key with the order of the floating-point value (finite values; -0 before +0).
+inline uint32_t order_key(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & 0x80000000u) ? ~b : b | 0x80000000u;
+}
+inline uint64_t order_key(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & (uint64_t(1) << 63)) ? ~b : b | (uint64_t(1) << 63);
+}
+
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
   bins.tiles_x = (intr.width + kTileSize - 1) / kTileSize;
   bins.tiles_y = (intr.height + kTileSize - 1) / kTileSize;
   const int64_t tiles = int64_t(bins.tiles_x) * bins.tiles_y;
-  // The tiles the Gaussian's footprint (square extent and alpha ellipse) touches, band by band of tile rows.
-  const auto for_tiles = [&](int64_t i, auto&& fn) {
-    const Footprint f(double(proj.mean2d[2 * i]), double(proj.mean2d[2 * i + 1]), double(proj.conic[3 * i]),
-                      double(proj.conic[3 * i + 1]), double(proj.conic[3 * i + 2]), double(proj.alpha_tau[i]),
-                      proj.radius[i]);
-    int y0, y1;
-    f.rows(0, intr.height - 1, y0, y1);
-    if (y0 > y1) return;
-    for (int ty = y0 / kTileSize; ty <= y1 / kTileSize; ++ty) {
-      int x0, x1;
-      f.columns_over_rows(std::max(y0, ty * kTileSize), std::min(y1, ty * kTileSize + kTileSize - 1), 0,
-                          intr.width - 1, x0, x1);
-      if (x0 > x1) continue;
-      for (int tx = x0 / kTileSize; tx <= x1 / kTileSize; ++tx) fn(int64_t(ty) * bins.tiles_x + tx);
+  // The Gaussians that can composite anything, front to back (ties by index): visiting them in this order fills
+  // every tile's list already sorted.
+  using Key = decltype(order_key(T(0)));
+  std::vector<Key> keys;
+  std::vector<int32_t> order;
+  for (int64_t i = 0; i < proj.n; ++i)
+    if (proj.radius[i] > 0 && proj.alpha_tau[i] >= 0) {
+      keys.push_back(order_key(proj.depth[size_t(i)]));
+      order.push_back(int32_t(i));
     }
+  radix_sort_pairs(keys, order);
+  const int64_t visible = int64_t(order.size());
+  // Each worker lists the (tile, Gaussian) entries of its own stretch of that order, counting them per tile; its
+  // slots in every tile come after the earlier workers', so the lists do not depend on the thread count.
+  struct Entry {
+    int32_t tile, id;
   };
-  // Each worker counts, then fills, the entries of its own range of Gaussians; its slots in every tile come after the
-  // earlier workers', so the lists are the same whatever the thread count (and are sorted below anyway).
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), proj.n / 2048));
-  const int64_t chunk = (proj.n + workers - 1) / workers;
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 2048));
+  const int64_t chunk = (visible + workers - 1) / workers;
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
-  const auto each_worker = [&](auto&& fn) {
-    parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
-      for (int64_t w = w0; w < w1; ++w)
-        for (int64_t i = w * chunk; i < std::min(proj.n, (w + 1) * chunk); ++i)
-          if (proj.radius[i] > 0) for_tiles(i, [&](int64_t t) { fn(w, i, t); });
-    }, 1);
-  };
-  each_worker([&](int64_t w, int64_t, int64_t t) { ++slots[size_t(w)][size_t(t)]; });
+  std::vector<std::vector<Entry>> entries(slots.size());
+  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w) {
+      std::vector<int64_t>& count = slots[size_t(w)];
+      std::vector<Entry>& list = entries[size_t(w)];
+      list.reserve(size_t(std::min(visible, (w + 1) * chunk) - w * chunk) * 4);
+      for (int64_t k = w * chunk; k < std::min(visible, (w + 1) * chunk); ++k) {
+        const int32_t i = order[size_t(k)];
+        // The tiles the footprint (square extent and alpha ellipse) touches, band by band of tile rows.
+        const Footprint f(double(proj.mean2d[2 * size_t(i)]), double(proj.mean2d[2 * size_t(i) + 1]),
+                          double(proj.conic[3 * size_t(i)]), double(proj.conic[3 * size_t(i) + 1]),
+                          double(proj.conic[3 * size_t(i) + 2]), double(proj.alpha_tau[size_t(i)]),
+                          proj.radius[size_t(i)]);
+        int y0, y1;
+        f.rows(0, intr.height - 1, y0, y1);
+        for (int ty = y0 / kTileSize; y0 <= y1 && ty <= y1 / kTileSize; ++ty) {
+          int x0, x1;
+          f.columns_over_rows(std::max(y0, ty * kTileSize), std::min(y1, ty * kTileSize + kTileSize - 1), 0,
+                              intr.width - 1, x0, x1);
+          for (int tx = x0 / kTileSize; x0 <= x1 && tx <= x1 / kTileSize; ++tx) {
+            const int32_t t = ty * bins.tiles_x + tx;
+            list.push_back({t, i});
+            ++count[size_t(t)];
+          }
+        }
+      }
+    }
+  }, 1);
   bins.offsets.assign(size_t(tiles) + 1, 0);
   int64_t total = 0;
   for (int64_t t = 0; t < tiles; ++t) {
@@ -146,15 +178,10 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   }
   bins.offsets[size_t(tiles)] = total;
   bins.ids.resize(size_t(total));
-  each_worker([&](int64_t w, int64_t i, int64_t t) { bins.ids[size_t(slots[size_t(w)][size_t(t)]++)] = int32_t(i); });
-  parallel_for(0, tiles, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t)
-      std::sort(bins.ids.begin() + bins.offsets[size_t(t)], bins.ids.begin() + bins.offsets[size_t(t) + 1],
-                [&](int32_t a, int32_t b) {
-                  const T za = proj.depth[size_t(a)], zb = proj.depth[size_t(b)];
-                  return za < zb || (za == zb && a < b);
-                });
-  }, 4);
+  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w)
+      for (const Entry& e : entries[size_t(w)]) bins.ids[size_t(slots[size_t(w)][size_t(e.tile)]++)] = e.id;
+  }, 1);
 }
 
 template <typename T>

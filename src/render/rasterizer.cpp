@@ -89,6 +89,7 @@ struct RasterizeFunction : torch::autograd::Function<RasterizeFunction> {
                                const at::Tensor& viewmat, const at::Tensor& background,
                                const c10::intrusive_ptr<RasterState>& state) {
     const variable_list in = {means, log_scales, quats, opacity_logits, sh, viewmat, background};
+    ctx->set_materialize_grads(false);  // an image the loss never reads gets no gradient pass (nullptr, not zeros)
     variable_list out = means.scalar_type() == at::kDouble ? forward_typed(*state, state->d, in)
                                                            : forward_typed(*state, state->f, in);
     ctx->save_for_backward(in);
