@@ -37,6 +37,7 @@ struct Geometry {
   T qn[4], qnorm;          // normalized quaternion and the original norm
   T R[3][3], s[3], M[3][3];
   T Sigma[3][3], SigmaC[3][3];
+  T inv_z;                 // 1 / camera z
   T xz, yz;                // clamped x/z, y/z used in J
   bool clamp_x, clamp_y;
   T J[2][3];
@@ -45,22 +46,45 @@ struct Geometry {
   bool valid = false;
 };
 
+// What the projection of every Gaussian shares: the camera and the configuration, converted once per call.
 template <typename T>
-void compute_geometry(const GaussianParams<T>& g, int64_t i, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
-                      Geometry<T>& G) {
+struct View {
+  T W[3][3], t[3];
+  T fx, fy, near, far, eps2d;
+  T x_lo, x_hi, y_lo, y_hi;  // where x/z and y/z are clamped for the Jacobian (guard band)
+  bool antialiased;
+  View(const T* vm, const Intrinsics& in, const RasterConfig& cfg)
+      : fx(T(in.fx)), fy(T(in.fy)), near(T(cfg.near)), far(T(cfg.far)), eps2d(T(cfg.eps2d)),
+        antialiased(cfg.antialiased) {
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 3; ++c) W[r][c] = vm[r * 4 + c];
+      t[r] = vm[r * 4 + 3];
+    }
+    const double half_x = 0.5 * in.width / in.fx, mid_x = (0.5 * in.width - in.cx) / in.fx;
+    const double half_y = 0.5 * in.height / in.fy, mid_y = (0.5 * in.height - in.cy) / in.fy;
+    x_lo = T(mid_x - cfg.guard * half_x);
+    x_hi = T(mid_x + cfg.guard * half_x);
+    y_lo = T(mid_y - cfg.guard * half_y);
+    y_hi = T(mid_y + cfg.guard * half_y);
+  }
+};
+
+template <typename T>
+inline void compute_geometry(const GaussianParams<T>& g, int64_t i, const View<T>& V, Geometry<T>& G) {
   for (int r = 0; r < 3; ++r) {
-    for (int c = 0; c < 3; ++c) G.W[r][c] = vm[r * 4 + c];
-    G.t[r] = vm[r * 4 + 3];
+    for (int c = 0; c < 3; ++c) G.W[r][c] = V.W[r][c];
+    G.t[r] = V.t[r];
   }
   const T* mu = g.means + 3 * i;
   for (int r = 0; r < 3; ++r) G.p[r] = G.W[r][0] * mu[0] + G.W[r][1] * mu[1] + G.W[r][2] * mu[2] + G.t[r];
   G.valid = false;
   const T z = G.p[2];
-  if (!(z > T(cfg.near) && z < T(cfg.far))) return;
+  if (!(z > V.near && z < V.far)) return;
   const T* q = g.quats + 4 * i;
   G.qnorm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
   if (!(G.qnorm > T(0))) return;
-  for (int k = 0; k < 4; ++k) G.qn[k] = q[k] / G.qnorm;
+  const T inv_qnorm = T(1) / G.qnorm;
+  for (int k = 0; k < 4; ++k) G.qn[k] = q[k] * inv_qnorm;
   const T w = G.qn[0], x = G.qn[1], y = G.qn[2], zq = G.qn[3];
   const T R[3][3] = {{1 - 2 * (y * y + zq * zq), 2 * (x * y - w * zq), 2 * (x * zq + w * y)},
                      {2 * (x * y + w * zq), 1 - 2 * (x * x + zq * zq), 2 * (y * zq - w * x)},
@@ -75,30 +99,27 @@ void compute_geometry(const GaussianParams<T>& g, int64_t i, const T* vm, const 
   T WS[3][3];
   matmul(G.W, G.Sigma, WS);
   matmul_bt(WS, G.W, G.SigmaC);
-  const T half_x = T(0.5 * in.width / in.fx), mid_x = T((0.5 * in.width - in.cx) / in.fx);
-  const T half_y = T(0.5 * in.height / in.fy), mid_y = T((0.5 * in.height - in.cy) / in.fy);
-  const T gx = T(cfg.guard) * half_x, gy = T(cfg.guard) * half_y;
-  const T rx = G.p[0] / z, ry = G.p[1] / z;
-  G.xz = std::clamp(rx, mid_x - gx, mid_x + gx);
-  G.yz = std::clamp(ry, mid_y - gy, mid_y + gy);
+  const T inv_z = G.inv_z = T(1) / z;
+  const T rx = G.p[0] * inv_z, ry = G.p[1] * inv_z;
+  G.xz = std::clamp(rx, V.x_lo, V.x_hi);
+  G.yz = std::clamp(ry, V.y_lo, V.y_hi);
   G.clamp_x = G.xz != rx;
   G.clamp_y = G.yz != ry;
-  const T fx = T(in.fx), fy = T(in.fy);
-  G.J[0][0] = fx / z; G.J[0][1] = 0; G.J[0][2] = -fx * G.xz / z;
-  G.J[1][0] = 0; G.J[1][1] = fy / z; G.J[1][2] = -fy * G.yz / z;
+  const T fx = V.fx, fy = V.fy;
+  G.J[0][0] = fx * inv_z; G.J[0][1] = 0; G.J[0][2] = -fx * G.xz * inv_z;
+  G.J[1][0] = 0; G.J[1][1] = fy * inv_z; G.J[1][2] = -fy * G.yz * inv_z;
   T JS[2][3];
   for (int r = 0; r < 2; ++r)
     for (int c = 0; c < 3; ++c) JS[r][c] = G.J[r][0] * G.SigmaC[0][c] + G.J[r][1] * G.SigmaC[1][c] + G.J[r][2] * G.SigmaC[2][c];
   G.A0 = JS[0][0] * G.J[0][0] + JS[0][1] * G.J[0][1] + JS[0][2] * G.J[0][2];
   G.B = JS[0][0] * G.J[1][0] + JS[0][1] * G.J[1][1] + JS[0][2] * G.J[1][2];
   G.C0 = JS[1][0] * G.J[1][0] + JS[1][1] * G.J[1][1] + JS[1][2] * G.J[1][2];
-  const T e = T(cfg.eps2d);
-  G.A = G.A0 + e;
-  G.C = G.C0 + e;
+  G.A = G.A0 + V.eps2d;
+  G.C = G.C0 + V.eps2d;
   G.det = G.A * G.C - G.B * G.B;
   G.det0 = G.A0 * G.C0 - G.B * G.B;
   if (!(G.det > T(0))) return;
-  G.comp = cfg.antialiased ? std::sqrt(std::max(T(0), G.det0 / G.det)) : T(1);
+  G.comp = V.antialiased ? std::sqrt(std::max(T(0), G.det0 / G.det)) : T(1);
   G.valid = true;
 }
 
@@ -141,19 +162,22 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
   out.color.assign(size_t(3 * n), T(0));
   out.radius.assign(size_t(n), 0);
   const int degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
+  const View<T> view(vm, in, cfg);
   parallel_for(0, n, [&](int64_t b, int64_t e) {
     Geometry<T> G;
     T basis[kMaxShCoeffs];
     for (int64_t i = b; i < e; ++i) {
-      compute_geometry(g, i, vm, in, cfg, G);
+      compute_geometry(g, i, view, G);
       if (!G.valid) continue;
       const T z = G.p[2];
-      const T u = T(in.fx) * G.p[0] / z + T(in.cx), v = T(in.fy) * G.p[1] / z + T(in.cy);
+      const T u = T(in.fx) * G.p[0] * G.inv_z + T(in.cx), v = T(in.fy) * G.p[1] * G.inv_z + T(in.cy);
       const T opacity = sigmoid(g.opacity_logits[i]) * G.comp;
+      // alpha >= alpha_min where dᵀ conic d <= tau; tau < 0: never.
+      const T tau = opacity >= T(cfg.alpha_min) ? T(2) * std::log(opacity / T(cfg.alpha_min)) : T(-1);
       T extent = T(3);
       if (cfg.opacity_aware_extent) {
-        if (!(opacity >= T(cfg.alpha_min))) continue;  // can never reach alpha_min
-        extent = std::min(extent, std::sqrt(T(2) * std::log(opacity / T(cfg.alpha_min))));
+        if (tau < T(0)) continue;  // can never reach alpha_min
+        extent = std::min(extent, std::sqrt(tau));
       }
       const T mid = T(0.5) * (G.A + G.C);
       const T lambda = mid + std::sqrt(std::max(T(0.1), mid * mid - G.det));
@@ -165,18 +189,19 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
       out.radius[i] = radius;
       out.mean2d[2 * i] = u;
       out.mean2d[2 * i + 1] = v;
-      out.conic[3 * i] = G.C / G.det;
-      out.conic[3 * i + 1] = -G.B / G.det;
-      out.conic[3 * i + 2] = G.A / G.det;
+      const T inv_det = T(1) / G.det;
+      out.conic[3 * i] = G.C * inv_det;
+      out.conic[3 * i + 1] = -G.B * inv_det;
+      out.conic[3 * i + 2] = G.A * inv_det;
       out.depth[i] = z;
       out.opacity[i] = opacity;
-      if (opacity >= T(cfg.alpha_min)) out.alpha_tau[i] = T(2) * std::log(opacity / T(cfg.alpha_min));
+      out.alpha_tau[i] = tau;
       // Colour from SH at the direction camera centre -> mean; the centre is -Wᵀ t.
       T d[3];
       for (int r = 0; r < 3; ++r)
         d[r] = g.means[3 * i + r] + (G.W[0][r] * G.t[0] + G.W[1][r] * G.t[1] + G.W[2][r] * G.t[2]);
-      const T len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-      sh_basis<T>(degree, d[0] / len, d[1] / len, d[2] / len, basis, nullptr);
+      const T inv_len = T(1) / std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+      sh_basis<T>(degree, d[0] * inv_len, d[1] * inv_len, d[2] * inv_len, basis, nullptr);
       const int K = (degree + 1) * (degree + 1);
       for (int c = 0; c < 3; ++c) {
         T acc = T(0.5);
@@ -197,6 +222,7 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
   // The viewmat gradient sums over Gaussians: one partial sum per block, added in block order (deterministic).
   const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(64, n / 256));
   std::vector<std::array<T, 16>> partial(static_cast<size_t>(blocks));
+  const View<T> view(vm, in, cfg);
   parallel_for(0, blocks, [&](int64_t b0, int64_t b1) {
     Geometry<T> G;
     T basis[kMaxShCoeffs], dbasis[kMaxShCoeffs][3];
@@ -204,7 +230,7 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
       T dW[3][3] = {}, dt[3] = {};
       for (int64_t i = blk * n / blocks; i < (blk + 1) * n / blocks; ++i) {
         if (proj.radius[i] == 0) continue;
-        compute_geometry(g, i, vm, in, cfg, G);
+        compute_geometry(g, i, view, G);
         const T z = G.p[2], fx = T(in.fx), fy = T(in.fy);
         T dp[3] = {0, 0, 0};
         // Mean in pixels and depth.

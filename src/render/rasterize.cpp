@@ -68,9 +68,8 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
   a.conic = proj.conic.data();
   a.depth = proj.depth.data();
   a.opacity = proj.opacity.data();
-  a.alpha_tau = proj.alpha_tau.data();
   a.color = proj.color.data();
-  a.radius = proj.radius.data();
+  a.box = bins.box.data();
   a.tiles_x = bins.tiles_x;
   a.tiles_y = bins.tiles_y;
   a.width = intr.width;
@@ -139,6 +138,7 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   const int64_t chunk = (visible + workers - 1) / workers;
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
   std::vector<std::vector<Entry>> entries(slots.size());
+  bins.box.resize(4 * size_t(proj.n));
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
@@ -153,6 +153,10 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
                           proj.radius[size_t(i)]);
         int y0, y1;
         f.rows(0, intr.height - 1, y0, y1);
+        int32_t* box = &bins.box[4 * size_t(i)];
+        f.columns_over_rows(y0, y1, 0, intr.width - 1, box[0], box[1]);
+        box[2] = y0;
+        box[3] = y1;
         for (int ty = y0 / kTileSize; y0 <= y1 && ty <= y1 / kTileSize; ++ty) {
           int x0, x1;
           f.columns_over_rows(std::max(y0, ty * kTileSize), std::min(y1, ty * kTileSize + kTileSize - 1), 0,

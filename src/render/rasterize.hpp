@@ -22,6 +22,9 @@ struct TileBins {
   int tiles_x = 0, tiles_y = 0;
   std::vector<int64_t> offsets;  // tiles + 1
   std::vector<int32_t> ids;      // Gaussian indices per tile, front to back
+  // Per listed Gaussian: the pixel box x0, x1, y0, y1 (inclusive) of its footprint, for the tile loops to skip rows
+  // and mask columns (entries of Gaussians in no list are unspecified).
+  std::vector<int32_t> box;
 };
 
 // Lists, per tile, the Gaussians whose footprint (square extent and the ellipse where alpha >= alpha_min, from

@@ -11,12 +11,11 @@ namespace ttgs::render {
 template <typename T>
 struct TileArgs {
   // Projected Gaussians.
-  const T *mean2d, *conic, *depth, *opacity, *color, *alpha_tau;
-  const int32_t* radius;
-  // Tile lists.
+  const T *mean2d, *conic, *depth, *opacity, *color;
+  // Tile lists (TileBins).
   int tiles_x, tiles_y, width, height;
   const int64_t* offsets;
-  const int32_t* ids;
+  const int32_t *ids, *box;
   T alpha_min, alpha_max, transmittance_min;
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
