@@ -14,6 +14,7 @@
 #include "refine/depth_prior.hpp"
 #include "refine/pose_correction.hpp"
 #include "refine/refiner.hpp"
+#include "refine/sky_fusion.hpp"
 #include "scene_fixture.hpp"
 #include "test_util.hpp"
 
@@ -52,6 +53,45 @@ TEST(DepthAlignment, RecoversScaleAndShiftWithThirtyPercentOutliers) {
   // Too few valid pairs: no fit; sizes must agree.
   EXPECT_FALSE(refine::fit_affine_ransac({1.f}, {2.f}, {1}, {}).ok);
   EXPECT_THROW(refine::fit_affine_ransac({1.f, 2.f}, {2.f}, {1, 1}, {}), std::invalid_argument);
+}
+
+// A 64x48 street: sky above row 20 (bright, prior far, model empty except for a floater), buildings below with a
+// strong edge at the horizon. The model has a hole below the horizon too, and the prior a far-looking patch there.
+TEST(SkyFusion, GrowsFromTheTopThroughDisagreementAndStopsAtEdges) {
+  const int W = 64, H = 48, horizon = 20;
+  std::vector<float> disparity(size_t(W * H)), alpha(size_t(W * H)), lum(size_t(W * H));
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const size_t q = size_t(y * W + x);
+      const bool sky = y < horizon;
+      lum[q] = sky ? 0.8f + 0.001f * float(x) : 0.3f + 0.002f * float(y);  // gentle gradients, one strong edge
+      disparity[q] = sky ? (x < 32 ? 0.0f : 0.001f) : 1.0f + 0.01f * float(y);  // no value, or very far
+      alpha[q] = sky ? 0.0f : 1.0f;
+    }
+  const auto at = [&](int x, int y) { return size_t(y * W + x); };
+  for (int y = 8; y < 12; ++y)
+    for (int x = 40; x < 46; ++x) alpha[at(x, y)] = 0.9f;  // a floater in the sky: the model disagrees
+  for (int y = horizon; y < 34; ++y)
+    for (int x = 10; x < 16; ++x) alpha[at(x, y)] = 0.0f;  // a hole in the model, open to the sky
+  for (int y = 36; y < 40; ++y)
+    for (int x = 50; x < 56; ++x) disparity[at(x, y)] = 0.0f;  // the prior misses a patch of wall
+  const refine::SkyMask m = refine::fuse_sky(disparity, alpha, lum, H, W, {});
+  EXPECT_GT(m.seeds, 0);
+  int64_t sky_missed = 0, ground_taken = 0;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) (y < horizon ? sky_missed : ground_taken) += (y < horizon) != bool(m.sky[at(x, y)]);
+  EXPECT_EQ(sky_missed, 0);     // the floater's pixels included (the prior calls them sky)
+  EXPECT_EQ(ground_taken, 0);   // neither the model's hole nor the prior's gap: the horizon edge stops the growth
+  EXPECT_EQ(m.pixels, int64_t(horizon) * W);
+  // Without the edge (a horizon of equal brightness) the hole, open to the sky, is taken; the prior's gap, enclosed
+  // by wall that both call solid, still is not.
+  std::vector<float> flat(lum.size(), 0.5f);
+  const refine::SkyMask no_edges = refine::fuse_sky(disparity, alpha, flat, H, W, {});
+  EXPECT_EQ(no_edges.pixels, int64_t(horizon) * W + (34 - horizon) * 6);
+  EXPECT_EQ(no_edges.sky[at(12, 33)], 1);
+  EXPECT_EQ(no_edges.sky[at(52, 38)], 0);
+  // Wrong sizes: a clear error.
+  EXPECT_THROW(refine::fuse_sky(disparity, alpha, {0.5f}, H, W, {}), std::invalid_argument);
 }
 
 TEST(PoseCorrection, ExponentialPivotAndGradients) {
@@ -227,6 +267,32 @@ TEST(Refine, ValidationRollbackKeepsHeldOutViewsFromGettingWorse) {
   EXPECT_GT(guarded.after_train.psnr, guarded.before_train.psnr - 1e-9);
 }
 
+// Sky fusion on a street (sky at the top) with the scene's depth maps as the prior (0 = sky) and the Gaussians
+// initialized from its surface points: the fused sky covers the true sky and little else.
+TEST(Refine, SkyFusionFindsTheStreetSky) {
+  test::TempDir dir;
+  synth::SynthOptions so = test::small_object_scene(4, 4000);
+  so.preset = "street";
+  so.width = 96;
+  so.height = 72;
+  synth::write_synth_dataset(so, dir / "scene");
+  const io::Dataset ds = io::load_dataset(dir / "scene", {});
+  const model::Gaussians g = model::init_from_points(*ds.points, {});
+  refine::RefineOptions o;
+  o.stage_pose = false;
+  o.steps_gs = 1;
+  o.depth_priors = refine::read_depth_priors(ds, ds.train, (dir / "scene") + "/depth");
+  o.sky_fusion = true;
+  const refine::RefineResult r = refine::refine(ds, g, o);
+  ASSERT_FALSE(r.depth.empty());
+  for (const refine::DepthReport& d : r.depth) {
+    const double true_sky = (o.depth_priors[d.frame] <= 0).to(at::kDouble).mean().item<double>();
+    ASSERT_GT(true_sky, 0.03) << "the test needs sky in view";
+    std::printf("%s: fused sky %.3f, true sky %.3f\n", ds.frames[d.frame].name.c_str(), d.sky_fraction, true_sky);
+    EXPECT_NEAR(d.sky_fraction, true_sky, 0.25 * true_sky) << ds.frames[d.frame].name;
+  }
+}
+
 // A depth prior from a TorchScript model (built here with Module::define): read, resampled, aligned, used.
 TEST(Refine, DepthPriorFromATorchScriptModel) {
   const FittedScene& s = fitted_scene();
@@ -248,7 +314,10 @@ TEST(Refine, DepthPriorFromATorchScriptModel) {
   o.depth_priors = priors;
   const refine::RefineResult r = refine::refine(s.ds, s.g, o);
   EXPECT_EQ(r.depth.size(), frames.size());
-  for (const refine::DepthReport& d : r.depth) EXPECT_GT(d.inlier_fraction, 0.0);
+  for (const refine::DepthReport& d : r.depth) {
+    EXPECT_GT(d.inlier_fraction, 0.0);
+    EXPECT_EQ(d.sky_fraction, -1.0);  // fusion off
+  }
   // A model that is not TorchScript fails with the file's name.
   test::write_text(dir / "bad.pt", "nope");
   try {

@@ -69,6 +69,14 @@ void add_refine_command(CLI::App& root) {
   cmd->add_option("--ransac-threshold", r.ransac.inlier_threshold, "Inlier threshold (fraction of the median disparity)")
       ->capture_default_str();
   cmd->add_option("--ransac-sample", r.ransac.sample_size, "Pixels per RANSAC hypothesis")->capture_default_str();
+  cmd->add_flag("--sky-fusion", r.sky_fusion,
+                "Take sky out of the depth prior's alignment and loss: grown from the top where prior and model agree, "
+                "stopped by strong image edges");
+  cmd->add_option("--sky-edge", r.sky.edge_threshold, "Sky fusion: luminance jump between neighbours that stops the growth")
+      ->capture_default_str();
+  cmd->add_option("--sky-far", r.sky.far_disparity,
+                  "Sky fusion: the prior calls sky what has no value or a disparity below this fraction of its median")
+      ->capture_default_str();
   cmd->add_option("--val", o->val, "Validation frames (names or indices, comma-separated; default: the test split)");
   cmd->add_flag("--no-val", o->no_val, "No validation frames (no rollback guard)");
   cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement")->capture_default_str();
@@ -90,6 +98,10 @@ void add_refine_command(CLI::App& root) {
     if (!r.stage_pose && !r.stage_gs) throw InputError("--stages", "no stage selected");
     r.attrs = refine::parse_attributes(o->attrs);
     if (r.ransac.sample_size < 2) throw InputError("--ransac-sample", "must be at least 2");
+    if (r.sky_fusion && o->depth.empty() && o->depth_model.empty())
+      throw InputError("--sky-fusion", "needs a depth prior (--depth or --depth-model)");
+    if (!(r.sky.edge_threshold > 0) || !(r.sky.far_disparity >= 0))
+      throw InputError("--sky-edge/--sky-far", "must be positive");
     if (r.ransac.iterations < 1) throw InputError("--ransac-iters", "must be at least 1");
     if (!(r.ransac.inlier_threshold > 0)) throw InputError("--ransac-threshold", "must be positive");
     if (!o->depth.empty() && !o->depth_model.empty()) throw InputError("--depth", "give --depth or --depth-model, not both");

@@ -44,7 +44,8 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
   json depth = json::array();
   for (const DepthReport& d : r.depth)
     depth.push_back({{"frame", ds.frames[d.frame].name}, {"scale", d.scale}, {"shift", d.shift},
-                     {"inlier_fraction", d.inlier_fraction}});
+                     {"inlier_fraction", d.inlier_fraction},
+                     {"sky_fraction", d.sky_fraction >= 0 ? json(d.sky_fraction) : json(nullptr)}});
   json val = json::array();
   for (size_t i : o.val) val.push_back(ds.frames[i].name);
   return json{{"init", c.init_path},

@@ -39,7 +39,7 @@ struct Level {
 struct Alignment {
   at::Tensor source_disparity;  // (H, W) prior disparity
   at::Tensor inliers;           // (H, W) bool
-  double scale = 1, shift = 0, inlier_fraction = 0;
+  double scale = 1, shift = 0, inlier_fraction = 0, sky_fraction = -1;
   bool ok = false;
   int factor = 0;  // pyramid level it was computed at
 };
@@ -84,7 +84,8 @@ class Refiner {
     for (size_t i = 0; i < ds_.frames.size(); ++i) result.cameras.push_back(camera(i));
     for (size_t i = 0; i < alignment_.size(); ++i)
       if (alignment_[i].ok)
-        result.depth.push_back({i, alignment_[i].scale, alignment_[i].shift, alignment_[i].inlier_fraction});
+        result.depth.push_back({i, alignment_[i].scale, alignment_[i].shift, alignment_[i].inlier_fraction,
+                                alignment_[i].sky_fraction});
     for (at::Tensor* t : g_.tensors()) *t = t->detach();
     result.gaussians = g_;
     result.time_s = seconds_since(t0);
@@ -170,12 +171,21 @@ class Refiner {
     const at::Tensor target = (alpha / depth.clamp_min(1e-12)).contiguous();
     at::Tensor valid = (prior > 0) & (alpha > 0.5) & (depth > 0);
     if (lv.mask[i].defined()) valid = valid & (lv.mask[i].squeeze(2) > 0.5);
-    valid = valid.to(at::kByte).contiguous();
     const auto vec = [](const at::Tensor& t) {
-      return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+      const at::Tensor c = t.to(at::kFloat).contiguous();
+      return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
+    if (o_.sky_fusion) {
+      const at::Tensor luminance = lv.photo[i].matmul(at::tensor({0.299, 0.587, 0.114}, lv.photo[i].options()));
+      const SkyMask sky = fuse_sky(vec(a.source_disparity), vec(alpha), vec(luminance), int(prior.size(0)),
+                                   int(prior.size(1)), o_.sky);
+      a.sky_fraction = double(sky.pixels) / double(prior.numel());
+      const at::Tensor is_sky = at::from_blob(const_cast<uint8_t*>(sky.sky.data()), prior.sizes(), at::kByte).to(at::kBool);
+      valid = valid & ~is_sky;
+    }
+    valid = valid.to(at::kByte).contiguous();
     const std::vector<uint8_t> v(valid.data_ptr<uint8_t>(), valid.data_ptr<uint8_t>() + valid.numel());
-    const AffineFit fit = fit_affine_ransac(vec(a.source_disparity.to(at::kFloat)), vec(target.to(at::kFloat)), v, o_.ransac);
+    const AffineFit fit = fit_affine_ransac(vec(a.source_disparity), vec(target), v, o_.ransac);
     a.ok = fit.ok;
     if (!fit.ok) return;
     a.scale = fit.scale;

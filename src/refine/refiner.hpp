@@ -13,6 +13,7 @@
 #include "model/gaussians.hpp"
 #include "optim/adam.hpp"
 #include "refine/depth_alignment.hpp"
+#include "refine/sky_fusion.hpp"
 #include "refine/pose_correction.hpp"
 
 namespace ttgs::refine {
@@ -43,6 +44,9 @@ struct RefineOptions {
   double depth_weight = 0.1;
   RansacOptions ransac;
   int realign_every = 10;
+  // Sky fusion (sky_fusion.hpp): sky pixels, grown from where prior and model agree, leave the alignment and the loss.
+  bool sky_fusion = false;
+  SkyFusionOptions sky;
   // Early stopping: a stage ends when its loss has not improved by a relative `min_rel_improvement` for
   // `patience` steps; validation PSNR may drop by at most `val_tolerance_db` before a rollback.
   double min_rel_improvement = 1e-4;
@@ -66,6 +70,7 @@ struct StageReport {
 struct DepthReport {
   size_t frame = 0;
   double scale = 0, shift = 0, inlier_fraction = 0;
+  double sky_fraction = -1;  // of the frame's pixels, from sky fusion (-1: fusion off)
 };
 
 struct RefineResult {
