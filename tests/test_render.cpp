@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <random>
 
 #include <torch/csrc/autograd/autograd.h>
@@ -218,7 +219,7 @@ TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> uni(0, 1);
   const double alpha_min = 1.0 / 255;
-  int64_t square = 0, kept = 0;
+  int64_t square = 0, kept = 0, kept_by_column = 0;
   for (int k = 0; k < 300; ++k) {
     const double u = 40 + 20 * uni(rng), v = 40 + 20 * uni(rng), o = std::pow(10.0, -2.5 + 2.5 * uni(rng));
     const double s1 = 0.5 + 12 * uni(rng), s2 = 0.5 + 12 * uni(rng), th = 3.1416 * uni(rng);
@@ -240,16 +241,22 @@ TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
         if (std::abs(dx) > radius || std::abs(dy) > radius) continue;
         ++square;
         const double power = -0.5 * (a * dx * dx + cc * dy * dy) - b * dx * dy;
-        int c0, c1;
+        int c0, c1, q0, q1;
         f.columns_over_rows(y, y, 0, 99, c0, c1);
+        f.rows_over_columns(x, x, 0, 99, q0, q1);
         const bool inside = y >= r0 && y <= r1 && x >= c0 && x <= c1;
         kept += inside;
-        if (power <= 0 && std::min(0.99, o * std::exp(power)) >= alpha_min)
+        if (power <= 0 && std::min(0.99, o * std::exp(power)) >= alpha_min) {
           ASSERT_TRUE(inside) << "Gaussian " << k << " pixel " << x << "," << y;
+          ASSERT_TRUE(y >= q0 && y <= q1) << "Gaussian " << k << " pixel " << x << "," << y << " (rows over columns)";
+        }
+        kept_by_column += y >= q0 && y <= q1;
       }
   }
   std::printf("footprint keeps %.1f%% of the square extents' pixels\n", 100.0 * double(kept) / double(square));
   EXPECT_LT(double(kept), 0.85 * double(square));
+  EXPECT_LT(double(kept_by_column), 0.85 * double(square));
+  EXPECT_NEAR(double(kept_by_column), double(kept), 0.02 * double(kept));  // the same ellipse, seen by columns
 }
 
 TEST(Render, RadixSortIsAStableSortByKey) {
@@ -285,6 +292,7 @@ TEST(Render, BinsListTouchingGaussiansFrontToBackForAnyThreadCount) {
     p.radius.push_back(i % 7 == 0 ? 0 : int32_t(std::ceil(3 * s * 1.2f)));
   }
   std::vector<std::vector<int32_t>> expected;
+  std::map<std::pair<int, int32_t>, uint16_t> spans;  // (tile, Gaussian) -> columns and rows it can touch
   const int tiles_x = (intr.width + 15) / 16, tiles_y = (intr.height + 15) / 16;
   for (int t = 0; t < tiles_x * tiles_y; ++t) {
     const int x0 = (t % tiles_x) * 16, y0 = (t / tiles_x) * 16;
@@ -294,11 +302,21 @@ TEST(Render, BinsListTouchingGaussiansFrontToBackForAnyThreadCount) {
       const render::Footprint f(p.mean2d[2 * size_t(i)], p.mean2d[2 * size_t(i) + 1], p.conic[3 * size_t(i)],
                                 p.conic[3 * size_t(i) + 1], p.conic[3 * size_t(i) + 2], p.alpha_tau[size_t(i)],
                                 p.radius[size_t(i)]);
-      int r0, r1, c0, c1;
+      int r0, r1, c0, c1, q0, q1;
       f.rows(y0, std::min(intr.height, y0 + 16) - 1, r0, r1);
       if (r0 > r1) continue;
-      f.columns_over_rows(r0, r1, x0, std::min(intr.width, x0 + 16) - 1, c0, c1);
-      if (c0 <= c1) list.push_back(i);
+      int b0, b1;  // the columns the band of rows reaches, then the part of them in this tile
+      f.columns_over_rows(r0, r1, 0, intr.width - 1, b0, b1);
+      c0 = std::max(b0, x0);
+      c1 = std::min(b1, x0 + 15);
+      if (c0 > c1) continue;
+      q0 = r0;
+      q1 = r1;
+      // Rows trimmed when the band reaches past the tile's columns (a Gaussian at the tile's corner misses rows).
+      if (c0 > b0 || c1 < b1) f.rows_over_columns(c0, c1, r0, r1, q0, q1);
+      if (q0 > q1) continue;
+      list.push_back(i);
+      spans[{t, i}] = render::pack_span(c0 - x0, c1 - x0, q0 - y0, q1 - y0);
     }
     std::stable_sort(list.begin(), list.end(), [&](int32_t a, int32_t b) { return p.depth[size_t(a)] < p.depth[size_t(b)]; });
     expected.push_back(list);
@@ -312,6 +330,8 @@ TEST(Render, BinsListTouchingGaussiansFrontToBackForAnyThreadCount) {
     for (size_t t = 0; t < expected.size(); ++t) {
       const std::vector<int32_t> got(bins.ids.begin() + bins.offsets[t], bins.ids.begin() + bins.offsets[t + 1]);
       ASSERT_EQ(got, expected[t]) << "tile " << t << ", " << threads << " threads";
+      for (size_t k = 0; k < got.size(); ++k)
+        ASSERT_EQ(bins.spans[size_t(bins.offsets[t]) + k], (spans[{int(t), got[k]}])) << "tile " << t;
     }
   }
   model::configure_threads(0);

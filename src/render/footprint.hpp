@@ -30,6 +30,9 @@ class Footprint {
       half_h_ = std::sqrt(tau_ * a / det);
     }
   }
+  // Half-width and half-height of the (enlarged) alpha ellipse; 0 without one.
+  double half_width() const { return half_w_; }
+  double half_height() const { return half_h_; }
   bool empty() const { return empty_; }
 
   // Pixel rows it can touch within [clip_lo, clip_hi] (lo > hi: none).
@@ -64,11 +67,32 @@ class Footprint {
     hi = std::min(hi, ehi);
   }
 
+  // Pixel rows it can touch in any of the columns x0..x1, within [clip_lo, clip_hi] (the transpose of the above:
+  // a Gaussian at a tile's corner reaches only some of the tile's rows).
+  void rows_over_columns(int x0, int x1, int clip_lo, int clip_hi, int& lo, int& hi) const {
+    rows(clip_lo, clip_hi, lo, hi);
+    if (!ellipse_ || lo > hi) return;
+    const double dx0 = std::max(x0 + 0.5 - u_, -half_w_), dx1 = std::min(x1 + 0.5 - u_, half_w_);
+    if (dx0 > dx1) {
+      hi = lo - 1;
+      return;
+    }
+    const double turn = b_ * half_h_ / a_;  // lowest point (largest dy) at dx = -turn, highest at dx = +turn
+    const double bottom = edge_y(std::clamp(-turn, dx0, dx1), +1), top = edge_y(std::clamp(turn, dx0, dx1), -1);
+    lo = std::max(lo, int(std::ceil(v_ + top - 0.5)));
+    hi = std::min(hi, int(std::floor(v_ + bottom - 0.5)));
+  }
+
  private:
   // dx of the ellipse's right (+1) or left (-1) edge at dy.
   double edge(double dy, int side) const {
     const double d = std::max(0.0, b_ * b_ * dy * dy - a_ * (c_ * dy * dy - tau_));
     return (-b_ * dy + side * std::sqrt(d)) / a_;
+  }
+  // dy of the ellipse's lower (+1) or upper (-1) edge at dx.
+  double edge_y(double dx, int side) const {
+    const double d = std::max(0.0, b_ * b_ * dx * dx - c_ * (a_ * dx * dx - tau_));
+    return (-b_ * dx + side * std::sqrt(d)) / c_;
   }
 
   double u_, v_, a_, b_, c_, tau_ = 0, half_w_ = 0, half_h_ = 0;

@@ -69,7 +69,7 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
   a.depth = proj.depth.data();
   a.opacity = proj.opacity.data();
   a.color = proj.color.data();
-  a.box = bins.box.data();
+  a.spans = bins.spans.data();
   a.tiles_x = bins.tiles_x;
   a.tiles_y = bins.tiles_y;
   a.width = intr.width;
@@ -133,12 +133,12 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   // slots in every tile come after the earlier workers', so the lists do not depend on the thread count.
   struct Entry {
     int32_t tile, id;
+    uint16_t span;
   };
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 2048));
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 256));
   const int64_t chunk = (visible + workers - 1) / workers;
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
   std::vector<std::vector<Entry>> entries(slots.size());
-  bins.box.resize(4 * size_t(proj.n));
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
@@ -153,17 +153,20 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
                           proj.radius[size_t(i)]);
         int y0, y1;
         f.rows(0, intr.height - 1, y0, y1);
-        int32_t* box = &bins.box[4 * size_t(i)];
-        f.columns_over_rows(y0, y1, 0, intr.width - 1, box[0], box[1]);
-        box[2] = y0;
-        box[3] = y1;
         for (int ty = y0 / kTileSize; y0 <= y1 && ty <= y1 / kTileSize; ++ty) {
+          const int band0 = std::max(y0, ty * kTileSize), band1 = std::min(y1, ty * kTileSize + kTileSize - 1);
           int x0, x1;
-          f.columns_over_rows(std::max(y0, ty * kTileSize), std::min(y1, ty * kTileSize + kTileSize - 1), 0,
-                              intr.width - 1, x0, x1);
+          f.columns_over_rows(band0, band1, 0, intr.width - 1, x0, x1);
           for (int tx = x0 / kTileSize; x0 <= x1 && tx <= x1 / kTileSize; ++tx) {
+            // Columns of this tile within the band's reach, and the rows that reach them (all the band's rows when
+            // the ellipse lies within the tile's columns).
+            const int c0 = std::max(x0, tx * kTileSize), c1 = std::min(x1, tx * kTileSize + kTileSize - 1);
+            int r0 = band0, r1 = band1;
+            if (c0 > x0 || c1 < x1) f.rows_over_columns(c0, c1, band0, band1, r0, r1);
+            if (r0 > r1) continue;
             const int32_t t = ty * bins.tiles_x + tx;
-            list.push_back({t, i});
+            list.push_back({t, i, pack_span(c0 - tx * kTileSize, c1 - tx * kTileSize, r0 - ty * kTileSize,
+                                            r1 - ty * kTileSize)});
             ++count[size_t(t)];
           }
         }
@@ -182,9 +185,14 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   }
   bins.offsets[size_t(tiles)] = total;
   bins.ids.resize(size_t(total));
+  bins.spans.resize(size_t(total));
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     for (int64_t w = w0; w < w1; ++w)
-      for (const Entry& e : entries[size_t(w)]) bins.ids[size_t(slots[size_t(w)][size_t(e.tile)]++)] = e.id;
+      for (const Entry& e : entries[size_t(w)]) {
+        const size_t at = size_t(slots[size_t(w)][size_t(e.tile)]++);
+        bins.ids[at] = e.id;
+        bins.spans[at] = e.span;
+      }
   }, 1);
 }
 

@@ -16,16 +16,24 @@
 
 namespace ttgs::render {
 
-constexpr int kTileSize = 16;
+constexpr int kTileSize = 16;  // pack_span below relies on it
 
 struct TileBins {
   int tiles_x = 0, tiles_y = 0;
   std::vector<int64_t> offsets;  // tiles + 1
   std::vector<int32_t> ids;      // Gaussian indices per tile, front to back
-  // Per listed Gaussian: the pixel box x0, x1, y0, y1 (inclusive) of its footprint, for the tile loops to skip rows
-  // and mask columns (entries of Gaussians in no list are unspecified).
-  std::vector<int32_t> box;
+  // Per entry of ids: the columns c0..c1 and rows r0..r1 of the tile (0-15, inclusive) that the Gaussian's footprint
+  // can touch, packed by pack_span; the tile loops visit only those rows and mask the other columns.
+  std::vector<uint16_t> spans;
 };
+
+inline uint16_t pack_span(int c0, int c1, int r0, int r1) { return uint16_t(c0 | c1 << 4 | r0 << 8 | r1 << 12); }
+inline void unpack_span(uint16_t s, int& c0, int& c1, int& r0, int& r1) {
+  c0 = s & 15;
+  c1 = (s >> 4) & 15;
+  r0 = (s >> 8) & 15;
+  r1 = s >> 12;
+}
 
 // Lists, per tile, the Gaussians whose footprint (square extent and the ellipse where alpha >= alpha_min, from
 // Projected::alpha_tau) touches it, sorted by depth.

@@ -15,7 +15,8 @@ struct TileArgs {
   // Tile lists (TileBins).
   int tiles_x, tiles_y, width, height;
   const int64_t* offsets;
-  const int32_t *ids, *box;
+  const int32_t* ids;
+  const uint16_t* spans;  // TileBins::spans
   T alpha_min, alpha_max, transmittance_min;
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
