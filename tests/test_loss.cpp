@@ -48,6 +48,28 @@ TEST(Ssim, GradientMatchesCentralFiniteDifferences) {
   }
 }
 
+// The fused photometric loss (L1 and SSIM in one kernel each way) against the same loss from plain LibTorch ops.
+TEST(Photometric, FusedMatchesLibTorchValueAndGradient) {
+  at::manual_seed(5);
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    const at::Tensor y = at::rand({19, 27, 3}, at::TensorOptions().dtype(dtype));
+    at::Tensor x0 = (y + 0.1 * at::randn_like(y)).clamp(0, 1);
+    x0.view({-1}).slice(0, 0, 10).copy_(y.view({-1}).slice(0, 0, 10));  // ties: |x − y| has gradient 0 there
+    for (const double lambda : {0.2, 0.0, 1.0}) {
+      at::Tensor xa = x0.clone().requires_grad_(true), xb = x0.clone().requires_grad_(true);
+      const at::Tensor fused = loss::photometric(xa, y, lambda);
+      const at::Tensor ref = (1 - lambda) * (xb - y).abs().mean() + lambda * (1 - loss::ssim_reference(xb, y));
+      EXPECT_NEAR(fused.item<double>(), ref.item<double>(), dtype == at::kFloat ? 2e-5 : 1e-12) << lambda;
+      fused.backward();
+      ref.backward();
+      const double scale = xb.grad().abs().max().item<double>();
+      EXPECT_GT(scale, 0);
+      EXPECT_LT((xa.grad() - xb.grad()).abs().max().item<double>(), (dtype == at::kFloat ? 1e-4 : 1e-10) * scale)
+          << lambda;
+    }
+  }
+}
+
 TEST(Ssim, IdenticalImagesScoreOneAndPhotometricIsZero) {
   const at::Tensor y = at::rand({16, 16, 3});
   EXPECT_NEAR(loss::ssim(y, y).item<double>(), 1.0, 1e-6);

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 #include <stdexcept>
 
@@ -60,47 +62,67 @@ struct SsimHolder : torch::CustomClassHolder {
   }
 };
 
+// loss = l1_weight · mean|x − y| + ssim_weight · SSIM(x, y) + offset, in one kernel pass each way.
+struct LossWeights {
+  double l1 = 0, ssim = 1, offset = 0;
+};
+
 template <typename T>
-at::Tensor ssim_forward_typed(const at::Tensor& x, const at::Tensor& y, SsimState<T>& state) {
-  const T v = ssim_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), int(x.size(0)), int(x.size(1)), int(x.size(2)), state);
-  return at::scalar_tensor(v, x.options());
+at::Tensor loss_forward_typed(const at::Tensor& x, const at::Tensor& y, SsimState<T>& state, const LossWeights& w) {
+  const int H = int(x.size(0)), W = int(x.size(1)), C = int(x.size(2));
+  const double s = ssim_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), H, W, C, state);
+  const double l1 = w.l1 != 0 ? double(l1_mean<T>(x.data_ptr<T>(), y.data_ptr<T>(), H, W, C)) : 0.0;
+  return at::scalar_tensor(w.l1 * l1 + w.ssim * s + w.offset, x.options());
 }
 
 template <typename T>
-at::Tensor ssim_backward_typed(const at::Tensor& x, const at::Tensor& y, const SsimState<T>& state, T upstream) {
+at::Tensor loss_backward_typed(const at::Tensor& x, const at::Tensor& y, const SsimState<T>& state, const LossWeights& w,
+                               double upstream) {
   at::Tensor dx = at::empty_like(x);
-  ssim_backward<T>(x.data_ptr<T>(), y.data_ptr<T>(), state, upstream, dx.data_ptr<T>());
+  ssim_backward<T>(x.data_ptr<T>(), y.data_ptr<T>(), state, T(w.ssim * upstream), dx.data_ptr<T>(),
+                   T(w.l1 * upstream / double(x.numel())));
   return dx;
 }
 
-struct FusedSsim : torch::autograd::Function<FusedSsim> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y) {
+struct FusedLoss : torch::autograd::Function<FusedLoss> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y,
+                            double l1_weight, double ssim_weight, double offset) {
     auto state = c10::make_intrusive<SsimHolder>();
-    const at::Tensor out = x.scalar_type() == at::kDouble ? ssim_forward_typed<double>(x, y, state->d)
-                                                          : ssim_forward_typed<float>(x, y, state->f);
+    const LossWeights w{l1_weight, ssim_weight, offset};
+    const at::Tensor out = x.scalar_type() == at::kDouble ? loss_forward_typed<double>(x, y, state->d, w)
+                                                          : loss_forward_typed<float>(x, y, state->f, w);
     ctx->save_for_backward({x, y});
     ctx->saved_data["state"] = at::IValue::make_capsule(state);
+    ctx->saved_data["l1"] = l1_weight;
+    ctx->saved_data["ssim"] = ssim_weight;
     return out;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     auto state = c10::static_intrusive_pointer_cast<SsimHolder>(ctx->saved_data["state"].toCapsule());
+    const LossWeights w{ctx->saved_data["l1"].toDouble(), ctx->saved_data["ssim"].toDouble(), 0};
     const at::Tensor& x = saved[0];
-    const at::Tensor dx = x.scalar_type() == at::kDouble
-                              ? ssim_backward_typed<double>(x, saved[1], state->d, grads[0].item<double>())
-                              : ssim_backward_typed<float>(x, saved[1], state->f, grads[0].item<float>());
-    return {dx, at::Tensor()};
+    const double g = grads[0].item<double>();
+    const at::Tensor dx = x.scalar_type() == at::kDouble ? loss_backward_typed<double>(x, saved[1], state->d, w, g)
+                                                         : loss_backward_typed<float>(x, saved[1], state->f, w, g);
+    return {dx, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
+
+// The images as the kernels read them: (H, W, C) on the CPU, contiguous, float or double; the target detached.
+std::pair<at::Tensor, at::Tensor> kernel_inputs(const at::Tensor& rendered, const at::Tensor& target, const char* what) {
+  if (rendered.dim() != 3 || rendered.sizes() != target.sizes())
+    throw std::invalid_argument(std::string(what) + ": images must be (H, W, C) of the same size");
+  const at::ScalarType dtype = rendered.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  return {rendered.to(at::kCPU, dtype).contiguous(), target.detach().to(at::kCPU, dtype).contiguous()};
+}
 
 }  // namespace
 
 at::Tensor ssim(const at::Tensor& rendered, const at::Tensor& target) {
-  if (rendered.dim() != 3 || rendered.sizes() != target.sizes())
-    throw std::invalid_argument("ssim: images must be (H, W, C) of the same size");
-  const at::ScalarType dtype = rendered.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  return FusedSsim::apply(rendered.to(at::kCPU, dtype).contiguous(), target.detach().to(at::kCPU, dtype).contiguous());
+  const auto [x, y] = kernel_inputs(rendered, target, "ssim");
+  return FusedLoss::apply(x, y, 0.0, 1.0, 0.0);
 }
 
 at::Tensor ssim_reference(const at::Tensor& a, const at::Tensor& b) {
@@ -125,7 +147,8 @@ at::Tensor ssim_reference(const at::Tensor& a, const at::Tensor& b) {
 at::Tensor l1(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().mean(); }
 
 at::Tensor photometric(const at::Tensor& rendered, const at::Tensor& target, double lambda) {
-  return (1 - lambda) * l1(rendered, target) + lambda * (1 - ssim(rendered, target));
+  const auto [x, y] = kernel_inputs(rendered, target, "photometric");
+  return FusedLoss::apply(x, y, 1 - lambda, -lambda, lambda);  // (1 − λ) L1 + λ (1 − SSIM)
 }
 
 }  // namespace ttgs::loss

@@ -110,9 +110,20 @@ TTGS_INLINE void backward_maps_impl(const T* mux, const T* muy, const T* sxx, co
 }
 
 template <typename T>
-TTGS_INLINE void combine_impl(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T* dx, size_t n) {
+TTGS_INLINE void combine_impl(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T l1w, T* dx, size_t n) {
 #pragma omp simd
-  for (size_t q = 0; q < n; ++q) dx[q] = b0[q] + 2 * x[q] * b1[q] + y[q] * b2[q];
+  for (size_t q = 0; q < n; ++q) {
+    const T sign = T(x[q] > y[q]) - T(x[q] < y[q]);
+    dx[q] = b0[q] + 2 * x[q] * b1[q] + y[q] * b2[q] + l1w * sign;
+  }
+}
+
+template <typename T>
+TTGS_INLINE T abs_diff_sum_impl(const T* x, const T* y, size_t n) {
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (size_t q = 0; q < n; ++q) sum += std::abs(x[q] - y[q]);
+  return sum;
 }
 
 #define TTGS_SSIM_KERNELS(T)                                                                                        \
@@ -130,9 +141,11 @@ TTGS_INLINE void combine_impl(const T* x, const T* y, const T* b0, const T* b1, 
                                       T* m0, T* m1, T* m2, size_t n) {                                              \
     backward_maps_impl(mux, muy, sxx, syy, sxy, g, m0, m1, m2, n);                                                  \
   }                                                                                                                 \
-  TTGS_SIMD_CLONES void combine(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T* dx, size_t n) {  \
-    combine_impl(x, y, b0, b1, b2, dx, n);                                                                          \
-  }
+  TTGS_SIMD_CLONES void combine(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T l1w, T* dx,        \
+                                size_t n) {                                                                         \
+    combine_impl(x, y, b0, b1, b2, l1w, dx, n);                                                                     \
+  }                                                                                                                 \
+  TTGS_SIMD_CLONES T abs_diff_sum(const T* x, const T* y, size_t n) { return abs_diff_sum_impl(x, y, n); }
 TTGS_SSIM_KERNELS(float)
 TTGS_SSIM_KERNELS(double)
 #undef TTGS_SSIM_KERNELS
@@ -213,7 +226,19 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
 }
 
 template <typename T>
-void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T* dx) {
+T l1_mean(const T* x, const T* y, int H, int W, int C) {
+  const size_t row = size_t(W) * C;
+  std::vector<T> row_sums(size_t(H), T(0));
+  for_row_bands(H, row, [&](size_t y0, size_t y1, size_t, size_t) {
+    for (size_t r = y0; r < y1; ++r) row_sums[r] = abs_diff_sum(x + r * row, y + r * row, row);
+  });
+  T sum = 0;
+  for (const T v : row_sums) sum += v;
+  return sum / T(size_t(H) * row);
+}
+
+template <typename T>
+void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T* dx, T l1_weight) {
   const size_t row = size_t(s.width) * s.channels, total = size_t(s.height) * row;
   const T g = upstream / T(total);
   thread_local std::vector<T> maps, blurred;
@@ -227,14 +252,18 @@ void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T*
   // The window is symmetric: the adjoint of the blur is the blur.
   T *b0 = blurred.data(), *b1 = b0 + total, *b2 = b1 + total;
   blur_planes<T>({m0, m1, m2}, {b0, b1, b2}, s.height, s.width, s.channels);
-  for_row_bands(s.height, row, [&](size_t, size_t, size_t b, size_t e) { combine(x + b, y + b, b0 + b, b1 + b, b2 + b, dx + b, e - b); });
+  for_row_bands(s.height, row, [&](size_t, size_t, size_t b, size_t e) {
+    combine(x + b, y + b, b0 + b, b1 + b, b2 + b, l1_weight, dx + b, e - b);
+  });
 }
 
 template struct SsimState<float>;
 template struct SsimState<double>;
 template float ssim_forward<float>(const float*, const float*, int, int, int, SsimState<float>&);
 template double ssim_forward<double>(const double*, const double*, int, int, int, SsimState<double>&);
-template void ssim_backward<float>(const float*, const float*, const SsimState<float>&, float, float*);
-template void ssim_backward<double>(const double*, const double*, const SsimState<double>&, double, double*);
+template void ssim_backward<float>(const float*, const float*, const SsimState<float>&, float, float*, float);
+template void ssim_backward<double>(const double*, const double*, const SsimState<double>&, double, double*, double);
+template float l1_mean<float>(const float*, const float*, int, int, int);
+template double l1_mean<double>(const double*, const double*, int, int, int);
 
 }  // namespace ttgs::loss

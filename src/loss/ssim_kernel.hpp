@@ -20,8 +20,13 @@ struct SsimState {
 template <typename T>
 T ssim_forward(const T* x, const T* y, int height, int width, int channels, SsimState<T>& state);
 
-// d(mean SSIM)/dx times upstream, into dx (H, W, C interleaved).
+// d(mean SSIM)/dx times upstream, plus l1_weight · sign(x − y) (the L1 loss's gradient, fused into the same pass),
+// into dx (H, W, C interleaved).
 template <typename T>
-void ssim_backward(const T* x, const T* y, const SsimState<T>& state, T upstream, T* dx);
+void ssim_backward(const T* x, const T* y, const SsimState<T>& state, T upstream, T* dx, T l1_weight = T(0));
+
+// mean |x − y| over an (H, W, C) image, summed row by row (the same for any thread count).
+template <typename T>
+T l1_mean(const T* x, const T* y, int height, int width, int channels);
 
 }  // namespace ttgs::loss
