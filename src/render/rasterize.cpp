@@ -200,11 +200,11 @@ template <typename T>
 void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
                        const T* bg, bool per_pixel_bg, RasterOutput<T>& out) {
   const size_t npx = size_t(intr.width) * intr.height;
-  out.rgb.assign(npx * 3, T(0));
-  out.alpha.assign(npx, T(0));
-  out.depth.assign(npx, T(0));
-  out.final_transmittance.assign(npx, T(1));
-  out.end.assign(npx, 0);
+  out.rgb.resize(npx * 3);  // uninitialized: the tile loops write every pixel
+  out.alpha.resize(npx);
+  out.depth.resize(npx);
+  out.final_transmittance.resize(npx);
+  out.end.resize(npx);
   TileArgs<T> a = tile_args(proj, bins, intr, cfg, bg, per_pixel_bg);
   a.rgb = out.rgb.data();
   a.alpha = out.alpha.data();

@@ -34,6 +34,15 @@ at::Tensor to_tensor(const std::vector<T>& v, at::IntArrayRef shape) {
   return at::from_blob(const_cast<T*>(v.data()), shape, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value)).clone();
 }
 
+// A tensor that takes over an output buffer (no copy); the buffer is freed with the tensor's storage.
+template <typename T>
+at::Tensor adopt(OutputBuffer<T>&& v, at::IntArrayRef shape) {
+  auto owner = std::make_shared<OutputBuffer<T>>(std::move(v));
+  T* data = owner->data();
+  return at::from_blob(data, shape, [owner](void*) mutable { owner.reset(); },
+                       at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+}
+
 template <typename T>
 GaussianParams<T> params_of(const at::Tensor& means, const at::Tensor& log_scales, const at::Tensor& quats,
                             const at::Tensor& opacity_logits, const at::Tensor& sh) {
@@ -57,7 +66,9 @@ variable_list forward_typed(RasterState& s, Buffers<T>& b, const variable_list& 
   const int64_t H = s.intr.height, W = s.intr.width;
   s.radii = to_tensor(b.proj.radius, {p.n});
   s.means2d = to_tensor(b.proj.mean2d, {p.n, 2});
-  return {to_tensor(b.out.rgb, {H, W, 3}), to_tensor(b.out.alpha, {H, W, 1}), to_tensor(b.out.depth, {H, W, 1})};
+  // The images become the outputs; backward needs only final_transmittance and end, which stay.
+  return {adopt(std::move(b.out.rgb), {H, W, 3}), adopt(std::move(b.out.alpha), {H, W, 1}),
+          adopt(std::move(b.out.depth), {H, W, 1})};
 }
 
 template <typename T>
