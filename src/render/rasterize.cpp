@@ -81,9 +81,9 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
   a.transmittance_min = T(cfg.transmittance_min);
   a.background = bg;
   a.per_pixel_background = per_pixel_bg;
-  // Tiles are dealt round-robin to the workers, so dense regions spread over all of them; the assignment depends
-  // only on the thread count, which keeps the backward sums deterministic.
-  a.workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), int64_t(bins.tiles_x) * bins.tiles_y));
+  // Rows of tiles are dealt round-robin to the workers, so dense regions spread over all of them; the assignment
+  // depends only on the thread count, which keeps the backward sums deterministic.
+  a.workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), bins.tiles_y));
   return a;
 }
 

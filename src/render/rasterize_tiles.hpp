@@ -20,7 +20,7 @@ struct TileArgs {
   T alpha_min, alpha_max, transmittance_min;
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
-  int64_t workers;  // tiles are dealt round-robin: worker w takes tiles w, w + workers, ...
+  int64_t workers;  // rows of tiles are dealt round-robin: worker w takes tile rows w, w + workers, ...
   // Forward outputs / backward inputs (H x W [x 3]).
   T *rgb, *alpha, *depth_out, *final_transmittance;
   int32_t* end;
