@@ -141,11 +141,11 @@ void ProjectedGrads<T>::resize(int64_t n) {
 
 template <typename T>
 void GaussianGrads<T>::resize(int64_t n, int K) {
-  means.assign(size_t(3 * n), T(0));
-  log_scales.assign(size_t(3 * n), T(0));
-  quats.assign(size_t(4 * n), T(0));
-  opacity_logits.assign(size_t(n), T(0));
-  sh.assign(size_t(n) * K * 3, T(0));
+  means.resize(size_t(3 * n));
+  log_scales.resize(size_t(3 * n));
+  quats.resize(size_t(4 * n));
+  opacity_logits.resize(size_t(n));
+  sh.resize(size_t(n) * K * 3);
   std::fill(viewmat, viewmat + 16, T(0));
 }
 
@@ -229,6 +229,12 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
     for (int64_t blk = b0; blk < b1; ++blk) {
       T dW[3][3] = {}, dt[3] = {};
       for (int64_t i = blk * n / blocks; i < (blk + 1) * n / blocks; ++i) {
+        // Zero this Gaussian's gradients here, in parallel, rather than all of them up front on one thread.
+        std::fill_n(&go.means[3 * i], 3, T(0));
+        std::fill_n(&go.log_scales[3 * i], 3, T(0));
+        std::fill_n(&go.quats[4 * i], 4, T(0));
+        go.opacity_logits[i] = T(0);
+        std::fill_n(&go.sh[size_t(i) * g.sh_coeffs * 3], g.sh_coeffs * 3, T(0));
         if (proj.radius[i] == 0) continue;
         compute_geometry(g, i, view, G);
         const T z = G.p[2], fx = T(in.fx), fy = T(in.fy);

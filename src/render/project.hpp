@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/output_buffer.hpp"
+
 namespace ttgs::render {
 
 struct Intrinsics {
@@ -63,9 +65,9 @@ struct ProjectedGrads {
 
 template <typename T>
 struct GaussianGrads {
-  std::vector<T> means, log_scales, quats, opacity_logits, sh;
+  OutputBuffer<T> means, log_scales, quats, opacity_logits, sh;  // every element written by project_backward
   T viewmat[16] = {};  // d loss / d world-to-camera matrix (last row stays 0)
-  void resize(int64_t n, int sh_coeffs);
+  void resize(int64_t n, int sh_coeffs);  // sizes only (no zero-fill)
 };
 
 template <typename T>

@@ -112,6 +112,9 @@ inline uint64_t order_key(double v) {
   return (b & (uint64_t(1) << 63)) ? ~b : b | (uint64_t(1) << 63);
 }
 
+// Bands shorter than this keep all their rows: the trim would cost more than the rows it could save.
+constexpr int kMinRowsToTrim = 4;
+
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
   bins.tiles_x = (intr.width + kTileSize - 1) / kTileSize;
@@ -143,9 +146,17 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
       std::vector<Entry>& list = entries[size_t(w)];
-      list.reserve(size_t(std::min(visible, (w + 1) * chunk) - w * chunk) * 4);
-      for (int64_t k = w * chunk; k < std::min(visible, (w + 1) * chunk); ++k) {
+      list.reserve(size_t(std::max<int64_t>(0, std::min(visible, (w + 1) * chunk) - w * chunk)) * 4);
+      const int64_t k_end = std::min(visible, (w + 1) * chunk);
+      for (int64_t k = w * chunk; k < k_end; ++k) {
         const int32_t i = order[size_t(k)];
+        if (k + 8 < k_end) {  // depth order scatters the reads: ask for a later Gaussian's early
+          const size_t ahead = size_t(order[size_t(k + 8)]);
+          __builtin_prefetch(&proj.mean2d[2 * ahead]);
+          __builtin_prefetch(&proj.conic[3 * ahead]);
+          __builtin_prefetch(&proj.alpha_tau[ahead]);
+          __builtin_prefetch(&proj.radius[ahead]);
+        }
         // The tiles the footprint (square extent and alpha ellipse) touches, band by band of tile rows.
         const Footprint f(double(proj.mean2d[2 * size_t(i)]), double(proj.mean2d[2 * size_t(i) + 1]),
                           double(proj.conic[3 * size_t(i)]), double(proj.conic[3 * size_t(i) + 1]),
@@ -162,7 +173,8 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
             // the ellipse lies within the tile's columns).
             const int c0 = std::max(x0, tx * kTileSize), c1 = std::min(x1, tx * kTileSize + kTileSize - 1);
             int r0 = band0, r1 = band1;
-            if (c0 > x0 || c1 < x1) f.rows_over_columns(c0, c1, band0, band1, r0, r1);
+            if ((c0 > x0 || c1 < x1) && band1 - band0 >= kMinRowsToTrim)
+              f.rows_over_columns(c0, c1, band0, band1, r0, r1);
             if (r0 > r1) continue;
             const int32_t t = ty * bins.tiles_x + tx;
             list.push_back({t, i, pack_span(c0 - tx * kTileSize, c1 - tx * kTileSize, r0 - ty * kTileSize,
@@ -231,8 +243,10 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
   const size_t workers = size_t(a.workers);
   std::vector<ProjectedGrads<T>> partial(workers);
   std::vector<T*> mean2d(workers), conic(workers), opacity(workers), color(workers), depth(workers);
+  parallel_for(0, int64_t(workers), [&](int64_t w0, int64_t w1) {  // zero-filled in parallel
+    for (int64_t w = w0; w < w1; ++w) partial[size_t(w)].resize(proj.n);
+  }, 1);
   for (size_t w = 0; w < workers; ++w) {
-    partial[w].resize(proj.n);
     mean2d[w] = partial[w].mean2d.data();
     conic[w] = partial[w].conic.data();
     opacity[w] = partial[w].opacity.data();
@@ -250,16 +264,19 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
   a.d_background = d_bg.data();
   run_backward(a);
   grad = std::move(partial[0]);
-  const auto add = [](std::vector<T>& dst, const std::vector<T>& src) {
-    for (size_t i = 0; i < dst.size(); ++i) dst[i] += src[i];
-  };
-  for (size_t w = 1; w < workers; ++w) {
-    add(grad.mean2d, partial[w].mean2d);
-    add(grad.conic, partial[w].conic);
-    add(grad.depth, partial[w].depth);
-    add(grad.opacity, partial[w].opacity);
-    add(grad.color, partial[w].color);
-  }
+  // The other workers' sums, added in worker order (parallel over Gaussians).
+  parallel_for(0, proj.n, [&](int64_t i0, int64_t i1) {
+    const auto add = [&](std::vector<T>& dst, const std::vector<T>& src, int64_t per) {
+      for (int64_t k = i0 * per; k < i1 * per; ++k) dst[size_t(k)] += src[size_t(k)];
+    };
+    for (size_t w = 1; w < workers; ++w) {
+      add(grad.mean2d, partial[w].mean2d, 2);
+      add(grad.conic, partial[w].conic, 3);
+      add(grad.depth, partial[w].depth, 1);
+      add(grad.opacity, partial[w].opacity, 1);
+      add(grad.color, partial[w].color, 3);
+    }
+  }, 4096);
   if (!per_pixel_bg)
     for (size_t w = 0; w < workers; ++w)
       for (int ch = 0; ch < 3; ++ch) d_bg[size_t(ch)] += worker_bg[3 * w + size_t(ch)];

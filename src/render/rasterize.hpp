@@ -10,8 +10,6 @@
 // Outputs: rgb = Σ c_k α_k T_k + T_final · background, alpha = 1 − T_final, depth = Σ z_k α_k T_k (expected depth,
 // not normalized by alpha).
 #include <cstdint>
-#include <memory>
-#include <utility>
 #include <vector>
 
 #include "render/project.hpp"
@@ -41,29 +39,6 @@ inline void unpack_span(uint16_t s, int& c0, int& c1, int& r0, int& r1) {
 // Projected::alpha_tau) touches it, sorted by depth.
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
-
-// A std::vector whose resize leaves new elements uninitialized: for image-sized outputs that a kernel writes in full
-// (zero-filling them first cost as much as a tenth of a render, on one thread).
-template <typename T>
-struct UninitializedAllocator : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = UninitializedAllocator<U>;
-  };
-  UninitializedAllocator() = default;
-  template <typename U>
-  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
-  template <typename U>
-  void construct(U* p) noexcept {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <typename U, typename... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-template <typename T>
-using OutputBuffer = std::vector<T, UninitializedAllocator<T>>;
 
 // Every element is written by rasterize_forward. The backward pass reads only final_transmittance and end.
 template <typename T>

@@ -84,11 +84,11 @@ variable_list backward_typed(RasterState& s, Buffers<T>& b, const variable_list&
   const int64_t n = p.n;
   if (s.means2d_grad) *s.means2d_grad = to_tensor(pg.mean2d, {n, 2});
   std::vector<T> vm(gg.viewmat, gg.viewmat + 16);
-  return {to_tensor(gg.means, {n, 3}),
-          to_tensor(gg.log_scales, {n, 3}),
-          to_tensor(gg.quats, {n, 4}),
-          to_tensor(gg.opacity_logits, {n, 1}),
-          to_tensor(gg.sh, {n, int64_t(p.sh_coeffs), 3}),
+  return {adopt(std::move(gg.means), {n, 3}),
+          adopt(std::move(gg.log_scales), {n, 3}),
+          adopt(std::move(gg.quats), {n, 4}),
+          adopt(std::move(gg.opacity_logits), {n, 1}),
+          adopt(std::move(gg.sh), {n, int64_t(p.sh_coeffs), 3}),
           to_tensor(vm, {4, 4}),
           to_tensor(d_bg, in[6].sizes()),
           at::Tensor()};
