@@ -37,9 +37,15 @@ constexpr double kC1 = 0.01 * 0.01, kC2 = 0.03 * 0.03;
 // value's 11 taps, C apart, are summed in a register; GCC unrolls the taps and vectorizes over the row. `line` is
 // scratch of row + 2 kRadius C values whose padding is zero.
 template <typename T>
-TTGS_INLINE void blur_row_x_impl(const T* in, T* line, T* out, int row, int C) {
+TTGS_INLINE void blur_row_x_impl(const T* in, const T* times, T* line, T* out, int row, int C) {
   static const auto w = window<T>();
-  std::copy(in, in + row, line + kRadius * C);
+  T* centre = line + kRadius * C;
+  if (times) {
+#pragma omp simd
+    for (int i = 0; i < row; ++i) centre[i] = in[i] * times[i];
+  } else {
+    std::copy(in, in + row, centre);
+  }
 #pragma omp simd
   for (int i = 0; i < row; ++i) {
     T acc = 0;
@@ -59,16 +65,6 @@ TTGS_INLINE void blur_row_y_impl(const T* const* rows, T* out, int row) {
 #pragma GCC unroll 11
     for (int k = 0; k < 2 * kRadius + 1; ++k) acc += w[size_t(k)] * rows[k][i];
     out[i] = acc;
-  }
-}
-
-template <typename T>
-TTGS_INLINE void products_impl(const T* x, const T* y, T* xx, T* yy, T* xy, size_t n) {
-#pragma omp simd
-  for (size_t q = 0; q < n; ++q) {
-    xx[q] = x[q] * x[q];
-    yy[q] = y[q] * y[q];
-    xy[q] = x[q] * y[q];
   }
 }
 
@@ -127,13 +123,10 @@ TTGS_INLINE T abs_diff_sum_impl(const T* x, const T* y, size_t n) {
 }
 
 #define TTGS_SSIM_KERNELS(T)                                                                                        \
-  TTGS_SIMD_CLONES void blur_row_x(const T* in, T* line, T* out, int row, int C) {                                 \
-    blur_row_x_impl(in, line, out, row, C);                                                                         \
+  TTGS_SIMD_CLONES void blur_row_x(const T* in, const T* times, T* line, T* out, int row, int C) {                 \
+    blur_row_x_impl(in, times, line, out, row, C);                                                                  \
   }                                                                                                                 \
   TTGS_SIMD_CLONES void blur_row_y(const T* const* rows, T* out, int row) { blur_row_y_impl(rows, out, row); }     \
-  TTGS_SIMD_CLONES void products(const T* x, const T* y, T* xx, T* yy, T* xy, size_t n) {                          \
-    products_impl(x, y, xx, yy, xy, n);                                                                             \
-  }                                                                                                                 \
   TTGS_SIMD_CLONES T ssim_map(const T* mux, const T* muy, T* sxx, T* syy, T* sxy, size_t n) {                      \
     return ssim_map_impl(mux, muy, sxx, syy, sxy, n);                                                               \
   }                                                                                                                 \
@@ -158,11 +151,18 @@ void for_row_bands(int H, size_t row, F&& body) {
                8);
 }
 
+// One plane to blur: a, or the product a · b (formed row by row, never stored whole) when b is given.
+template <typename T>
+struct BlurInput {
+  const T* a;
+  const T* b = nullptr;
+};
+
 // Blurs the planes in[k] into out[k] (each H x W x C), in parallel over bands of rows (planes alone are too few to
 // share between threads evenly). Within a band, each plane's horizontal rows go through a ring of 11 rows, which the
 // vertical pass reads while they are still in cache; only the 10 rows around a band's edges are done twice.
 template <typename T>
-void blur_planes(const std::vector<const T*>& in, const std::vector<T*>& out, int H, int W, int C) {
+void blur_planes(const std::vector<BlurInput<T>>& in, const std::vector<T*>& out, int H, int W, int C) {
   constexpr int kTaps = 2 * kRadius + 1;
   const size_t row = size_t(W) * C;
   thread_local std::vector<T> zeros;  // the calling thread's
@@ -178,7 +178,9 @@ void blur_planes(const std::vector<const T*>& in, const std::vector<T*>& out, in
       for (int64_t r = y0 - kRadius; r < y1 + kRadius; ++r) {
         const size_t at = size_t((r % kTaps + kTaps) % kTaps);
         if (r >= 0 && r < H) {
-          blur_row_x(in[k] + size_t(r) * row, line.data(), ring.data() + at * row, int(row), C);
+          const size_t offset = size_t(r) * row;
+          blur_row_x(in[k].a + offset, in[k].b ? in[k].b + offset : nullptr, line.data(), ring.data() + at * row,
+                     int(row), C);
           slot[at] = ring.data() + at * row;
         } else {
           slot[at] = zero_row;
@@ -199,20 +201,14 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
   s.height = H;
   s.width = W;
   s.channels = C;
-  // Products of the images, then five blurs straight into the state: mu_x, mu_y, E[x²], E[y²], E[xy].
-  thread_local std::vector<T> product_planes;  // reused across calls: no page faults on every iteration
-  product_planes.resize(3 * total);
-  T* xx = product_planes.data();
-  T* yy = xx + total;
-  T* xy = yy + total;
-  for_row_bands(H, row, [&](size_t, size_t, size_t b, size_t e) { products(x + b, y + b, xx + b, yy + b, xy + b, e - b); });
+  // Five blurs straight into the state: mu_x, mu_y, E[x²], E[y²], E[xy] (products formed row by row).
   s.planes.resize(5 * total);
   T* mux = s.planes.data();
   T* muy = mux + total;
   T* sxx = muy + total;
   T* syy = sxx + total;
   T* sxy = syy + total;
-  blur_planes<T>({x, y, xx, yy, xy}, {mux, muy, sxx, syy, sxy}, H, W, C);
+  blur_planes<T>({{x}, {y}, {x, x}, {y, y}, {x, y}}, {mux, muy, sxx, syy, sxy}, H, W, C);
   std::vector<T> row_sums(size_t(H), T(0));
   for_row_bands(H, row, [&](size_t y0, size_t y1, size_t, size_t) {
     for (size_t r = y0; r < y1; ++r) {
@@ -251,7 +247,7 @@ void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T*
   });
   // The window is symmetric: the adjoint of the blur is the blur.
   T *b0 = blurred.data(), *b1 = b0 + total, *b2 = b1 + total;
-  blur_planes<T>({m0, m1, m2}, {b0, b1, b2}, s.height, s.width, s.channels);
+  blur_planes<T>({{m0}, {m1}, {m2}}, {b0, b1, b2}, s.height, s.width, s.channels);
   for_row_bands(s.height, row, [&](size_t, size_t, size_t b, size_t e) {
     combine(x + b, y + b, b0 + b, b1 + b, b2 + b, l1_weight, dx + b, e - b);
   });
