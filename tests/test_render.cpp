@@ -313,7 +313,7 @@ TEST(Render, BinsListTouchingGaussiansFrontToBackForAnyThreadCount) {
       q0 = r0;
       q1 = r1;
       // Rows trimmed when the band reaches past the tile's columns (a Gaussian at the tile's corner misses rows).
-      if ((c0 > b0 || c1 < b1) && r1 - r0 >= 4) f.rows_over_columns(c0, c1, r0, r1, q0, q1);
+      if ((c0 > b0 || c1 < b1) && r1 - r0 >= render::kMinRowsToTrim) f.rows_over_columns(c0, c1, r0, r1, q0, q1);
       if (q0 > q1) continue;
       list.push_back(i);
       spans[{t, i}] = render::pack_span(c0 - x0, c1 - x0, q0 - y0, q1 - y0);

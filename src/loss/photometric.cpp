@@ -144,7 +144,6 @@ at::Tensor ssim_reference(const at::Tensor& a, const at::Tensor& b) {
   return map.mean();
 }
 
-at::Tensor l1(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().mean(); }
 
 at::Tensor photometric(const at::Tensor& rendered, const at::Tensor& target, double lambda) {
   const auto [x, y] = kernel_inputs(rendered, target, "photometric");

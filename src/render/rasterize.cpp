@@ -100,20 +100,19 @@ RasterIsa set_raster_isa(RasterIsa isa) {
   return g_isa;
 }
 
+namespace {
 // An unsigned key with the order of the floating-point value (finite values; -0 before +0).
-inline uint32_t order_key(float v) {
+uint32_t order_key(float v) {
   uint32_t b;
   std::memcpy(&b, &v, sizeof b);
   return (b & 0x80000000u) ? ~b : b | 0x80000000u;
 }
-inline uint64_t order_key(double v) {
+uint64_t order_key(double v) {
   uint64_t b;
   std::memcpy(&b, &v, sizeof b);
   return (b & (uint64_t(1) << 63)) ? ~b : b | (uint64_t(1) << 63);
 }
-
-// Bands shorter than this keep all their rows: the trim would cost more than the rows it could save.
-constexpr int kMinRowsToTrim = 4;
+}  // namespace
 
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins) {
@@ -146,9 +145,9 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
       std::vector<Entry>& list = entries[size_t(w)];
-      list.reserve(size_t(std::max<int64_t>(0, std::min(visible, (w + 1) * chunk) - w * chunk)) * 4);
-      const int64_t k_end = std::min(visible, (w + 1) * chunk);
-      for (int64_t k = w * chunk; k < k_end; ++k) {
+      const int64_t k_begin = w * chunk, k_end = std::min(visible, (w + 1) * chunk);
+      list.reserve(size_t(std::max<int64_t>(0, k_end - k_begin)) * 4);
+      for (int64_t k = k_begin; k < k_end; ++k) {
         const int32_t i = order[size_t(k)];
         if (k + 8 < k_end) {  // depth order scatters the reads: ask for a later Gaussian's early
           const size_t ahead = size_t(order[size_t(k + 8)]);

@@ -23,9 +23,13 @@ struct TileBins {
   std::vector<int64_t> offsets;  // tiles + 1
   std::vector<int32_t> ids;      // Gaussian indices per tile, front to back
   // Per entry of ids: the columns c0..c1 and rows r0..r1 of the tile (0-15, inclusive) that the Gaussian's footprint
-  // can touch, packed by pack_span; the tile loops visit only those rows and mask the other columns.
+  // can touch, packed by pack_span; the tile loops visit only those rows and mask the other columns. The rows are
+  // those of the footprint's band across the tile row, trimmed (Footprint::rows_over_columns) to the ones that reach
+  // the tile's columns when the band reaches past them and spans at least kMinRowsToTrim + 1 rows (for shorter
+  // bands the trim costs more than the rows it could save).
   std::vector<uint16_t> spans;
 };
+constexpr int kMinRowsToTrim = 4;
 
 inline uint16_t pack_span(int c0, int c1, int r0, int r1) { return uint16_t(c0 | c1 << 4 | r0 << 8 | r1 << 12); }
 inline void unpack_span(uint16_t s, int& c0, int& c1, int& r0, int& r1) {
