@@ -30,9 +30,6 @@ class Footprint {
       half_h_ = std::sqrt(tau_ * a / det);
     }
   }
-  // Half-width and half-height of the (enlarged) alpha ellipse; 0 without one.
-  double half_width() const { return half_w_; }
-  double half_height() const { return half_h_; }
   bool empty() const { return empty_; }
 
   // Pixel rows it can touch within [clip_lo, clip_hi] (lo > hi: none).

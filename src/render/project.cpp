@@ -32,7 +32,6 @@ void matmul_at(const M3<T>& a, const M3<T>& b, M3<T>& r) {  // aᵀ · b
 // Everything the projection of one Gaussian computes, shared by forward and backward.
 template <typename T>
 struct Geometry {
-  T W[3][3], t[3];
   T p[3];                  // camera-space mean
   T qn[4], qnorm;          // normalized quaternion and the original norm
   T R[3][3], s[3], M[3][3];
@@ -50,6 +49,7 @@ struct Geometry {
 template <typename T>
 struct View {
   T W[3][3], t[3];
+  T centre[3];  // camera centre in world coordinates, -Wᵀ t (SH view directions start there)
   T fx, fy, near, far, eps2d;
   T x_lo, x_hi, y_lo, y_hi;  // where x/z and y/z are clamped for the Jacobian (guard band)
   bool antialiased;
@@ -60,6 +60,7 @@ struct View {
       for (int c = 0; c < 3; ++c) W[r][c] = vm[r * 4 + c];
       t[r] = vm[r * 4 + 3];
     }
+    for (int c = 0; c < 3; ++c) centre[c] = -(W[0][c] * t[0] + W[1][c] * t[1] + W[2][c] * t[2]);
     const double half_x = 0.5 * in.width / in.fx, mid_x = (0.5 * in.width - in.cx) / in.fx;
     const double half_y = 0.5 * in.height / in.fy, mid_y = (0.5 * in.height - in.cy) / in.fy;
     x_lo = T(mid_x - cfg.guard * half_x);
@@ -71,12 +72,8 @@ struct View {
 
 template <typename T>
 inline void compute_geometry(const GaussianParams<T>& g, int64_t i, const View<T>& V, Geometry<T>& G) {
-  for (int r = 0; r < 3; ++r) {
-    for (int c = 0; c < 3; ++c) G.W[r][c] = V.W[r][c];
-    G.t[r] = V.t[r];
-  }
   const T* mu = g.means + 3 * i;
-  for (int r = 0; r < 3; ++r) G.p[r] = G.W[r][0] * mu[0] + G.W[r][1] * mu[1] + G.W[r][2] * mu[2] + G.t[r];
+  for (int r = 0; r < 3; ++r) G.p[r] = V.W[r][0] * mu[0] + V.W[r][1] * mu[1] + V.W[r][2] * mu[2] + V.t[r];
   G.valid = false;
   const T z = G.p[2];
   if (!(z > V.near && z < V.far)) return;
@@ -97,8 +94,8 @@ inline void compute_geometry(const GaussianParams<T>& g, int64_t i, const View<T
     for (int c = 0; c < 3; ++c) G.M[r][c] = G.R[r][c] * G.s[c];
   matmul_bt(G.M, G.M, G.Sigma);
   T WS[3][3];
-  matmul(G.W, G.Sigma, WS);
-  matmul_bt(WS, G.W, G.SigmaC);
+  matmul(V.W, G.Sigma, WS);
+  matmul_bt(WS, V.W, G.SigmaC);
   const T inv_z = G.inv_z = T(1) / z;
   const T rx = G.p[0] * inv_z, ry = G.p[1] * inv_z;
   G.xz = std::clamp(rx, V.x_lo, V.x_hi);
@@ -196,10 +193,9 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
       out.depth[i] = z;
       out.opacity[i] = opacity;
       out.alpha_tau[i] = tau;
-      // Colour from SH at the direction camera centre -> mean; the centre is -Wᵀ t.
+      // Colour from SH at the direction camera centre -> mean.
       T d[3];
-      for (int r = 0; r < 3; ++r)
-        d[r] = g.means[3 * i + r] + (G.W[0][r] * G.t[0] + G.W[1][r] * G.t[1] + G.W[2][r] * G.t[2]);
+      for (int r = 0; r < 3; ++r) d[r] = g.means[3 * i + r] - view.centre[r];
       const T inv_len = T(1) / std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
       sh_basis<T>(degree, d[0] * inv_len, d[1] * inv_len, d[2] * inv_len, basis, nullptr);
       const int K = (degree + 1) * (degree + 1);
@@ -289,10 +285,10 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
         }
         // Σc = W Σ Wᵀ.
         T tmp[3][3], dSigma[3][3];
-        matmul_at(G.W, dSc, tmp);
-        matmul(tmp, G.W, dSigma);
+        matmul_at(view.W, dSc, tmp);
+        matmul(tmp, view.W, dSigma);
         T WS[3][3];
-        matmul(G.W, G.Sigma, WS);
+        matmul(view.W, G.Sigma, WS);
         for (int r = 0; r < 3; ++r)
           for (int c = 0; c < 3; ++c) {
             T acc = 0;
@@ -304,7 +300,7 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
         T* dmu = &go.means[3 * i];
         for (int r = 0; r < 3; ++r) {
           for (int c = 0; c < 3; ++c) {
-            dmu[c] += G.W[r][c] * dp[r];
+            dmu[c] += view.W[r][c] * dp[r];
             dW[r][c] += dp[r] * mu[c];
           }
           dt[r] += dp[r];
@@ -332,7 +328,7 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
         for (int k = 0; k < 4; ++k) go.quats[4 * i + k] = (dq[k] - G.qn[k] * qdot) / G.qnorm;
         // Colour: SH at d = μ - centre, centre = -Wᵀ t.
         T d[3];
-        for (int r = 0; r < 3; ++r) d[r] = mu[r] + (G.W[0][r] * G.t[0] + G.W[1][r] * G.t[1] + G.W[2][r] * G.t[2]);
+        for (int r = 0; r < 3; ++r) d[r] = mu[r] - view.centre[r];
         const T len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
         const T dir[3] = {d[0] / len, d[1] / len, d[2] / len};
         sh_basis<T>(degree, dir[0], dir[1], dir[2], basis, dbasis);
@@ -356,8 +352,8 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
         // d/d centre = -dv; centre_a = -Σ_r W[r][a] t[r].
         for (int r = 0; r < 3; ++r)
           for (int a = 0; a < 3; ++a) {
-            dt[r] += dv[a] * G.W[r][a];
-            dW[r][a] += dv[a] * G.t[r];
+            dt[r] += dv[a] * view.W[r][a];
+            dW[r][a] += dv[a] * view.t[r];
           }
       }
       auto& pv = partial[size_t(blk)];

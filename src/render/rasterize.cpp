@@ -230,9 +230,6 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
                         const T* bg, bool per_pixel_bg, const RasterOutput<T>& fwd, const T* d_rgb, const T* d_alpha,
                         const T* d_depth, ProjectedGrads<T>& grad, std::vector<T>& d_bg) {
   TileArgs<T> a = tile_args(proj, bins, intr, cfg, bg, per_pixel_bg);
-  a.rgb = const_cast<T*>(fwd.rgb.data());
-  a.alpha = const_cast<T*>(fwd.alpha.data());
-  a.depth_out = const_cast<T*>(fwd.depth.data());
   a.final_transmittance = const_cast<T*>(fwd.final_transmittance.data());
   a.end = const_cast<int32_t*>(fwd.end.data());
   a.d_rgb = d_rgb;
