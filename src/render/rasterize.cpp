@@ -214,8 +214,9 @@ void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Int
   out.rgb.resize(npx * 3);  // uninitialized: the tile loops write every pixel
   out.alpha.resize(npx);
   out.depth.resize(npx);
-  out.final_transmittance.resize(npx);
-  out.end.resize(npx);
+  const size_t tile_px = size_t(bins.tiles_x) * bins.tiles_y * kTileSize * kTileSize;
+  out.final_transmittance.resize(tile_px);
+  out.end.resize(tile_px);
   TileArgs<T> a = tile_args(proj, bins, intr, cfg, bg, per_pixel_bg);
   a.rgb = out.rgb.data();
   a.alpha = out.alpha.data();

@@ -44,14 +44,16 @@ inline void unpack_span(uint16_t s, int& c0, int& c1, int& r0, int& r1) {
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
 
-// Every element is written by rasterize_forward. The backward pass reads only final_transmittance and end.
+// Every element is written by rasterize_forward. The backward pass reads only final_transmittance and end, which
+// are kept tile by tile (tiles x 256, row-major within a tile, pixels off the image included) so that the backward
+// reads each tile's state as one contiguous block.
 template <typename T>
 struct RasterOutput {
   OutputBuffer<T> rgb;    // H x W x 3
   OutputBuffer<T> alpha;  // H x W
   OutputBuffer<T> depth;  // H x W
-  OutputBuffer<T> final_transmittance;  // H x W
-  OutputBuffer<int32_t> end;            // H x W: entries of the tile list that the pixel went through
+  OutputBuffer<T> final_transmittance;  // tiles x kTileSize²
+  OutputBuffer<int32_t> end;            // tiles x kTileSize²: entries of the tile list that the pixel went through
 };
 
 // background: 3 values, or H x W x 3 when per_pixel_background.

@@ -21,7 +21,8 @@ struct TileArgs {
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
   int64_t workers;  // rows of tiles are dealt round-robin: worker w takes tile rows w, w + workers, ...
-  // Forward outputs (H x W [x 3]); the backward pass reads final_transmittance and end only.
+  // Forward outputs: rgb, alpha, depth_out H x W [x 3]; final_transmittance and end tile by tile (RasterOutput).
+  // The backward pass reads final_transmittance and end only.
   T *rgb, *alpha, *depth_out, *final_transmittance;
   int32_t* end;
   // Backward only: upstream gradients (may be null), per-worker gradient buffers (each of the ProjectedGrads
