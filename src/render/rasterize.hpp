@@ -28,6 +28,8 @@ struct TileBins {
   // the tile's columns when the band reaches past them and spans at least kMinRowsToTrim + 1 rows (for shorter
   // bands the trim costs more than the rows it could save).
   std::vector<uint16_t> spans;
+  // Per tile: the rows of its entries' spans, the forward pass's work at most (it splits the tiles by this).
+  std::vector<int64_t> work;
 };
 constexpr int kMinRowsToTrim = 4;
 
@@ -44,7 +46,8 @@ inline void unpack_span(uint16_t s, int& c0, int& c1, int& r0, int& r1) {
 template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
 
-// Every element is written by rasterize_forward. The backward pass reads only final_transmittance and end, which
+// Every element is written by rasterize_forward. The backward pass reads only final_transmittance, end and
+// tile_work; the first two
 // are kept tile by tile (tiles x 256, row-major within a tile, pixels off the image included) so that the backward
 // reads each tile's state as one contiguous block.
 template <typename T>
@@ -54,6 +57,7 @@ struct RasterOutput {
   OutputBuffer<T> depth;  // H x W
   OutputBuffer<T> final_transmittance;  // tiles x kTileSize²
   OutputBuffer<int32_t> end;            // tiles x kTileSize²: entries of the tile list that the pixel went through
+  OutputBuffer<int64_t> tile_work;      // tiles: rows of entries composited (the backward splits the tiles by this)
 };
 
 // background: 3 values, or H x W x 3 when per_pixel_background.

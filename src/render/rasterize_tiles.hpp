@@ -20,11 +20,15 @@ struct TileArgs {
   T alpha_min, alpha_max, transmittance_min;
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
-  int64_t workers;  // rows of tiles are dealt round-robin: worker w takes tile rows w, w + workers, ...
+  // Worker w takes the tiles worker_tiles[w] .. worker_tiles[w + 1] - 1 (row-major), a contiguous run of about
+  // equal work (split_tiles in rasterize.cpp).
+  int64_t workers;
+  const int64_t* worker_tiles;
   // Forward outputs: rgb, alpha, depth_out H x W [x 3]; final_transmittance and end tile by tile (RasterOutput).
   // The backward pass reads final_transmittance and end only.
   T *rgb, *alpha, *depth_out, *final_transmittance;
   int32_t* end;
+  int64_t* tile_work;  // per tile: the rows of tile-list entries the forward composited (its work)
   // Backward only: upstream gradients (may be null), per-worker gradient buffers (each of the ProjectedGrads
   // layout: mean2d 2n, conic 3n, opacity n, color 3n, depth n), background gradient.
   const T *d_rgb, *d_alpha, *d_depth;
