@@ -155,14 +155,31 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
     uint16_t span;
   };
   const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 256));
-  const int64_t chunk = (visible + workers - 1) / workers;
+  // Stretches of about equal work, estimated by the tiles each square extent covers: near Gaussians are larger, so
+  // equal counts left the first worker with most of it.
+  std::vector<int64_t> first(size_t(workers) + 1, visible);
+  first[0] = 0;
+  {
+    std::vector<double> cost(static_cast<size_t>(visible));
+    double total = 0;
+    for (int64_t k = 0; k < visible; ++k) {
+      const double side = 2.0 * proj.radius[size_t(order[size_t(k)])] / kTileSize + 1;
+      total += cost[size_t(k)] = side * side;
+    }
+    double sum = 0;
+    int64_t w = 1;
+    for (int64_t k = 0; k < visible && w < workers; ++k) {
+      sum += cost[size_t(k)];
+      while (w < workers && sum >= total * double(w) / double(workers)) first[size_t(w++)] = k + 1;
+    }
+  }
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
   std::vector<std::vector<Entry>> entries(slots.size());
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
       std::vector<Entry>& list = entries[size_t(w)];
-      const int64_t k_begin = w * chunk, k_end = std::min(visible, (w + 1) * chunk);
+      const int64_t k_begin = first[size_t(w)], k_end = first[size_t(w) + 1];
       list.reserve(size_t(std::max<int64_t>(0, k_end - k_begin)) * 4);
       for (int64_t k = k_begin; k < k_end; ++k) {
         const int32_t i = order[size_t(k)];
