@@ -68,49 +68,40 @@ TTGS_INLINE void blur_row_y_impl(const T* const* rows, T* out, int row) {
   }
 }
 
-// Turns E[x²], E[y²], E[xy] into (co)variances in place and returns the sum of the SSIM map.
+// One row of the SSIM map from the window statistics (mu_x, mu_y, E[x²], E[y²], E[xy]): returns the row's sum, and
+// writes the map's derivatives that the backward pass blurs: A = dS/dmu_x - 2 mu_x dS/ds_xx - mu_y dS/ds_xy,
+// B = dS/ds_xx, D = dS/ds_xy (the upstream gradient, a scalar, is applied in the backward pass).
 template <typename T>
-TTGS_INLINE T ssim_map_impl(const T* mux, const T* muy, T* sxx, T* syy, T* sxy, size_t n) {
+TTGS_INLINE T ssim_row_impl(const T* mux, const T* muy, const T* exx, const T* eyy, const T* exy, T* m0, T* m1, T* m2,
+                            size_t n) {
   T sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (size_t q = 0; q < n; ++q) {
     const T mx = mux[q], my = muy[q];
-    sxx[q] -= mx * mx;
-    syy[q] -= my * my;
-    sxy[q] -= mx * my;
-    const T num = (2 * mx * my + T(kC1)) * (2 * sxy[q] + T(kC2));
-    const T den = (mx * mx + my * my + T(kC1)) * (sxx[q] + syy[q] + T(kC2));
-    sum += num / den;
-  }
-  return sum;
-}
-
-// Per map pixel (times g): A = dS/dmu_x - 2 mu_x dS/ds_xx - mu_y dS/ds_xy, B = dS/ds_xx, D = dS/ds_xy.
-template <typename T>
-TTGS_INLINE void backward_maps_impl(const T* mux, const T* muy, const T* sxx, const T* syy, const T* sxy, T g, T* m0,
-                                    T* m1, T* m2, size_t n) {
-#pragma omp simd
-  for (size_t q = 0; q < n; ++q) {
-    const T mx = mux[q], my = muy[q];
-    const T n1 = 2 * mx * my + T(kC1), n2 = 2 * sxy[q] + T(kC2);
-    const T d1 = mx * mx + my * my + T(kC1), d2 = sxx[q] + syy[q] + T(kC2);
+    const T sxx = exx[q] - mx * mx, syy = eyy[q] - my * my, sxy = exy[q] - mx * my;
+    const T n1 = 2 * mx * my + T(kC1), n2 = 2 * sxy + T(kC2);
+    const T d1 = mx * mx + my * my + T(kC1), d2 = sxx + syy + T(kC2);
     const T inv = 1 / (d1 * d2);
     const T S = n1 * n2 * inv;
     const T dmx = 2 * my * n2 * inv - S * 2 * mx / d1;
     const T dsxx = -S / d2;
     const T dsxy = 2 * n1 * inv;
-    m0[q] = g * (dmx - 2 * mx * dsxx - my * dsxy);
-    m1[q] = g * dsxx;
-    m2[q] = g * dsxy;
+    m0[q] = dmx - 2 * mx * dsxx - my * dsxy;
+    m1[q] = dsxx;
+    m2[q] = dsxy;
+    sum += S;
   }
+  return sum;
 }
 
+// dx = g · (blurred A + 2 x · blurred B + y · blurred D) + l1w · sign(x - y).
 template <typename T>
-TTGS_INLINE void combine_impl(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T l1w, T* dx, size_t n) {
+TTGS_INLINE void combine_impl(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T g, T l1w, T* dx,
+                              size_t n) {
 #pragma omp simd
   for (size_t q = 0; q < n; ++q) {
     const T sign = T(x[q] > y[q]) - T(x[q] < y[q]);
-    dx[q] = b0[q] + 2 * x[q] * b1[q] + y[q] * b2[q] + l1w * sign;
+    dx[q] = g * (b0[q] + 2 * x[q] * b1[q] + y[q] * b2[q]) + l1w * sign;
   }
 }
 
@@ -127,16 +118,13 @@ TTGS_INLINE T abs_diff_sum_impl(const T* x, const T* y, size_t n) {
     blur_row_x_impl(in, times, line, out, row, C);                                                                  \
   }                                                                                                                 \
   TTGS_SIMD_CLONES void blur_row_y(const T* const* rows, T* out, int row) { blur_row_y_impl(rows, out, row); }     \
-  TTGS_SIMD_CLONES T ssim_map(const T* mux, const T* muy, T* sxx, T* syy, T* sxy, size_t n) {                      \
-    return ssim_map_impl(mux, muy, sxx, syy, sxy, n);                                                               \
+  TTGS_SIMD_CLONES T ssim_row(const T* mux, const T* muy, const T* exx, const T* eyy, const T* exy, T* m0, T* m1,  \
+                              T* m2, size_t n) {                                                                    \
+    return ssim_row_impl(mux, muy, exx, eyy, exy, m0, m1, m2, n);                                                   \
   }                                                                                                                 \
-  TTGS_SIMD_CLONES void backward_maps(const T* mux, const T* muy, const T* sxx, const T* syy, const T* sxy, T g,   \
-                                      T* m0, T* m1, T* m2, size_t n) {                                              \
-    backward_maps_impl(mux, muy, sxx, syy, sxy, g, m0, m1, m2, n);                                                  \
-  }                                                                                                                 \
-  TTGS_SIMD_CLONES void combine(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T l1w, T* dx,        \
+  TTGS_SIMD_CLONES void combine(const T* x, const T* y, const T* b0, const T* b1, const T* b2, T g, T l1w, T* dx,   \
                                 size_t n) {                                                                         \
-    combine_impl(x, y, b0, b1, b2, l1w, dx, n);                                                                     \
+    combine_impl(x, y, b0, b1, b2, g, l1w, dx, n);                                                                  \
   }                                                                                                                 \
   TTGS_SIMD_CLONES T abs_diff_sum(const T* x, const T* y, size_t n) { return abs_diff_sum_impl(x, y, n); }
 TTGS_SSIM_KERNELS(float)
@@ -158,38 +146,46 @@ struct BlurInput {
   const T* b = nullptr;
 };
 
-// Blurs the planes in[k] into out[k] (each H x W x C), in parallel over bands of rows (planes alone are too few to
-// share between threads evenly). Within a band, each plane's horizontal rows go through a ring of 11 rows, which the
-// vertical pass reads while they are still in cache; only the 10 rows around a band's edges are done twice.
-template <typename T>
-void blur_planes(const std::vector<BlurInput<T>>& in, const std::vector<T*>& out, int H, int W, int C) {
+// Blurs the planes in[k] (each H x W x C) and hands on_row(y, rows) each output row y, rows[k] being plane k's
+// blurred row, in parallel over bands of rows. Within a band, each plane's horizontally blurred rows go through a
+// ring of 11 rows, which the vertical pass reads while they are still in cache; only the 10 rows around a band's
+// edges are done twice. No blurred plane is ever stored whole: the callers reduce each row as it comes.
+template <typename T, typename OnRow>
+void blur_rows(const std::vector<BlurInput<T>>& in, int H, int W, int C, OnRow&& on_row) {
   constexpr int kTaps = 2 * kRadius + 1;
-  const size_t row = size_t(W) * C;
+  const size_t row = size_t(W) * C, planes = in.size();
   thread_local std::vector<T> zeros;  // the calling thread's
   zeros.assign(row, T(0));
   const T* const zero_row = zeros.data();  // thread_locals are named through pointers inside the parallel body
   parallel_for(0, H, [&](int64_t y0, int64_t y1) {
-    thread_local std::vector<T> ring, line;
-    ring.resize(kTaps * row);
+    thread_local std::vector<T> ring, line, out;
+    ring.resize(planes * kTaps * row);
+    out.resize(planes * row);
     line.assign(row + 2 * kRadius * size_t(C), T(0));
+    std::vector<const T*> slot(planes * kTaps);  // plane k's horizontal row r lives in slot[k * 11 + r mod 11]
+    std::vector<const T*> blurred(planes);
     const T* rows[kTaps];
-    const T* slot[kTaps];  // horizontal row r lives in slot[r mod 11]
-    for (size_t k = 0; k < in.size(); ++k)
-      for (int64_t r = y0 - kRadius; r < y1 + kRadius; ++r) {
-        const size_t at = size_t((r % kTaps + kTaps) % kTaps);
+    for (int64_t r = y0 - kRadius; r < y1 + kRadius; ++r) {
+      const size_t at = size_t((r % kTaps + kTaps) % kTaps);
+      for (size_t k = 0; k < planes; ++k) {
+        T* dst = ring.data() + (k * kTaps + at) * row;
         if (r >= 0 && r < H) {
           const size_t offset = size_t(r) * row;
-          blur_row_x(in[k].a + offset, in[k].b ? in[k].b + offset : nullptr, line.data(), ring.data() + at * row,
-                     int(row), C);
-          slot[at] = ring.data() + at * row;
+          blur_row_x(in[k].a + offset, in[k].b ? in[k].b + offset : nullptr, line.data(), dst, int(row), C);
+          slot[k * kTaps + at] = dst;
         } else {
-          slot[at] = zero_row;
+          slot[k * kTaps + at] = zero_row;
         }
-        const int64_t y = r - kRadius;  // the output row whose window this row completes
-        if (y < y0) continue;
-        for (int t = 0; t < kTaps; ++t) rows[t] = slot[size_t(((y - kRadius + t) % kTaps + kTaps) % kTaps)];
-        blur_row_y(rows, out[k] + size_t(y) * row, int(row));
       }
+      const int64_t y = r - kRadius;  // the output row whose window this row completes
+      if (y < y0) continue;
+      for (size_t k = 0; k < planes; ++k) {
+        for (int t = 0; t < kTaps; ++t) rows[t] = slot[k * kTaps + size_t(((y - kRadius + t) % kTaps + kTaps) % kTaps)];
+        blur_row_y(rows, out.data() + k * row, int(row));
+        blurred[k] = out.data() + k * row;
+      }
+      on_row(y, blurred.data());
+    }
   }, 16);
 }
 
@@ -201,20 +197,16 @@ T ssim_forward(const T* x, const T* y, int H, int W, int C, SsimState<T>& s) {
   s.height = H;
   s.width = W;
   s.channels = C;
-  // Five blurs straight into the state: mu_x, mu_y, E[x²], E[y²], E[xy] (products formed row by row).
-  s.planes.resize(5 * total);
-  T* mux = s.planes.data();
-  T* muy = mux + total;
-  T* sxx = muy + total;
-  T* syy = sxx + total;
-  T* sxy = syy + total;
-  blur_planes<T>({{x}, {y}, {x, x}, {y, y}, {x, y}}, {mux, muy, sxx, syy, sxy}, H, W, C);
+  s.planes.resize(3 * total);
+  T* m0 = s.planes.data();
+  T* m1 = m0 + total;
+  T* m2 = m1 + total;
+  // Five blurs (mu_x, mu_y, E[x²], E[y²], E[xy]; products formed row by row), reduced row by row to the map's sum and
+  // its three derivative planes.
   std::vector<T> row_sums(size_t(H), T(0));
-  for_row_bands(H, row, [&](size_t y0, size_t y1, size_t, size_t) {
-    for (size_t r = y0; r < y1; ++r) {
-      const size_t b = r * row;
-      row_sums[r] = ssim_map(mux + b, muy + b, sxx + b, syy + b, sxy + b, row);
-    }
+  blur_rows<T>({{x}, {y}, {x, x}, {y, y}, {x, y}}, H, W, C, [&](int64_t r, const T* const* b) {
+    const size_t o = size_t(r) * row;
+    row_sums[size_t(r)] = ssim_row(b[0], b[1], b[2], b[3], b[4], m0 + o, m1 + o, m2 + o, row);
   });
   T sum = 0;
   for (const T v : row_sums) sum += v;
@@ -237,20 +229,12 @@ template <typename T>
 void ssim_backward(const T* x, const T* y, const SsimState<T>& s, T upstream, T* dx, T l1_weight) {
   const size_t row = size_t(s.width) * s.channels, total = size_t(s.height) * row;
   const T g = upstream / T(total);
-  thread_local std::vector<T> maps, blurred;
-  maps.resize(3 * total);
-  blurred.resize(3 * total);
-  const T *mux = s.plane(0), *muy = s.plane(1), *sxx = s.plane(2), *syy = s.plane(3), *sxy = s.plane(4);
-  T *m0 = maps.data(), *m1 = m0 + total, *m2 = m1 + total;
-  for_row_bands(s.height, row, [&](size_t, size_t, size_t b, size_t e) {
-    backward_maps(mux + b, muy + b, sxx + b, syy + b, sxy + b, g, m0 + b, m1 + b, m2 + b, e - b);
-  });
   // The window is symmetric: the adjoint of the blur is the blur.
-  T *b0 = blurred.data(), *b1 = b0 + total, *b2 = b1 + total;
-  blur_planes<T>({{m0}, {m1}, {m2}}, {b0, b1, b2}, s.height, s.width, s.channels);
-  for_row_bands(s.height, row, [&](size_t, size_t, size_t b, size_t e) {
-    combine(x + b, y + b, b0 + b, b1 + b, b2 + b, l1_weight, dx + b, e - b);
-  });
+  blur_rows<T>({{s.plane(0)}, {s.plane(1)}, {s.plane(2)}}, s.height, s.width, s.channels,
+               [&](int64_t r, const T* const* b) {
+                 const size_t o = size_t(r) * row;
+                 combine(x + o, y + o, b[0], b[1], b[2], g, l1_weight, dx + o, row);
+               });
 }
 
 template struct SsimState<float>;

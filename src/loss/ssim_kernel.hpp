@@ -12,7 +12,9 @@ namespace ttgs::loss {
 template <typename T>
 struct SsimState {
   int height = 0, width = 0, channels = 0;
-  // Window statistics, five (H, W, C) interleaved planes back to back: mu_x, mu_y, s_xx, s_yy, s_xy.
+  // What the backward pass blurs: three (H, W, C) interleaved planes back to back, the SSIM map's derivatives
+  // with respect to its window statistics (A = dS/dmu_x - 2 mu_x dS/ds_xx - mu_y dS/ds_xy, B = dS/ds_xx,
+  // D = dS/ds_xy; see ssim_kernel.cpp).
   std::vector<T> planes;
   const T* plane(int k) const { return planes.data() + std::size_t(k) * std::size_t(height) * width * channels; }
 };
