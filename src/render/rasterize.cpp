@@ -84,24 +84,30 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
   return a;
 }
 
-// Splits the tiles (row-major) into contiguous runs of about equal work, one per worker: bounds[w] .. bounds[w + 1]
-// - 1. A run shares output cache lines with its neighbours only at its two ends. The split depends only on the work
-// and the thread count, which keeps the backward sums deterministic. (Dealing tile rows round-robin left one of two
-// workers with twice the other's work on the benchmark scene.)
-std::vector<int64_t> split_tiles(const int64_t* work, int64_t tiles) {
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles));
-  constexpr int64_t kTileOverhead = 8;  // setting a tile up and writing it out, in rows of compositing
+// Splits [0, n) into `parts` contiguous runs of about equal cost(i): bounds[w] .. bounds[w + 1] - 1. The split
+// depends only on the costs and the count, which keeps the backward sums deterministic for a fixed thread count.
+template <typename Cost>
+std::vector<int64_t> split_by_cost(int64_t n, int64_t parts, Cost&& cost) {
   double total = 0;
-  for (int64_t t = 0; t < tiles; ++t) total += double(work[t] + kTileOverhead);
-  std::vector<int64_t> bounds(size_t(workers) + 1, tiles);
+  for (int64_t i = 0; i < n; ++i) total += cost(i);
+  std::vector<int64_t> bounds(size_t(parts) + 1, n);
   bounds[0] = 0;
   double sum = 0;
   int64_t w = 1;
-  for (int64_t t = 0; t < tiles && w < workers; ++t) {
-    sum += double(work[t] + kTileOverhead);
-    while (w < workers && sum >= total * double(w) / double(workers)) bounds[size_t(w++)] = t + 1;
+  for (int64_t i = 0; i < n && w < parts; ++i) {
+    sum += cost(i);
+    while (w < parts && sum >= total * double(w) / double(parts)) bounds[size_t(w++)] = i + 1;
   }
   return bounds;
+}
+
+// The tiles (row-major) in contiguous runs of about equal work, one per worker: a run shares output cache lines
+// with its neighbours only at its two ends. (Dealing tile rows round-robin left one of two workers with twice the
+// other's work on the benchmark scene.)
+std::vector<int64_t> split_tiles(const int64_t* work, int64_t tiles) {
+  constexpr double kTileOverhead = 8;  // setting a tile up and writing it out, in rows of compositing
+  return split_by_cost(tiles, std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles)),
+                       [&](int64_t t) { return double(work[t]) + kTileOverhead; });
 }
 
 }  // namespace
@@ -157,22 +163,10 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 256));
   // Stretches of about equal work, estimated by the tiles each square extent covers: near Gaussians are larger, so
   // equal counts left the first worker with most of it.
-  std::vector<int64_t> first(size_t(workers) + 1, visible);
-  first[0] = 0;
-  {
-    std::vector<double> cost(static_cast<size_t>(visible));
-    double total = 0;
-    for (int64_t k = 0; k < visible; ++k) {
-      const double side = 2.0 * proj.radius[size_t(order[size_t(k)])] / kTileSize + 1;
-      total += cost[size_t(k)] = side * side;
-    }
-    double sum = 0;
-    int64_t w = 1;
-    for (int64_t k = 0; k < visible && w < workers; ++k) {
-      sum += cost[size_t(k)];
-      while (w < workers && sum >= total * double(w) / double(workers)) first[size_t(w++)] = k + 1;
-    }
-  }
+  const std::vector<int64_t> first = split_by_cost(visible, workers, [&](int64_t k) {
+    const double side = 2.0 * proj.radius[size_t(order[size_t(k)])] / kTileSize + 1;
+    return side * side;
+  });
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
   std::vector<std::vector<Entry>> entries(slots.size());
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
