@@ -47,9 +47,8 @@ template <typename T>
 void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& bins);
 
 // Every element is written by rasterize_forward. The backward pass reads only final_transmittance, end and
-// tile_work; the first two
-// are kept tile by tile (tiles x 256, row-major within a tile, pixels off the image included) so that the backward
-// reads each tile's state as one contiguous block.
+// tile_work; the first two are kept tile by tile (tiles x 256, row-major within a tile, pixels off the image
+// included) so that the backward reads each tile's state as one contiguous block.
 template <typename T>
 struct RasterOutput {
   OutputBuffer<T> rgb;    // H x W x 3

@@ -66,7 +66,7 @@ variable_list forward_typed(RasterState& s, Buffers<T>& b, const variable_list& 
   const int64_t H = s.intr.height, W = s.intr.width;
   s.radii = to_tensor(b.proj.radius, {p.n});
   s.means2d = to_tensor(b.proj.mean2d, {p.n, 2});
-  // The images become the outputs; backward needs only final_transmittance and end, which stay.
+  // The images become the outputs; backward needs only final_transmittance, end and tile_work, which stay.
   return {adopt(std::move(b.out.rgb), {H, W, 3}), adopt(std::move(b.out.alpha), {H, W, 1}),
           adopt(std::move(b.out.depth), {H, W, 1})};
 }
