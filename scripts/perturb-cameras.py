@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Perturb the cameras of a nerfstudio/instant-ngp transforms.json, for refinement benchmarks.
 
-Every frame but the first is turned by DEG degrees about a random axis (about its own centre) and its centre moved
+Every frame but the first (with --frames train: every training frame but the first, the test frames untouched) is
+turned by DEG degrees about a random axis (about its own centre) and its centre moved
 by TRANS times the camera-path radius (mean distance of the centres from their mean) in a random direction. Image
 paths are made absolute so the output can live anywhere.
 
-    scripts/perturb-cameras.py IN/transforms.json OUT/transforms.json [--deg 2] [--trans 0.05] [--seed 0]
+    scripts/perturb-cameras.py IN/transforms.json OUT/transforms.json [--deg 2] [--trans 0.05] [--seed 0] [--frames all|train]
 """
 import argparse
 import json
@@ -37,6 +38,7 @@ def main():
     p.add_argument("--deg", type=float, default=2.0)
     p.add_argument("--trans", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", choices=["all", "train"], default="all")
     a = p.parse_args()
     with open(a.src) as f:
         meta = json.load(f)
@@ -46,13 +48,23 @@ def main():
     radius = sum(math.dist(c, mean) for c in centres) / len(centres)
     rng = random.Random(a.seed)
     base = os.path.dirname(os.path.abspath(a.src))
-    for i, fr in enumerate(frames):
+    train = meta.get("train_filenames")
+    if a.frames == "train" and train is None:
+        p.error("--frames train: %s has no train_filenames" % a.src)
+    first = True
+    count = 0
+    for fr in frames:
+        name = fr["file_path"]
         fr["file_path"] = os.path.join(base, fr["file_path"])
         for key in ("mask_path", "depth_file_path"):
             if key in fr:
                 fr[key] = os.path.join(base, fr[key])
-        if i == 0:
+        if a.frames == "train" and name not in train and os.path.basename(name) not in train:
             continue
+        if first:
+            first = False
+            continue
+        count += 1
         m = fr["transform_matrix"]
         r = rotation(unit(rng), math.radians(a.deg))
         rot = [[sum(r[i2][k] * m[k][j] for k in range(3)) for j in range(3)] for i2 in range(3)]
@@ -67,7 +79,7 @@ def main():
     with open(tmp, "w") as f:
         json.dump(meta, f, indent=2)
     os.replace(tmp, a.dst)
-    print("perturbed %d of %d frames: %.2f deg, %.3f of the radius %.3f" % (len(frames) - 1, len(frames), a.deg,
+    print("perturbed %d of %d frames: %.2f deg, %.3f of the radius %.3f" % (count, len(frames), a.deg,
                                                                            a.trans, radius))
 
 

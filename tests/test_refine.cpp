@@ -12,10 +12,13 @@
 #include "model/init.hpp"
 #include "refine/depth_alignment.hpp"
 #include "refine/depth_prior.hpp"
+#include "refine/image_levels.hpp"
 #include "refine/pose_correction.hpp"
+#include "refine/pose_search.hpp"
 #include "refine/refiner.hpp"
 #include "refine/sky_fusion.hpp"
 #include "scene_fixture.hpp"
+#include "refine_cases.hpp"
 #include "test_util.hpp"
 
 namespace ttgs {
@@ -133,6 +136,131 @@ TEST(PoseCorrection, ExponentialPivotAndGradients) {
   EXPECT_TRUE(at::allclose(vm, render::viewmat_of(c2, at::kDouble), 1e-12, 1e-12));
 }
 
+// Levenberg-Marquardt on a residual that is linear in the pose, r(x) = A (x - x*), with one direction 100x weaker
+// than the others: it reaches x* in every component (the weak one included), its best cost never rises, a pose
+// whose cost is higher is undone, and no step moves the image further than max_step_px.
+TEST(PoseSearch, LevenbergMarquardtConvergesInWeakDirectionsAndNeverRises) {
+  const refine::PoseVector target = {0.03, -0.02, 0.01, 0.05, 0.0, -0.04};
+  std::mt19937 rng(3);
+  std::normal_distribution<double> n;
+  std::vector<refine::PoseVector> rows(40);
+  for (refine::PoseVector& row : rows) {
+    for (double& v : row) v = n(rng);
+    row[5] *= 0.01;  // a weakly constrained direction (a shift along the optical axis)
+  }
+  const auto residual = [&](const refine::PoseVector& x) {
+    std::vector<double> r;
+    for (const refine::PoseVector& row : rows) {
+      double v = 0;
+      for (size_t k = 0; k < 6; ++k) v += row[k] * (x[k] - target[k]);
+      r.push_back(v + 0.02 * v * v);  // mildly non-linear
+    }
+    return r;
+  };
+  const auto cost = [&](const refine::PoseVector& x) {
+    double c = 0;
+    for (double v : residual(x)) c += v * v;
+    return c;
+  };
+  const auto system = [&](const refine::PoseVector& x) {  // finite-difference Jacobian, as the refiner builds it
+    refine::NormalEquations e;
+    const std::vector<double> r0 = residual(x);
+    std::array<std::vector<double>, 6> cols;
+    for (size_t k = 0; k < 6; ++k) {
+      refine::PoseVector m = x;
+      m[k] += 1e-6;
+      const std::vector<double> r1 = residual(m);
+      for (size_t j = 0; j < r0.size(); ++j) cols[k].push_back((r1[j] - r0[j]) / 1e-6);
+    }
+    for (size_t a = 0; a < 6; ++a)
+      for (size_t j = 0; j < r0.size(); ++j) {
+        e.jtr[a] += cols[a][j] * r0[j];
+        for (size_t b = 0; b < 6; ++b) e.jtj[a * 6 + b] += cols[a][j] * cols[b][j];
+      }
+    return e;
+  };
+  const refine::PoseVector px = {100, 100, 100, 100, 100, 100};  // pixels per unit
+  refine::PoseSearchOptions o;
+  refine::FramePoseSearch s;
+  double previous_best = std::numeric_limits<double>::infinity();
+  int steps = 0;
+  for (; steps < 200 && !s.settled; ++steps) {
+    const refine::PoseVector before = s.best;
+    const double c = cost(s.delta);
+    if (refine::pose_search_measure(s, c, o)) {
+      const refine::NormalEquations e = system(s.best);
+      refine::pose_search_propose(s, &e, px, o);
+    } else {
+      EXPECT_EQ(s.delta, before);  // undone: back at the best pose
+      refine::pose_search_propose(s, nullptr, px, o);
+    }
+    EXPECT_LE(s.best_cost, previous_best);
+    previous_best = s.best_cost;
+    for (size_t k = 0; k < 6; ++k) EXPECT_LE(std::abs(s.delta[k] - s.best[k]) * px[k], o.max_step_px + 1e-9);
+  }
+  double err = 0;
+  for (size_t k = 0; k < 6; ++k) err = std::max(err, std::abs(s.best[k] - target[k]));
+  std::printf("Levenberg-Marquardt: error %.2e after %d measurements (%d accepted, %d undone)\n", err, steps, s.accepted,
+              s.rejected);
+  EXPECT_TRUE(s.settled);
+  EXPECT_LT(err, 1e-4);
+  // A new level forgets the cost record (costs differ between levels) but keeps the pose.
+  refine::FramePoseSearch next = s;
+  refine::pose_search_new_level(next, o);
+  EXPECT_EQ(next.delta, s.best);
+  EXPECT_TRUE(std::isinf(next.best_cost));
+  EXPECT_FALSE(next.settled);
+  // The damped solve: with no damping it is the Gauss-Newton step; a singular system gives no step.
+  refine::NormalEquations diag;
+  for (size_t k = 0; k < 6; ++k) diag.jtj[k * 7] = double(k + 1), diag.jtr[k] = 2.0 * double(k + 1);
+  const refine::PoseVector x = refine::solve_damped(diag, 0);
+  for (size_t k = 0; k < 6; ++k) EXPECT_NEAR(x[k], -2.0, 1e-9);
+  EXPECT_EQ(refine::solve_damped(refine::NormalEquations{}, 0), refine::PoseVector{});
+}
+
+// The whole-image shift search finds a known shift of a textured image, and ignores zero-weight pixels.
+TEST(PoseSearch, BestImageShiftFindsAKnownShift) {
+  const int h = 40, w = 50, c = 3, dx = 4, dy = -3;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<float> moving(size_t(h * w * c)), fixed(size_t(h * w * c), 0.f), weight(size_t(h * w), 1.f);
+  for (float& v : moving) v = u(rng);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < c; ++k) {
+        const int sx = x - dx, sy = y - dy;  // fixed(x, y) = moving(x - dx, y - dy)
+        if (sx >= 0 && sx < w && sy >= 0 && sy < h) fixed[size_t((y * w + x) * c + k)] = moving[size_t((sy * w + sx) * c + k)];
+        else weight[size_t(y * w + x)] = 0.f;
+      }
+  for (int x = 0; x < 10; ++x) fixed[size_t((20 * w + x) * c)] = 5.f, weight[size_t(20 * w + x)] = 0.f;  // ignored
+  const refine::ImageShift s = refine::best_image_shift(moving.data(), fixed.data(), weight.data(), h, w, c, 6);
+  EXPECT_EQ(s.dx, dx);
+  EXPECT_EQ(s.dy, dy);
+  EXPECT_NEAR(s.cost, 0.0, 1e-12);
+}
+
+// The camera stage's image reductions: the blur keeps constants, sums an impulse to one with the requested variance,
+// and the box downscale is the block mean.
+TEST(ImageLevels, BlurAndBlockMean) {
+  const at::Tensor flat = at::full({20, 30, 3}, 0.25, at::kDouble);
+  EXPECT_TRUE(at::allclose(refine::gaussian_blur(flat, 2.0), flat, 1e-12, 1e-12));
+  at::Tensor impulse = at::zeros({41, 41, 1}, at::kDouble);
+  impulse[20][20][0] = 1.0;
+  const at::Tensor b = refine::gaussian_blur(impulse, 3.0).squeeze(2);
+  EXPECT_NEAR(b.sum().item<double>(), 1.0, 1e-12);
+  const at::Tensor x = at::arange(41, at::kDouble) - 20;
+  const double variance = (b.sum(0) * x * x).sum().item<double>();
+  // A normal truncated at 3 sigma has variance sigma^2 (1 - 6 phi(3) / (2 Phi(3) - 1)) = 0.9733 sigma^2; sampling on
+  // the pixel grid adds about 1/12.
+  EXPECT_NEAR(variance, 9.0 * 0.9733 + 1.0 / 12, 0.02);
+  const at::Tensor img = at::rand({7, 9, 3}, at::kDouble);
+  const at::Tensor d = refine::downscale_mean(img, 2);
+  ASSERT_EQ(d.size(0), 3);
+  ASSERT_EQ(d.size(1), 4);
+  EXPECT_NEAR(d[1][2][0].item<double>(),
+              (img[2][4][0] + img[2][5][0] + img[3][4][0] + img[3][5][0]).item<double>() / 4, 1e-12);
+}
+
 // A small scene fitted on its true cameras, shared by the refinement tests.
 struct FittedScene {
   test::TempDir dir;
@@ -161,24 +289,15 @@ const FittedScene& fitted_scene() {
   return *s;
 }
 
-// Every camera but the first turned by `deg` about a random axis and moved by `frac` of the scene radius.
-io::Dataset perturbed(const FittedScene& s, double deg, double frac, unsigned seed) {
+// Every camera but the first (with `train_only`: every training camera but the first) turned by `deg` about a
+// random axis and moved by `frac` of the scene radius.
+io::Dataset perturbed(const FittedScene& s, double deg, double frac, unsigned seed, bool train_only = false) {
   io::Dataset ds = s.ds;
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> n;
-  const auto unit = [&] {
-    Vec3 v{n(rng), n(rng), n(rng)};
-    return (1 / norm(v)) * v;
-  };
-  for (size_t i = 1; i < ds.frames.size(); ++i) {
-    Camera& c = ds.frames[i].camera;
-    const Vec3 centre = c.center() + frac * s.radius * unit();
-    const Vec3 axis = unit();
-    const double a = deg * M_PI / 180;
-    const Quat q{std::cos(a / 2), std::sin(a / 2) * axis[0], std::sin(a / 2) * axis[1], std::sin(a / 2) * axis[2]};
-    c.R = quat_to_rotation(q) * c.R;
-    c.t = -1.0 * (c.R * centre);
-  }
+  std::vector<size_t> frames;
+  for (size_t i = 1; i < ds.frames.size(); ++i)
+    if (!train_only || (i != ds.train.front() && std::find(ds.train.begin(), ds.train.end(), i) != ds.train.end()))
+      frames.push_back(i);
+  test::perturb_frames(ds, frames, deg, frac, s.radius, seed);
   return ds;
 }
 
@@ -216,6 +335,57 @@ TEST(Refine, RecoversPerturbedCameras) {
   EXPECT_LT(refine::pose_difference(ds.frames[0].camera, r.cameras[0]).rotation_deg, 0.5);
   ASSERT_EQ(r.stages.size(), 1u);
   EXPECT_EQ(r.stages[0].name, "pose");
+}
+
+// The failing case in small: scenes the refiner was never tuned on, every training camera but the first
+// perturbed by 2° / 5%, the novel views keep their true cameras and validate; refine with defaults. Every training
+// camera must come back (the worst one, not only the mean), and the held-out views must not get worse.
+TEST(Refine, EveryCameraConvergesAndHeldOutViewsNeverGetWorse) {
+  for (const uint64_t seed : {101u, 102u}) {
+    FittedScene s;
+    synth::SynthOptions so = test::small_object_scene(16, 4000);
+    so.width = 128;
+    so.height = 96;
+    so.novel = 4;
+    so.seed = seed;
+    synth::write_synth_dataset(so, s.dir / "scene");
+    s.ds = io::load_dataset(s.dir / "scene", {});
+    fit::FitOptions fo;
+    fo.iters = 800;
+    fo.eval_every = 0;
+    fo.sh_degree = 0;
+    s.g = fit::fit(s.ds, model::init_from_points(*s.ds.points, {}), fo).gaussians;
+    s.radius = test::camera_path_radius(s.ds);
+    const io::Dataset ds = perturbed(s, 2.0, 0.05, unsigned(seed), /*train_only=*/true);
+    refine::RefineOptions o;
+    o.val = ds.test;
+    const refine::RefineResult r = refine::refine(ds, s.g, o);
+    const test::CameraErrors e = test::camera_errors(s.ds, r.cameras, ds.train, s.radius);
+    std::printf("seed %d: rotation mean %.3f worst %.3f deg, translation mean %.2f%% worst %.2f%%; train %.2f -> "
+                "%.2f dB, held-out %.2f -> %.2f dB, %d frames reset, %.1f s\n", int(seed), e.mean_deg, e.worst_deg,
+                100 * e.mean, 100 * e.worst, r.before_train.psnr, r.after_train.psnr, r.before_val.psnr,
+                r.after_val.psnr, r.stages[0].frames_reset, r.time_s);
+    // At 128x96 on a model fitted 800 iterations (held-out ~22-27 dB) the floor is about 0.1°; the targets
+    // at 256x192 are asserted by test_refine_slow and measured by scripts/bench-refine.sh.
+    EXPECT_LT(e.mean_deg, 0.15) << "seed " << seed;
+    EXPECT_LT(e.worst_deg, 0.4) << "seed " << seed;
+    EXPECT_LT(e.mean, 0.005) << "seed " << seed;
+    EXPECT_LT(e.worst, 0.01) << "seed " << seed;
+    EXPECT_GT(r.after_train.psnr, r.before_train.psnr + 3.0) << "seed " << seed;
+    EXPECT_GE(r.after_val.psnr, r.before_val.psnr) << "seed " << seed;
+    // The report's per-stage validation figures chain: each stage starts where the last ended, ends no lower.
+    ASSERT_EQ(r.stages.size(), 2u);
+    EXPECT_DOUBLE_EQ(r.stages[0].val_start, r.before_val.psnr);
+    EXPECT_DOUBLE_EQ(r.stages[1].val_start, r.stages[0].val_end);
+    EXPECT_DOUBLE_EQ(r.stages[1].val_end, r.after_val.psnr);
+    for (const refine::StageReport& st : r.stages) EXPECT_GE(st.val_end, st.val_start) << st.name;
+    ASSERT_EQ(r.pose_frames.size(), ds.train.size() + ds.test.size());
+    for (const refine::FramePoseReport& f : r.pose_frames) {
+      if (!f.validation) {
+        EXPECT_LE(f.loss_end, f.loss_start) << ds.frames[f.frame].name;
+      }
+    }
+  }
 }
 
 TEST(Refine, AttributeStageRepairsPerturbedColoursAndOpacities) {
@@ -314,6 +484,14 @@ TEST(Refine, DepthPriorFromATorchScriptModel) {
   o.depth_priors = priors;
   const refine::RefineResult r = refine::refine(s.ds, s.g, o);
   EXPECT_EQ(r.depth.size(), frames.size());
+  // The camera stage takes the prior too (its disparity residual joins the image residual).
+  refine::RefineOptions cams = o;
+  cams.stage_pose = true;
+  cams.stage_gs = false;
+  cams.steps_pose = 10;
+  const refine::RefineResult rc = refine::refine(s.ds, s.g, cams);
+  EXPECT_EQ(rc.depth.size(), frames.size());
+  EXPECT_GE(rc.after_train.psnr, rc.before_train.psnr - 0.05);
   for (const refine::DepthReport& d : r.depth) {
     EXPECT_GT(d.inlier_fraction, 0.0);
     EXPECT_EQ(d.sky_fraction, -1.0);  // fusion off

@@ -53,8 +53,8 @@ void add_refine_command(CLI::App& root) {
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
   cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
       ->capture_default_str();
-  cmd->add_option("--lr-pose", r.lr_pose_rotation, "Camera rotation step size (radians)")->capture_default_str();
-  cmd->add_option("--lr-pose-translation", r.lr_pose_translation, "Camera translation step size (x scene extent)")
+  cmd->add_option("--lr-pose", r.lr_pose_rotation, "Camera rotation step size in the Gaussian stage (radians, times 0.1 there)")->capture_default_str();
+  cmd->add_option("--lr-pose-translation", r.lr_pose_translation, "Camera translation step size in the Gaussian stage (x scene extent, times 0.1 there)")
       ->capture_default_str();
   cmd->add_option("--lr-opacity", r.lr.opacity, "Opacity learning rate")->capture_default_str();
   cmd->add_option("--lr-color", r.lr.sh_dc, "Colour (SH DC) learning rate; higher bands get 1/20")->capture_default_str();

@@ -40,25 +40,37 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
   json stages = json::array();
   for (const StageReport& s : r.stages)
     stages.push_back({{"name", s.name}, {"steps", s.steps}, {"best_step", s.best_step}, {"time_s", s.time_s},
-                      {"start_loss", s.start_loss}, {"best_loss", s.best_loss}, {"stop_reason", s.stop_reason}});
+                      {"start_loss", s.start_loss}, {"best_loss", s.best_loss}, {"stop_reason", s.stop_reason},
+                      {"val_psnr", {{"start", s.val_start}, {"best", s.val_best}, {"last", s.val_last}, {"end", s.val_end}}},
+                      {"frames_reset", s.frames_reset}});
+  json pose_frames = json::array();
+  for (const FramePoseReport& f : r.pose_frames)
+    pose_frames.push_back({{"frame", ds.frames[f.frame].name}, {"validation", f.validation},
+                           {"loss_start", f.loss_start}, {"loss_end", f.loss_end}, {"psnr_start", f.psnr_start},
+                           {"psnr_end", f.psnr_end}, {"steps_accepted", f.accepted}, {"steps_undone", f.rejected}, {"renders", f.renders},
+                           {"reset", f.reset}});
   json depth = json::array();
   for (const DepthReport& d : r.depth)
     depth.push_back({{"frame", ds.frames[d.frame].name}, {"scale", d.scale}, {"shift", d.shift},
                      {"inlier_fraction", d.inlier_fraction},
                      {"sky_fraction", d.sky_fraction >= 0 ? json(d.sky_fraction) : json(nullptr)}});
-  json val = json::array();
+  json val = json::array(), train = json::array();
   for (size_t i : o.val) val.push_back(ds.frames[i].name);
+  for (size_t i : r.train) train.push_back(ds.frames[i].name);
   return json{{"init", c.init_path},
               {"data", ds.path},
               {"time_s", r.time_s},
               {"num_gaussians", r.gaussians.size()},
               {"attributes", to_string(o.attrs)},
+              {"train_frames", train},
               {"validation_frames", val},
               {"metrics", {{"before", before}, {"after", after}}},
               {"poses", poses},
               {"pose_convention", "rotation_deg / translation: angle and camera-centre distance between input and "
                                   "refined camera; corrections are left perturbations of world-to-camera"},
               {"stages", stages},
+              {"camera_stage_frames", pose_frames},
+              {"restored_input", r.restored_input},
               {"depth_prior", c.depth_source.empty() ? json(nullptr) : json(c.depth_source)},
               {"depth_alignment", depth}}
       .dump(2);

@@ -1,0 +1,58 @@
+#include "refine/image_levels.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/tensor_image.hpp"
+#include "render/rasterizer.hpp"
+
+namespace ttgs::refine {
+
+ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, double blur) {
+  ImageLevel l;
+  const size_t n = ds.frames.size();
+  l.factor = factor;
+  l.blur = blur;
+  l.photo.resize(n);
+  l.mask.resize(n);
+  l.blurred.resize(n);
+  l.intrinsics.resize(n);
+  l.full.resize(n);
+  for (size_t i : frames) {
+    const io::Frame& f = ds.frames[i];
+    l.intrinsics[i] = render::intrinsics_of(f.camera.downscaled(factor));
+    l.full[i] = render::intrinsics_of(f.camera);
+    l.photo[i] = model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image);
+    if (f.mask) l.mask[i] = model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask);
+    l.blurred[i] = blur > 0 ? gaussian_blur(l.photo[i], blur) : l.photo[i];
+  }
+  return l;
+}
+
+at::Tensor downscale_mean(const at::Tensor& image, int factor) {
+  if (factor == 1) return image;
+  const at::Tensor nchw = image.permute({2, 0, 1}).unsqueeze(0);
+  return at::avg_pool2d(nchw, {factor, factor}).squeeze(0).permute({1, 2, 0}).contiguous();
+}
+
+at::Tensor gaussian_blur(const at::Tensor& image, double sigma) {
+  const int radius = std::max(1, int(std::ceil(3 * sigma)));
+  const at::Tensor x = at::arange(-radius, radius + 1, image.options());
+  at::Tensor k = at::exp(-0.5 * (x / sigma).square());
+  k = k / k.sum();
+  const int64_t c = image.size(2);
+  const at::Tensor nchw = image.permute({2, 0, 1}).unsqueeze(0).contiguous();
+  const at::Tensor padded = at::replication_pad2d(nchw, {radius, radius, radius, radius});
+  const int64_t width = 2 * radius + 1;
+  const c10::optional<at::Tensor> no_bias;
+  const std::vector<int64_t> ones{1, 1}, zeros{0, 0};
+  const auto conv = [&](const at::Tensor& in, const at::Tensor& kernel) {
+    return at::conv2d(in, kernel.contiguous(), no_bias, at::IntArrayRef(ones), at::IntArrayRef(zeros),
+                      at::IntArrayRef(ones), c);
+  };
+  const at::Tensor both = conv(conv(padded, k.view({1, 1, 1, -1}).expand({c, 1, 1, width})),
+                               k.view({1, 1, -1, 1}).expand({c, 1, width, 1}));
+  return both.squeeze(0).permute({1, 2, 0}).contiguous();
+}
+
+}  // namespace ttgs::refine

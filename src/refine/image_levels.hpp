@@ -1,0 +1,31 @@
+#pragma once
+// The frames at the levels of the camera stage's coarse-to-fine schedule: downscaled photos, masks and intrinsics,
+// and the targets the camera stage compares renders with (photos blurred by a Gaussian at that level).
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "io/dataset.hpp"
+#include "render/project.hpp"
+
+namespace ttgs::refine {
+
+struct ImageLevel {
+  std::vector<at::Tensor> photo, mask;  // per dataset frame, (H, W, 3) / (H, W, 1); undefined where unused
+  std::vector<at::Tensor> blurred;      // photos blurred by `blur` (the photos themselves when blur = 0)
+  std::vector<render::Intrinsics> intrinsics;  // at this level
+  std::vector<render::Intrinsics> full;        // at full resolution
+  int factor = 1;   // downscale factor (box filter; masks by block minimum)
+  double blur = 0;  // Gaussian sigma, pixels of this level
+};
+
+// The `frames` of `dataset` at one level (other frames' entries stay undefined).
+ImageLevel make_image_level(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor, double blur);
+
+// An (H, W, C) image downscaled by an integer factor by block averages (remainder rows and columns dropped).
+at::Tensor downscale_mean(const at::Tensor& image, int factor);
+
+// A separable Gaussian blur of an (H, W, C) image (sigma in pixels; edges replicated).
+at::Tensor gaussian_blur(const at::Tensor& image, double sigma);
+
+}  // namespace ttgs::refine
