@@ -283,7 +283,7 @@ const FittedScene& fitted_scene() {
     fo.eval_every = 0;
     fo.sh_degree = 0;
     f->g = fit::fit(f->ds, model::init_from_points(*f->ds.points, {}), fo).gaussians;
-    f->radius = fit::scene_extent(f->ds) / 1.1;
+    f->radius = io::scene_extent(f->ds) / 1.1;
     return f;
   }();
   return *s;

@@ -55,14 +55,6 @@ std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_p
 
 }  // namespace
 
-double scene_extent(const io::Dataset& ds) {
-  Vec3 mean{0, 0, 0};
-  for (const io::Frame& f : ds.frames) mean = mean + (1.0 / double(ds.frames.size())) * f.camera.center();
-  double radius = 0;
-  for (const io::Frame& f : ds.frames) radius = std::max(radius, norm(f.camera.center() - mean));
-  return std::max(radius, 1e-3) * 1.1;
-}
-
 void check_options(const FitOptions& o) {
   if (o.iters < 1) throw InputError("--iters", "must be at least 1");
   if (o.sh_degree < 0 || o.sh_degree > 3) throw InputError("--sh-degree", "must be 0..3");
@@ -77,7 +69,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   at::manual_seed(int64_t(o.seed));
   std::mt19937_64 rng(o.seed);
-  const double extent = scene_extent(ds);
+  const double extent = io::scene_extent(ds);
   const int views_per_step = o.full_batch ? int(ds.train.size()) : 1;
   g = with_sh_degree(g.clone(), o.sh_degree);  // the caller's tensors are never updated in place
   optim::make_trainable(g);
@@ -167,9 +159,7 @@ FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
     s.config.sh_degree = std::min(o.sh_degree, (step - 1) / 1000);
     s.background = o.random_background ? at::rand({3}) : fixed_bg;
     const render::RenderResult r = render::render(g, f.camera, s);
-    at::Tensor rendered = r.rgb;
-    if (masks[i].defined()) rendered = rendered * masks[i] + photos[i] * (1 - masks[i]);  // ignored pixels: no loss
-    at::Tensor loss = loss::photometric(rendered, photos[i], o.ssim_lambda);
+    at::Tensor loss = loss::masked_photometric(r.rgb, photos[i], masks[i], o.ssim_lambda);
     const at::Tensor reg = strategy->regularizer(g);
     if (reg.defined()) loss = loss + reg;
     const double value = loss.item<double>();

@@ -71,8 +71,6 @@ struct FitResult {
   int rollbacks = 0;             // divergence-guard rollbacks during the run
 };
 
-// Radius of the camera centres around their mean, times 1.1 (3DGS's scene extent).
-double scene_extent(const io::Dataset& dataset);
 
 // InputError naming the option when the options cannot work (checked before any data is loaded).
 void check_options(const FitOptions& options);

@@ -231,4 +231,12 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options) {
   return load_dataset(read_dataset_source(path), options);
 }
 
+double scene_extent(const Dataset& ds) {
+  Vec3 mean{0, 0, 0};
+  for (const Frame& f : ds.frames) mean = mean + (1.0 / double(ds.frames.size())) * f.camera.center();
+  double radius = 0;
+  for (const Frame& f : ds.frames) radius = std::max(radius, norm(f.camera.center() - mean));
+  return std::max(radius, 1e-3) * 1.1;
+}
+
 }  // namespace ttgs::io

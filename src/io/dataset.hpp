@@ -68,4 +68,7 @@ DatasetSource read_dataset_source(const std::string& path);
 Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);
 Dataset load_dataset(const std::string& path, const LoadOptions& options);
 
+// Largest distance of the camera centres from their mean, times 1.1 (3DGS's scene extent; 1.1e-3 at least).
+double scene_extent(const Dataset& dataset);
+
 }  // namespace ttgs::io

@@ -8,12 +8,11 @@ namespace ttgs::learn {
 at::Tensor render_view(const model::Gaussians& g, const View& v) {
   render::RenderSettings settings;
   settings.config.sh_degree = 0;
-  const at::Tensor rgb = render::render(g, v.camera, settings).rgb;
-  return v.mask.defined() ? rgb * v.mask + v.photo * (1 - v.mask) : rgb;  // masked pixels: no loss
+  return render::render(g, v.camera, settings).rgb;
 }
 
 at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambda) {
-  return loss::photometric(render_view(g, v), v.photo, ssim_lambda);
+  return loss::masked_photometric(render_view(g, v), v.photo, v.mask, ssim_lambda);
 }
 
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,

@@ -23,7 +23,7 @@ struct LiftedGradient {
   double loss = 0;        // summed over the views
 };
 
-// The Gaussians (SH degree 0) rendered into the view, (H, W, 3); masked-out pixels take the photo's values.
+// The Gaussians (SH degree 0) rendered into the view, (H, W, 3).
 at::Tensor render_view(const model::Gaussians& gaussians, const View& view);
 
 // L1 + λ(1 - SSIM) of the Gaussians (SH degree 0) rendered into one view, over its valid pixels.

@@ -10,7 +10,6 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
-#include "fit/trainer.hpp"
 #include "io/file_util.hpp"
 #include "model/tensor_archive.hpp"
 #include "model/tensor_image.hpp"
@@ -75,7 +74,7 @@ TrainingScene make_training_scene(const io::Dataset& ds, const NeuralInitOptions
   if (ds.train.empty()) throw InputError(ds.path, "no training views");
   TrainingScene s;
   s.initial_state = init_neural_state(*ds.points, init);
-  s.extent = fit::scene_extent(ds);
+  s.extent = io::scene_extent(ds);
   const auto view = [&](size_t i) {
     const io::Frame& f = ds.frames[i];
     return View{f.camera, model::to_tensor(f.image), f.mask ? model::to_tensor(*f.mask) : at::Tensor()};

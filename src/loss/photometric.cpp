@@ -150,4 +150,9 @@ at::Tensor photometric(const at::Tensor& rendered, const at::Tensor& target, dou
   return FusedLoss::apply(x, y, 1 - lambda, -lambda, lambda);  // (1 − λ) L1 + λ (1 − SSIM)
 }
 
+at::Tensor masked_photometric(const at::Tensor& rendered, const at::Tensor& target, const at::Tensor& mask,
+                              double lambda) {
+  return photometric(mask.defined() ? rendered * mask + target * (1 - mask) : rendered, target, lambda);
+}
+
 }  // namespace ttgs::loss

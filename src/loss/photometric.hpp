@@ -10,5 +10,10 @@ at::Tensor ssim(const at::Tensor& rendered, const at::Tensor& target);  // mean 
 at::Tensor ssim_reference(const at::Tensor& a, const at::Tensor& b);
 // (1 - lambda) · mean |rendered − target| + lambda · (1 - SSIM), one autograd node
 at::Tensor photometric(const at::Tensor& rendered, const at::Tensor& target, double lambda = 0.2);
+// The photometric loss over a frame's valid pixels, the one fit, refine and learn train with: where `mask` (H, W, 1)
+// is 0 the rendering is replaced by the target, so those pixels give neither loss nor gradient (undefined mask:
+// every pixel counts).
+at::Tensor masked_photometric(const at::Tensor& rendered, const at::Tensor& target, const at::Tensor& mask,
+                              double lambda = 0.2);
 
 }  // namespace ttgs::loss

@@ -12,7 +12,6 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "eval/metrics.hpp"
-#include "fit/trainer.hpp"
 #include "loss/photometric.hpp"
 #include "model/tensor_image.hpp"
 #include "refine/depth_prior.hpp"
@@ -39,11 +38,6 @@ struct Alignment {
   int factor = 0;  // pyramid level it was computed at
 };
 
-// The photometric loss of a rendering over the frame's valid pixels (masked pixels take the photo's value).
-at::Tensor masked_photometric(const at::Tensor& rgb, const at::Tensor& photo, const at::Tensor& mask, double lambda) {
-  return loss::photometric(mask.defined() ? rgb * mask + photo * (1 - mask) : rgb, photo, lambda);
-}
-
 PoseVector to_pose_vector(const at::Tensor& t) {
   const at::Tensor c = t.detach().to(at::kDouble).contiguous();
   PoseVector v;
@@ -63,7 +57,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 class Refiner {
  public:
   Refiner(const io::Dataset& ds, const model::Gaussians& init, const RefineOptions& o)
-      : ds_(ds), o_(o), init_(init), g_(init.clone()), extent_(fit::scene_extent(ds)) {
+      : ds_(ds), o_(o), init_(init), g_(init.clone()), extent_(io::scene_extent(ds)) {
     const size_t n = ds.frames.size();
     viewmat_.resize(n);
     alignment_.resize(n);
@@ -154,7 +148,7 @@ class Refiner {
     for (size_t i : frames) {
       const at::Tensor rgb = render::render(g_, camera(i), {}).rgb.clamp(0, 1);
       const double loss =
-          with_loss ? masked_photometric(rgb, full.photo[i], full.mask[i], o_.ssim_lambda).item<double>() : 0.0;
+          with_loss ? loss::masked_photometric(rgb, full.photo[i], full.mask[i], o_.ssim_lambda).item<double>() : 0.0;
       scores.push_back({loss, eval::psnr(rgb, full.photo[i], full.mask[i])});
     }
     return scores;
@@ -227,7 +221,7 @@ class Refiner {
   // term where the frame has one (re-aligned when `realign`, or when it has no alignment at this level).
   at::Tensor frame_loss(size_t i, const at::Tensor& viewmat, const ImageLevel& lv, int factor, bool realign) {
     const render::RenderResult r = render::render(g_, viewmat, lv.intrinsics[i], {});
-    at::Tensor loss = masked_photometric(r.rgb, lv.photo[i], lv.mask[i], o_.ssim_lambda);
+    at::Tensor loss = loss::masked_photometric(r.rgb, lv.photo[i], lv.mask[i], o_.ssim_lambda);
     if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
       Alignment& a = alignment_[i];
       if (realign || !a.ok || a.factor != factor) align_depth(i, r, lv, factor);
