@@ -21,27 +21,21 @@ run() { echo "+ $*" >&2; "$TTGS" --quiet "$@" --threads "$THREADS"; }
 
 summary() {  # name truth.json refined-dir train|all (the frames whose errors count)
   "$PY" - "$1" "$2" "$3" "$4" <<'EOF'
-import json, math, os, sys
+import importlib.util, json, os, sys
 name, truth_path, out, which = sys.argv[1:5]
-truth = {os.path.basename(f["file_path"]): f["transform_matrix"] for f in json.load(open(truth_path))["frames"]}
-ref = {os.path.basename(f["file_path"]): f["transform_matrix"] for f in json.load(open(os.path.join(out, "transforms.json")))["frames"]}
+spec = importlib.util.spec_from_file_location("camera_errors", "scripts/camera-errors.py")
+camera_errors = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(camera_errors)
 report = json.load(open(os.path.join(out, "report.json")))
-train = set(os.path.basename(n) for n in report["train_frames"]) if which == "train" else set()
-names = sorted(n for n in truth if n in ref and (not train or n in train))
-cs = [[truth[n][r][3] for r in range(3)] for n in truth]
-mean = [sum(c[k] for c in cs) / len(cs) for k in range(3)]
-radius = sum(math.dist(c, mean) for c in cs) / len(cs)
-rot, tr = [], []
-for n in names:
-    a, b = truth[n], ref[n]
-    t = sum(a[k][i] * b[k][i] for i in range(3) for k in range(3))
-    rot.append(math.degrees(math.acos(max(-1.0, min(1.0, (t - 1) / 2)))))
-    tr.append(100 * math.dist([a[r][3] for r in range(3)], [b[r][3] for r in range(3)]) / radius)
+names = set(os.path.basename(n) for n in report["train_frames"]) if which == "train" else None
+e = camera_errors.errors(truth_path, os.path.join(out, "transforms.json"), names)
+rot = [r for r, _ in e.values()]
+tr = [100 * t for _, t in e.values()]
 m = report["metrics"]
 val_b = m["before"].get("val", {}).get("psnr")
 val_a = m["after"].get("val", {}).get("psnr")
 line = "%s: %d frames, rotation mean %.3f max %.3f deg, translation mean %.2f%% max %.2f%%, train %.2f -> %.2f dB" % (
-    name, len(names), sum(rot) / len(rot), max(rot), sum(tr) / len(tr), max(tr), m["before"]["train"]["psnr"],
+    name, len(e), sum(rot) / len(rot), max(rot), sum(tr) / len(tr), max(tr), m["before"]["train"]["psnr"],
     m["after"]["train"]["psnr"])
 if val_b is not None:
     line += ", held-out %.2f -> %.2f dB" % (val_b, val_a)
