@@ -64,6 +64,10 @@ TEST(Synth, SameSeedSameBytesWhateverTheThreadCount) {
     o.seed = 12;
     synth::write_synth_dataset(o, dir / "three");
     EXPECT_NE(io::read_file(dir / "one/images/frame_0000.png"), io::read_file(dir / "three/images/frame_0000.png"));
+    if (preset == "object") {  // an output whose parent folders do not exist yet: made, as mkdir -p would
+      synth::write_synth_dataset(o, dir / "nested/deeper/four");
+      EXPECT_TRUE(fs::exists(dir / "nested/deeper/four/transforms.json"));
+    }
   }
 }
 

@@ -48,7 +48,8 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
   if (out_dir.empty()) throw InputError("--out", "an output folder is required");
   const fs::path out_path = fs::absolute(out_dir);
   std::error_code ec;
-  if (!fs::is_directory(out_path.parent_path(), ec)) throw InputError(out_dir, "parent folder does not exist");
+  fs::create_directories(out_path.parent_path(), ec);  // `--out a/b` with no `a` yet: made, as mkdir -p would
+  if (!fs::is_directory(out_path.parent_path(), ec)) throw InputError(out_dir, "cannot create its parent folder");
   const std::string staging = out_path.string() + ".partial-" + std::to_string(::getpid());
   fs::remove_all(staging, ec);
   // Removes the staging folder unless the dataset was moved into place.
