@@ -17,11 +17,9 @@ ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& fr
   l.mask.resize(n);
   l.blurred.resize(n);
   l.intrinsics.resize(n);
-  l.full.resize(n);
   for (size_t i : frames) {
     const io::Frame& f = ds.frames[i];
     l.intrinsics[i] = render::intrinsics_of(f.camera.downscaled(factor));
-    l.full[i] = render::intrinsics_of(f.camera);
     l.photo[i] = model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image);
     if (f.mask) l.mask[i] = model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask);
     l.blurred[i] = blur > 0 ? gaussian_blur(l.photo[i], blur) : l.photo[i];

@@ -14,7 +14,6 @@ struct ImageLevel {
   std::vector<at::Tensor> photo, mask;  // per dataset frame, (H, W, 3) / (H, W, 1); undefined where unused
   std::vector<at::Tensor> blurred;      // photos blurred by `blur` (the photos themselves when blur = 0)
   std::vector<render::Intrinsics> intrinsics;  // at this level
-  std::vector<render::Intrinsics> full;        // at full resolution
   int factor = 1;   // downscale factor (box filter; masks by block minimum)
   double blur = 0;  // Gaussian sigma, pixels of this level
 };

@@ -219,12 +219,12 @@ class Refiner {
 
   // The training loss of frame i seen through `viewmat` at one pyramid level: photometric, plus the depth prior's
   // term where the frame has one (re-aligned when `realign`, or when it has no alignment at this level).
-  at::Tensor frame_loss(size_t i, const at::Tensor& viewmat, const ImageLevel& lv, int factor, bool realign) {
+  at::Tensor frame_loss(size_t i, const at::Tensor& viewmat, const ImageLevel& lv, bool realign) {
     const render::RenderResult r = render::render(g_, viewmat, lv.intrinsics[i], {});
     at::Tensor loss = loss::masked_photometric(r.rgb, lv.photo[i], lv.mask[i], o_.ssim_lambda);
     if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
       Alignment& a = alignment_[i];
-      if (realign || !a.ok || a.factor != factor) align_depth(i, r, lv, factor);
+      if (realign || !a.ok || a.factor != lv.factor) align_depth(i, r, lv, lv.factor);
       if (a.ok) loss = loss + o_.depth_weight * depth_loss(i, r);
     }
     return loss;
@@ -245,24 +245,35 @@ class Refiner {
   }
 
   double decay(int step, int steps) const {  // exponential, from 1 at the first step to lr_final_fraction
-    return std::pow(o_.lr_final_fraction, double(step - 1) / double(std::max(1, steps - 1)));
+    return optim::exponential_decay(1.0, o_.lr_final_fraction, step - 1, std::max(1, steps - 1));
   }
 
-  // Frame i's residual seen through `delta` at one pyramid level, as one vector whose squared norm is the cost the
-  // camera stage minimizes: (rendered - photo) over the valid pixels, scaled to the mean squared error; with a depth
-  // prior, the disparity residual on the inliers, relative to the mean disparity, weighted by depth_weight.
-  at::Tensor pose_residual(size_t i, const PoseVector& delta, const ImageLevel& lv, bool realign) {
+  // Frame i seen through `delta`, rendered at full resolution and reduced as the level's photos were (box downscale,
+  // then blur): a render at the level's resolution would point-sample fine texture (aliasing the blur cannot undo).
+  struct LevelRender {
+    render::RenderResult full;
+    at::Tensor image;  // (h, w, 3) at the level
+  };
+  LevelRender level_render(size_t i, const PoseVector& delta, const ImageLevel& lv) {
     at::NoGradGuard no_grad;
     const at::Tensor vm = corrected_viewmat(viewmat_[i], to_tensor(delta), pivot_[i]).to(at::kFloat);
-    // Rendered at full resolution and reduced as the photo was (box downscale, then blur): a render at the level's
-    // resolution would point-sample fine texture (aliasing the blur cannot undo).
-    const render::RenderResult r = render::render(g_, vm, lv.full[i], {});
+    LevelRender out{render::render(g_, vm, level(1).intrinsics[i], {}), {}};
     ++pose_renders_;
-    const at::Tensor reduced = downscale_mean(r.rgb, lv.factor);
-    at::Tensor res = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced) - lv.blurred[i];
+    const at::Tensor reduced = downscale_mean(out.full.rgb, lv.factor);
+    out.image = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced).contiguous();
+    return out;
+  }
+
+  // Frame i's residual as one vector whose squared norm is the cost the camera stage minimizes: (rendered - photo)
+  // at the level over the valid pixels, scaled to the mean squared error; with a depth prior, the disparity residual
+  // (full resolution) on the inliers, relative to the mean disparity, weighted by depth_weight.
+  at::Tensor pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign) {
+    at::NoGradGuard no_grad;
+    at::Tensor res = seen.image - lv.blurred[i];
     if (lv.mask[i].defined()) res = res * lv.mask[i];  // masked pixels: no residual
     res = res.flatten() / std::sqrt(double(res.numel()));
-    if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {  // at full resolution, as rendered
+    if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
+      const render::RenderResult& r = seen.full;
       Alignment& a = alignment_[i];
       if (realign || !a.ok || a.factor != 1) align_depth(i, r, level(1), 1);
       if (a.ok) {
@@ -276,6 +287,9 @@ class Refiner {
     }
     return res.to(at::kDouble);
   }
+  at::Tensor pose_residual(size_t i, const PoseVector& delta, const ImageLevel& lv, bool realign) {
+    return pose_residual(i, level_render(i, delta, lv), lv, realign);
+  }
 
   // Before the coarsest level: the frame's best whole-image shift between its render and its photo (searched over
   // ±12% of the level's width), turned into a rotation about the camera centre, becomes its start when that lowers
@@ -283,9 +297,8 @@ class Refiner {
   // fine or periodic texture leaves in the cost.
   void shift_start(size_t i, FramePoseSearch& s, const ImageLevel& lv) {
     at::NoGradGuard no_grad;
-    const at::Tensor vm = corrected_viewmat(viewmat_[i], to_tensor(s.best), pivot_[i]).to(at::kFloat);
-    const at::Tensor reduced = downscale_mean(render::render(g_, vm, lv.full[i], {}).rgb, lv.factor);
-    const at::Tensor moving = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced).contiguous();
+    const LevelRender current = level_render(i, s.best, lv);
+    const at::Tensor& moving = current.image;
     const at::Tensor fixed = lv.blurred[i].contiguous();
     const int h = int(fixed.size(0)), w = int(fixed.size(1));
     const at::Tensor weight = (lv.mask[i].defined() ? lv.mask[i].squeeze(2) : at::ones({h, w})).to(at::kFloat).contiguous();
@@ -301,7 +314,7 @@ class Refiner {
     const at::Tensor R = so3_exp(to_tensor(candidate).slice(0, 0, 3));
     for (int c = 0; c < 3; ++c)
       candidate[size_t(3 + c)] = -pivot_[i] * ((c == 2 ? 1.0 : 0.0) - R[c][2].item<double>());
-    const double before = pose_residual(i, s.best, lv, true).square().sum().item<double>();
+    const double before = pose_residual(i, current, lv, true).square().sum().item<double>();
     const double after = pose_residual(i, candidate, lv, false).square().sum().item<double>();
     if (after < before) s.delta = s.best = candidate;
   }
@@ -481,7 +494,7 @@ class Refiner {
       double loss = 0;
       for (size_t i : train_) {
         const at::Tensor vm = corrected_viewmat(viewmat_[i], deltas[int64_t(i)], pivot_[i]).to(at::kFloat);
-        const at::Tensor l = frame_loss(i, vm, lv, 1, (step - 1) % std::max(1, o_.realign_every) == 0);
+        const at::Tensor l = frame_loss(i, vm, lv, (step - 1) % std::max(1, o_.realign_every) == 0);
         loss += l.item<double>() / double(train_.size());
         (l / double(train_.size())).backward();
       }
