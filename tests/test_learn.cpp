@@ -181,9 +181,8 @@ TEST(LearnedOptimizer, TrainingLowersTheLossItsStepsReach) {
     return learn::render_loss(scene.initial_state, opt.decoder, scene.novel).item<double>();
   }();
   const double before = novel_loss();
-  std::vector<at::Tensor> m, v;
-  int64_t t = 0;
-  for (int pass = 0; pass < 8; ++pass) learn::train_on_scene(opt, m, v, t, scene, to);
+  optim::Adam adam = learn::network_adam(opt, to.lr);
+  for (int pass = 0; pass < 8; ++pass) learn::train_on_scene(opt, adam, scene, to);
   const double after = novel_loss();
   std::printf("novel-view loss: initial state %.4f, untrained %d steps %.4f, after 8 training passes %.4f\n", start,
               to.steps, before, after);

@@ -112,7 +112,7 @@ BenchResult benchmark_render(const BenchOptions& o) {
   }
   // A full training iteration: render, L1 + SSIM loss, backward, Adam step (3DGS learning rates, extent 1).
   const optim::LearningRates lr;
-  optim::GaussianAdam adam(g, {lr.means, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest});
+  optim::Adam adam = optim::gaussian_adam(g, optim::gaussian_rates(lr, 1.0));
   std::vector<double> parts[4];
   for (int k = 0; k < o.warmup + o.iters; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -123,7 +123,7 @@ BenchResult benchmark_render(const BenchOptions& o) {
     const auto t2 = std::chrono::steady_clock::now();
     loss.backward();
     const auto t3 = std::chrono::steady_clock::now();
-    adam.step(g);
+    adam.step(g.tensors());
     const auto t4 = std::chrono::steady_clock::now();
     if (k >= o.warmup) {
       const auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };

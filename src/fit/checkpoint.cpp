@@ -19,7 +19,7 @@ json run_identity(const FitOptions& o) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const FitOptions& o, const model::Gaussians& g,
-                     const optim::GaussianAdam& adam, const optim::IStrategy& strategy, const std::string& rng,
+                     const optim::Adam& adam, const optim::IStrategy& strategy, const std::string& rng,
                      const LoopState& s) {
   model::TensorArchive a;
   model::add_gaussians(a, g, "model.");
@@ -40,7 +40,7 @@ void save_checkpoint(const std::string& path, const FitOptions& o, const model::
   model::save_archive(path, a);
 }
 
-Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::GaussianAdam& adam,
+Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::Adam& adam,
                            optim::IStrategy& strategy) {
   const model::TensorArchive a = model::load_archive(path);
   Checkpoint c;

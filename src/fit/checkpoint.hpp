@@ -22,7 +22,7 @@ struct LoopState {
 
 // Written atomically. `rng` is the loop's std::mt19937_64 in its text form.
 void save_checkpoint(const std::string& path, const FitOptions& options, const model::Gaussians& g,
-                     const optim::GaussianAdam& adam, const optim::IStrategy& strategy, const std::string& rng,
+                     const optim::Adam& adam, const optim::IStrategy& strategy, const std::string& rng,
                      const LoopState& state);
 
 struct Checkpoint {
@@ -32,7 +32,7 @@ struct Checkpoint {
 };
 // Restores the optimizer, the strategy and LibTorch's default generator; throws InputError naming the file when it
 // is unreadable or was written by a run with other options (iterations, seed, strategy, mode, SH degree).
-Checkpoint load_checkpoint(const std::string& path, const FitOptions& options, optim::GaussianAdam& adam,
+Checkpoint load_checkpoint(const std::string& path, const FitOptions& options, optim::Adam& adam,
                            optim::IStrategy& strategy);
 
 }  // namespace ttgs::fit

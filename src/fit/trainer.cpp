@@ -5,17 +5,18 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <random>
-#include <sstream>
-#include <stdexcept>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "fit/checkpoint.hpp"
 #include "loss/photometric.hpp"
-#include "model/tensor_image.hpp"
+#include "optim/schedule.hpp"
 #include "render/rasterizer.hpp"
+#include "train/divergence_guard.hpp"
+#include "train/view_cache.hpp"
+#include "train/view_sampler.hpp"
 
 namespace ttgs::fit {
 namespace {
@@ -28,11 +29,8 @@ model::Gaussians with_sh_degree(model::Gaussians g, int degree) {
   return g;
 }
 
-bool all_finite(const model::Gaussians& g) {
-  at::NoGradGuard no_grad;
-  for (const at::Tensor* t : g.tensors())
-    if (!t->isfinite().all().item<bool>()) return false;
-  return true;
+model::Gaussians gaussians_from(const std::vector<at::Tensor>& t) {
+  return {t.at(0), t.at(1), t.at(2), t.at(3), t.at(4), t.at(5)};
 }
 
 // The strategy, its schedule divided by the views rendered per step.
@@ -53,6 +51,171 @@ std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_p
   return optim::make_default_strategy(d);
 }
 
+// One fit run, in small parts: set-up (and resume), one step at a time, history, checkpoints, final evaluation.
+// The view cache, sampler, Adam, schedule and divergence guard are the shared training core's.
+class FitLoop {
+ public:
+  FitLoop(const io::Dataset& ds, model::Gaussians init, const FitOptions& o)
+      : ds_(ds), o_(o), t0_(std::chrono::steady_clock::now()), extent_(io::scene_extent(ds)),
+        views_per_step_(o.full_batch ? int(ds.train.size()) : 1),
+        g_(with_sh_degree(init.clone(), o.sh_degree)),  // the caller's tensors are never updated in place
+        base_lr_(optim::gaussian_rates(o.lr, extent_)), adam_(optim::gaussian_adam(g_, base_lr_)),
+        strategy_(make_strategy(o, views_per_step_)), sampler_(ds.train, o.seed), cache_(ds, ds.train),
+        fixed_bg_(at::tensor(std::vector<float>(o.background.begin(), o.background.end()))) {
+    at::manual_seed(int64_t(o.seed));
+    optim::make_trainable(g_);
+    if (o.full_batch) schedule_ = {1.0, o.full_batch_decay_at, o.full_batch_decay};
+    means_schedule_ = o.full_batch ? schedule_ : optim::Schedule{o.lr.means > 0 ? o.lr.means_final / o.lr.means : 1.0, {}, 1.0};
+    resume();
+  }
+
+  FitResult run() {
+    Progress progress("fitting", o_.iters);
+    for (int i = 0; i < state_.step; ++i) progress.advance();
+    for (int step = state_.step + 1; step <= o_.iters; ++step) {
+      if (o_.before_step) o_.before_step(step, g_);
+      take_step(step);
+      progress.advance();
+    }
+    progress.finish();
+    return finish();
+  }
+
+ private:
+  bool checkpoints() const { return !o_.checkpoint_path.empty() && o_.checkpoint_every > 0; }
+  double elapsed() const {
+    return state_.elapsed_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+  void resume() {
+    guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, g_.tensors(), adam_, 0);
+    if (o_.resume && checkpoints() && std::filesystem::exists(o_.checkpoint_path)) {
+      Checkpoint c = load_checkpoint(o_.checkpoint_path, o_, adam_, *strategy_);
+      g_ = c.g;
+      optim::make_trainable(g_);
+      sampler_.restore(c.rng, c.state.order);
+      state_ = c.state;
+      guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, g_.tensors(), adam_, state_.step);
+      guard_->restore_counters(state_.rollbacks, state_.lr_scale);
+      note("resuming from " + o_.checkpoint_path + " at step " + std::to_string(state_.step));
+    } else if (o_.resume) {
+      note("no checkpoint at " + (o_.checkpoint_path.empty() ? std::string("(none)") : o_.checkpoint_path) +
+           ": starting from the beginning");
+    }
+  }
+
+  void set_learning_rates(int step) {
+    const double scale = guard_->lr_scale();
+    for (size_t k = 0; k < base_lr_.size(); ++k) adam_.set_lr(k, scale * schedule_.factor(step, o_.iters) * base_lr_[k]);
+    adam_.set_lr(optim::kMeans, scale * means_schedule_.factor(step, o_.iters) * base_lr_[optim::kMeans]);
+  }
+
+  // Renders view i, adds its loss's gradient to the parameters' and lets the strategy see its screen-space
+  // gradient; returns the loss (not finite: nothing accumulated).
+  double accumulate_view(size_t i, int step) {
+    const io::Frame& f = ds_.frames[i];
+    render::RenderSettings s;
+    s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
+    s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
+    const render::RenderResult r = render::render(g_, f.camera, s);
+    at::Tensor loss = loss::masked_photometric(r.rgb, cache_.photo(i), cache_.mask(i), o_.ssim_lambda);
+    const at::Tensor reg = strategy_->regularizer(g_);
+    if (reg.defined()) loss = loss + reg;
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) return value;
+    loss.backward();
+    strategy_->after_backward(g_, r, {step * views_per_step_, o_.iters * views_per_step_, f.camera.width,
+                                      f.camera.height, extent_});
+    return value;
+  }
+
+  void clear_gradients() {
+    for (at::Tensor* t : g_.tensors()) t->mutable_grad() = at::Tensor();
+  }
+
+  void take_step(int step) {
+    set_learning_rates(step);
+    const std::vector<size_t> views = o_.full_batch ? ds_.train : std::vector<size_t>{sampler_.next()};
+    double step_loss = 0;
+    for (size_t i : views) step_loss += accumulate_view(i, step);
+    state_.step = step;
+    if (!std::isfinite(step_loss)) {
+      clear_gradients();
+      guard_->roll_back(step, "the loss became " + std::to_string(step_loss), g_.tensors(), adam_);
+      return;
+    }
+    state_.loss_sum += step_loss / double(views.size());
+    ++state_.loss_count;
+    adam_.step(g_.tensors());
+    clear_gradients();
+    const io::Frame& last = ds_.frames[views.back()];
+    strategy_->after_step(g_, adam_, {step, o_.iters, last.camera.width, last.camera.height, extent_});
+    const bool checkpoint_now = checkpoints() && step % o_.checkpoint_every == 0 && step < o_.iters;
+    guard_->check(step, g_.tensors(), adam_, checkpoint_now);
+    if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < o_.iters) record(step);
+    if (checkpoint_now) write_checkpoint();
+  }
+
+  void record(int step) {
+    HistoryEntry h;
+    h.step = step;
+    h.time_s = elapsed();
+    h.num_gaussians = g_.size();
+    h.loss = state_.loss_count ? state_.loss_sum / state_.loss_count : 0.0;
+    h.test_psnr = h.test_ssim = std::numeric_limits<double>::quiet_NaN();
+    if (!ds_.test.empty()) {
+      const eval::EvalReport r = eval::evaluate(g_, ds_, ds_.test, {});
+      h.test_psnr = r.psnr;
+      h.test_ssim = r.ssim;
+    }
+    h.eval_s = elapsed() - h.time_s;
+    state_.history.push_back(h);
+    state_.loss_sum = 0;
+    state_.loss_count = 0;
+  }
+
+  // The last good state (the guard's snapshot, taken at this step) with the loop's counters.
+  void write_checkpoint() {
+    LoopState saved = state_;
+    saved.order = sampler_.remaining();
+    saved.lr_scale = guard_->lr_scale();
+    saved.rollbacks = guard_->rollbacks();
+    saved.elapsed_s = elapsed();
+    save_checkpoint(o_.checkpoint_path, o_, gaussians_from(guard_->kept()), guard_->kept_optimizer(), *strategy_,
+                    sampler_.generator_state(), saved);
+  }
+
+  FitResult finish() {
+    guard_->check(o_.iters, g_.tensors(), adam_, true);
+    record(o_.iters);
+    for (at::Tensor* t : g_.tensors()) *t = t->detach();
+    FitResult result;
+    result.history = state_.history;
+    result.rollbacks = guard_->rollbacks();
+    result.train = eval::evaluate(g_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
+    if (!ds_.test.empty()) result.test = eval::evaluate(g_, ds_, ds_.test, {}, o_.lpips.get());
+    result.gaussians = g_;
+    result.time_s = elapsed();
+    return result;
+  }
+
+  const io::Dataset& ds_;
+  const FitOptions& o_;
+  const std::chrono::steady_clock::time_point t0_;
+  const double extent_;
+  const int views_per_step_;
+  model::Gaussians g_;
+  const std::array<double, 6> base_lr_;
+  optim::Adam adam_;
+  std::unique_ptr<optim::IStrategy> strategy_;
+  train::ViewSampler sampler_;
+  const train::ViewCache cache_;
+  const at::Tensor fixed_bg_;
+  optim::Schedule schedule_, means_schedule_;  // all rates; positions (stochastic mode: exponential decay)
+  std::optional<train::DivergenceGuard> guard_;
+  LoopState state_;
+};
+
 }  // namespace
 
 void check_options(const FitOptions& o) {
@@ -62,174 +225,11 @@ void check_options(const FitOptions& o) {
   if (o.eval_every < 0) throw InputError("--eval-every", "must not be negative");
 }
 
-FitResult fit(const io::Dataset& ds, model::Gaussians g, const FitOptions& o) {
+FitResult fit(const io::Dataset& ds, model::Gaussians init, const FitOptions& o) {
   check_options(o);
   if (ds.train.empty()) throw InputError(ds.path, "no training frames");
-  if (g.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
-  const auto t0 = std::chrono::steady_clock::now();
-  at::manual_seed(int64_t(o.seed));
-  std::mt19937_64 rng(o.seed);
-  const double extent = io::scene_extent(ds);
-  const int views_per_step = o.full_batch ? int(ds.train.size()) : 1;
-  g = with_sh_degree(g.clone(), o.sh_degree);  // the caller's tensors are never updated in place
-  optim::make_trainable(g);
-  const optim::LearningRates& lr = o.lr;
-  const std::array<double, 6> base_lr = {lr.means * extent, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest};
-  optim::GaussianAdam adam(g, base_lr);
-  const auto strategy = make_strategy(o, views_per_step);
-
-  LoopState state;
-  const bool checkpoints = !o.checkpoint_path.empty() && o.checkpoint_every > 0;
-  if (o.resume && checkpoints && std::filesystem::exists(o.checkpoint_path)) {
-    Checkpoint c = load_checkpoint(o.checkpoint_path, o, adam, *strategy);
-    g = c.g;
-    optim::make_trainable(g);
-    std::istringstream(c.rng) >> rng;
-    state = c.state;
-    note("resuming from " + o.checkpoint_path + " at step " + std::to_string(state.step));
-  } else if (o.resume) {
-    note("no checkpoint at " + (o.checkpoint_path.empty() ? std::string("(none)") : o.checkpoint_path) +
-         ": starting from the beginning");
-  }
-  const auto elapsed = [&] {
-    return state.elapsed_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-
-  std::vector<at::Tensor> photos(ds.frames.size()), masks(ds.frames.size());
-  for (size_t i : ds.train) {
-    photos[i] = model::to_tensor(ds.frames[i].image);
-    if (ds.frames[i].mask) masks[i] = model::to_tensor(*ds.frames[i].mask);
-  }
-  const at::Tensor fixed_bg = at::tensor(std::vector<float>(o.background.begin(), o.background.end()));
-
-  FitResult result;
-  const auto record = [&](int step) {
-    HistoryEntry h;
-    h.step = step;
-    h.time_s = elapsed();
-    h.num_gaussians = g.size();
-    h.loss = state.loss_count ? state.loss_sum / state.loss_count : 0.0;
-    h.test_psnr = h.test_ssim = std::numeric_limits<double>::quiet_NaN();
-    if (!ds.test.empty()) {
-      const eval::EvalReport r = eval::evaluate(g, ds, ds.test, {});
-      h.test_psnr = r.psnr;
-      h.test_ssim = r.ssim;
-    }
-    h.eval_s = elapsed() - h.time_s;
-    state.history.push_back(h);
-    state.loss_sum = 0;
-    state.loss_count = 0;
-  };
-
-  // The last good state, for the divergence guard.
-  struct Snapshot {
-    model::Gaussians g;
-    optim::GaussianAdam adam;
-    int step;
-  };
-  Snapshot good{g.clone(), adam.clone(), state.step};
-  const auto roll_back = [&](int step, const std::string& what) {
-    if (++state.rollbacks > o.max_rollbacks)
-      throw std::runtime_error(what + " at step " + std::to_string(step) + ", still after " +
-                               std::to_string(o.max_rollbacks) + " rollbacks; nothing written");
-    g = good.g.clone();
-    optim::make_trainable(g);
-    adam = good.adam.clone();
-    state.lr_scale *= 0.5;  // applied to every rate from the next step on
-    warn(what + " at step " + std::to_string(step) + ": rolled back to step " + std::to_string(good.step) +
-         " and halved the learning rates");
-  };
-  const auto set_learning_rates = [&](int step) {
-    if (o.full_batch) {
-      double decay = 1;
-      for (double at : o.full_batch_decay_at)
-        if (step > at * o.iters) decay *= o.full_batch_decay;
-      for (size_t k = 0; k < base_lr.size(); ++k) adam.set_lr(k, state.lr_scale * decay * base_lr[k]);
-      return;
-    }
-    for (size_t k = 0; k < base_lr.size(); ++k) adam.set_lr(k, state.lr_scale * base_lr[k]);
-    adam.set_lr(optim::kMeans, state.lr_scale * optim::exponential_decay(lr.means * extent, lr.means_final * extent,
-                                                                         step, o.iters));
-  };
-  // Renders view i, adds its loss's gradient to the parameters' and lets the strategy see its screen-space
-  // gradient; returns the loss (not finite: nothing accumulated).
-  const auto accumulate_view = [&](size_t i, int step) {
-    const io::Frame& f = ds.frames[i];
-    render::RenderSettings s;
-    s.config.sh_degree = std::min(o.sh_degree, (step - 1) / 1000);
-    s.background = o.random_background ? at::rand({3}) : fixed_bg;
-    const render::RenderResult r = render::render(g, f.camera, s);
-    at::Tensor loss = loss::masked_photometric(r.rgb, photos[i], masks[i], o.ssim_lambda);
-    const at::Tensor reg = strategy->regularizer(g);
-    if (reg.defined()) loss = loss + reg;
-    const double value = loss.item<double>();
-    if (!std::isfinite(value)) return value;
-    loss.backward();
-    strategy->after_backward(g, r, {step * views_per_step, o.iters * views_per_step, f.camera.width,
-                                    f.camera.height, extent});
-    return value;
-  };
-
-  Progress progress("fitting", o.iters);
-  for (int i = 0; i < state.step; ++i) progress.advance();
-  for (int step = state.step + 1; step <= o.iters; ++step) {
-    if (o.before_step) o.before_step(step, g);
-    set_learning_rates(step);
-    std::vector<size_t> views;
-    if (o.full_batch) {
-      views = ds.train;
-    } else {
-      if (state.order.empty()) {  // a fresh random order of the training views
-        std::vector<size_t> order = ds.train;
-        std::shuffle(order.begin(), order.end(), rng);
-        state.order.assign(order.begin(), order.end());
-      }
-      views = {size_t(state.order.back())};
-      state.order.pop_back();
-    }
-    double step_loss = 0;
-    for (size_t i : views) step_loss += accumulate_view(i, step);
-    if (!std::isfinite(step_loss)) {
-      for (at::Tensor* t : g.tensors()) t->mutable_grad() = at::Tensor();
-      roll_back(step, "the loss became " + std::to_string(step_loss));
-      state.step = step;
-      progress.advance();
-      continue;
-    }
-    state.loss_sum += step_loss / double(views.size());
-    ++state.loss_count;
-    adam.step(g);
-    for (at::Tensor* t : g.tensors()) t->mutable_grad() = at::Tensor();
-    const io::Frame& last = ds.frames[views.back()];
-    strategy->after_step(g, adam, {step, o.iters, last.camera.width, last.camera.height, extent});
-    state.step = step;
-    const bool checkpoint_now = checkpoints && step % o.checkpoint_every == 0 && step < o.iters;
-    if ((o.snapshot_every > 0 && step % o.snapshot_every == 0) || checkpoint_now) {
-      // A NaN in a Gaussian that no view sees leaves the loss finite: check the parameters themselves.
-      if (all_finite(g)) good = Snapshot{g.clone(), adam.clone(), step};
-      else roll_back(step, "a parameter became NaN or infinite");
-    }
-    if (o.eval_every > 0 && step % o.eval_every == 0 && step < o.iters) record(step);
-    if (checkpoint_now) {
-      std::ostringstream rng_text;
-      rng_text << rng;
-      LoopState saved = state;
-      saved.elapsed_s = elapsed();
-      save_checkpoint(o.checkpoint_path, o, good.g, good.adam, *strategy, rng_text.str(), saved);
-    }
-    progress.advance();
-  }
-  progress.finish();
-  if (!all_finite(g)) roll_back(o.iters, "a parameter became NaN or infinite");
-  record(o.iters);
-  for (at::Tensor* t : g.tensors()) *t = t->detach();
-  result.history = state.history;
-  result.rollbacks = state.rollbacks;
-  result.train = eval::evaluate(g, ds, ds.train, {}, ds.test.empty() ? o.lpips.get() : nullptr);
-  if (!ds.test.empty()) result.test = eval::evaluate(g, ds, ds.test, {}, o.lpips.get());
-  result.gaussians = g;
-  result.time_s = elapsed();
-  return result;
+  if (init.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
+  return FitLoop(ds, std::move(init), o).run();
 }
 
 }  // namespace ttgs::fit

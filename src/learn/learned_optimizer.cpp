@@ -53,14 +53,17 @@ at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& 
   return state;
 }
 
-double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& m, std::vector<at::Tensor>& v, int64_t& adam_t,
-                      const TrainingScene& scene, const TrainOptions& o) {
+optim::Adam network_adam(LearnedOptimizer& opt, double lr) {
+  optim::Adam adam;
+  size_t k = 0;
+  for (at::Tensor* p : opt.trainable()) adam.add_group("param" + std::to_string(k++), *p, lr);
+  return adam;
+}
+
+double train_on_scene(LearnedOptimizer& opt, optim::Adam& adam, const TrainingScene& scene, const TrainOptions& o) {
   const std::vector<at::Tensor*> params = opt.trainable();
-  if (m.empty())
-    for (at::Tensor* p : params) {
-      m.push_back(at::zeros_like(*p));
-      v.push_back(at::zeros_like(*p));
-    }
+  if (adam.num_groups() != params.size()) throw std::invalid_argument("train_on_scene: optimizer of another model");
+  for (size_t k = 0; k < params.size(); ++k) adam.set_lr(k, o.lr);
   for (at::Tensor* p : params) p->requires_grad_(true);
   opt.set_scene_extent(scene.extent);
   std::vector<View> all = scene.source;
@@ -75,13 +78,8 @@ double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& m, std::ve
     loss = loss + o.flatness_weight * at::relu(smallest - o.flatness_threshold).mean();
     loss_sum += loss.item<double>();
     loss.backward();
-    ++adam_t;
-    for (size_t k = 0; k < params.size(); ++k) {
-      at::Tensor& p = *params[k];
-      if (!p.grad().defined()) continue;
-      optim::adam_update(p, p.grad(), m[k], v[k], at::scalar_tensor(o.lr, p.options()), adam_t);
-      p.mutable_grad() = at::Tensor();
-    }
+    adam.step(params);
+    for (at::Tensor* p : params) p->mutable_grad() = at::Tensor();
     state = next.detach();
   }
   for (at::Tensor* p : params) *p = p->detach();

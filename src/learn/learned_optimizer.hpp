@@ -53,8 +53,12 @@ struct TrainOptions {
   double lr = 1e-3;            // Adam on the network and decoder
 };
 
-// One pass over a scene: T steps, the network updated after each. Returns the mean loss over the steps.
-double train_on_scene(LearnedOptimizer& opt, std::vector<at::Tensor>& adam_m, std::vector<at::Tensor>& adam_v,
-                      int64_t& adam_t, const TrainingScene& scene, const TrainOptions& options);
+// Adam over opt.trainable(), one group per tensor, all at `lr`.
+optim::Adam network_adam(LearnedOptimizer& opt, double lr);
+
+// One pass over a scene: T steps, the network updated after each by `adam` (from network_adam). Returns the mean
+// loss over the steps.
+double train_on_scene(LearnedOptimizer& opt, optim::Adam& adam, const TrainingScene& scene,
+                      const TrainOptions& options);
 
 }  // namespace ttgs::learn

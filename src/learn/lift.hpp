@@ -8,14 +8,11 @@
 
 #include "core/camera.hpp"
 #include "learn/neural_gaussians.hpp"
+#include "train/view_cache.hpp"
 
 namespace ttgs::learn {
 
-struct View {
-  Camera camera;
-  at::Tensor photo;  // (H, W, 3)
-  at::Tensor mask;   // (H, W, 1) or undefined
-};
+using View = train::View;  // camera, photo (H, W, 3), mask (H, W, 1) or undefined
 
 struct LiftedGradient {
   at::Tensor raw;         // (N, C) ∂L/∂state summed over the views

@@ -73,11 +73,9 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   at::Tensor unadapted_next, best_next;  // the learned step with the original and with the best decoder
   double best_loss = INFINITY;
   std::vector<at::Tensor*> params{&adapted.decoder.weight, &adapted.decoder.bias};
-  std::vector<at::Tensor> m, v;
-  for (at::Tensor* p : params) {
-    m.push_back(at::zeros_like(*p));
-    v.push_back(at::zeros_like(*p));
-  }
+  optim::Adam adam;
+  adam.add_group("decoder.weight", adapted.decoder.weight, o.lr);
+  adam.add_group("decoder.bias", adapted.decoder.bias, o.lr);
   report.stop_reason = "all steps taken";
   for (int k = 0;; ++k) {
     const bool take_step = k < o.steps;
@@ -104,11 +102,8 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
     }
     if (!take_step) break;
     loss.backward();
-    for (size_t i = 0; i < params.size(); ++i) {
-      at::Tensor& p = *params[i];
-      optim::adam_update(p, p.grad(), m[i], v[i], at::scalar_tensor(o.lr, p.options()), k + 1);
-      p.mutable_grad() = at::Tensor();
-    }
+    adam.step(params);
+    for (at::Tensor* p : params) p->mutable_grad() = at::Tensor();
     report.steps_taken = k + 1;
   }
   for (at::Tensor* p : params) *p = p->detach();

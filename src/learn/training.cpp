@@ -12,7 +12,6 @@
 #include "core/progress.hpp"
 #include "io/file_util.hpp"
 #include "model/tensor_archive.hpp"
-#include "model/tensor_image.hpp"
 
 namespace ttgs::learn {
 namespace {
@@ -75,12 +74,11 @@ TrainingScene make_training_scene(const io::Dataset& ds, const NeuralInitOptions
   TrainingScene s;
   s.initial_state = init_neural_state(*ds.points, init);
   s.extent = io::scene_extent(ds);
-  const auto view = [&](size_t i) {
-    const io::Frame& f = ds.frames[i];
-    return View{f.camera, model::to_tensor(f.image), f.mask ? model::to_tensor(*f.mask) : at::Tensor()};
-  };
-  for (size_t i : ds.train) s.source.push_back(view(i));
-  for (size_t i : ds.test) s.novel.push_back(view(i));
+  std::vector<size_t> frames = ds.train;
+  frames.insert(frames.end(), ds.test.begin(), ds.test.end());
+  const train::ViewCache cache(ds, frames);
+  for (size_t i : ds.train) s.source.push_back(cache.view(i));
+  for (size_t i : ds.test) s.novel.push_back(cache.view(i));
   return s;
 }
 
@@ -131,8 +129,7 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
   UpdateNetworkConfig config = r.network;
   config.state_channels = kGaussianChannels + r.init.latent;
   LearnedOptimizer opt = LearnedOptimizer::create(config, r.seed);
-  std::vector<at::Tensor> m, v;
-  int64_t adam_t = 0;
+  optim::Adam adam = network_adam(opt, r.train.lr);
   TrainingSummary summary;
   int start = 0;
   const std::string ckpt = r.out + ".ckpt";
@@ -142,11 +139,7 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
       if (a.meta.at("run") != run_identity(r))
         throw InputError(ckpt, "written by a run with other options; resume with the same ones or remove it");
       opt = get_model(a).opt;
-      for (size_t k = 0; k < opt.trainable().size(); ++k) {
-        m.push_back(a.get("adam.m" + std::to_string(k)).clone());
-        v.push_back(a.get("adam.v" + std::to_string(k)).clone());
-      }
-      adam_t = a.meta.at("adam_t").get<int64_t>();
+      adam.load(a, "adam.");
       start = a.meta.at("pass").get<int>();
       summary.losses = a.meta.at("losses").get<std::vector<double>>();
     } catch (const json::exception& e) {
@@ -168,18 +161,14 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
     TrainOptions to = r.train;
     const int warm = std::max(1, r.iters / 4);
     to.steps = std::min(r.steps, std::min(4, r.steps) + (r.steps - std::min(4, r.steps)) * pass / warm);
-    summary.losses.push_back(train_on_scene(opt, m, v, adam_t, scenes[order[pass % scenes.size()]], to));
+    summary.losses.push_back(train_on_scene(opt, adam, scenes[order[pass % scenes.size()]], to));
     progress.advance();
     if (r.checkpoint_every > 0 && (pass + 1) % r.checkpoint_every == 0 && pass + 1 < r.iters) {
       model::TensorArchive a;
       add_model(a, opt, r.steps, r.init.latent);
-      for (size_t k = 0; k < m.size(); ++k) {
-        a.add("adam.m" + std::to_string(k), m[k]);
-        a.add("adam.v" + std::to_string(k), v[k]);
-      }
+      adam.save(a, "adam.");
       a.meta["run"] = run_identity(r);
       a.meta["pass"] = pass + 1;
-      a.meta["adam_t"] = adam_t;
       a.meta["losses"] = summary.losses;
       model::save_archive(ckpt, a);
     }

@@ -6,13 +6,6 @@
 #include "core/parallel.hpp"
 
 namespace ttgs::optim {
-
-double exponential_decay(double initial, double final, int step, int steps) {
-  if (steps <= 0 || step >= steps) return final;
-  const double t = std::max(0.0, double(step) / double(steps));
-  return std::exp(std::log(initial) * (1 - t) + std::log(final) * t);
-}
-
 namespace {
 // One pass over the elements (no temporaries: on 500k Gaussians the tensor expression allocated and page-faulted
 // five buffers of ~90 MB per step).
@@ -32,21 +25,25 @@ void fused_adam(T* p, const T* g, T* m, T* v, int64_t n, double lr, double beta1
     }
   }, 1 << 15);
 }
+
+bool fusable(const at::Tensor& p, const at::Tensor& grad, const at::Tensor& m, const at::Tensor& v,
+             const at::Tensor& lr) {
+  const auto same = [&](const at::Tensor& t) {
+    return t.is_contiguous() && t.scalar_type() == p.scalar_type() && t.numel() == p.numel();
+  };
+  return p.device().is_cpu() && lr.numel() == 1 && p.is_contiguous() && same(grad) && same(m) && same(v) &&
+         (p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble);
+}
 }  // namespace
 
 void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tensor& v, const at::Tensor& lr, int64_t t,
                  double beta1, double beta2, double eps) {
   at::NoGradGuard no_grad;
   const double bc1 = 1 - std::pow(beta1, double(t)), bc2 = 1 - std::pow(beta2, double(t));
-  const bool fusable = p.device().is_cpu() && lr.numel() == 1 && p.is_contiguous() && grad.is_contiguous() &&
-                       m.is_contiguous() && v.is_contiguous() && grad.scalar_type() == p.scalar_type() &&
-                       m.scalar_type() == p.scalar_type() && v.scalar_type() == p.scalar_type() &&
-                       grad.numel() == p.numel() && m.numel() == p.numel() && v.numel() == p.numel() &&
-                       (p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble);
-  if (fusable && p.scalar_type() == at::kFloat) {
+  if (fusable(p, grad, m, v, lr) && p.scalar_type() == at::kFloat) {
     fused_adam(p.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
                lr.item<double>(), beta1, beta2, eps, bc1, bc2);
-  } else if (fusable) {
+  } else if (fusable(p, grad, m, v, lr)) {
     fused_adam(p.data_ptr<double>(), grad.data_ptr<double>(), m.data_ptr<double>(), v.data_ptr<double>(), p.numel(),
                lr.item<double>(), beta1, beta2, eps, bc1, bc2);
   } else {
@@ -56,86 +53,100 @@ void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tenso
   }
 }
 
-GaussianAdam::GaussianAdam(const model::Gaussians& g, const std::array<double, 6>& lr, double beta1, double beta2,
-                           double eps)
-    : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps) {
-  const auto tensors = g.tensors();
-  for (size_t k = 0; k < 6; ++k) {
-    m_[k] = at::zeros_like(*tensors[k]);
-    v_[k] = at::zeros_like(*tensors[k]);
-  }
+size_t Adam::add_group(const std::string& name, const at::Tensor& param, double lr) {
+  at::NoGradGuard no_grad;
+  groups_.push_back({name, at::zeros_like(param), at::zeros_like(param), {}, lr});
+  return groups_.size() - 1;
 }
 
-void GaussianAdam::step(model::Gaussians& g) {
+void Adam::step(const std::vector<at::Tensor*>& params) {
+  if (params.size() != groups_.size()) throw std::invalid_argument("Adam::step: one tensor per group expected");
   ++t_;
-  auto tensors = g.tensors();
-  for (size_t k = 0; k < 6; ++k) {
-    at::Tensor& p = *tensors[k];
+  for (size_t k = 0; k < groups_.size(); ++k) {
+    at::Tensor& p = *params[k];
     if (!p.grad().defined()) continue;
-    adam_update(p, p.grad(), m_[k], v_[k], at::scalar_tensor(lr_[k], p.options()), t_, beta1_, beta2_, eps_);
+    Group& g = groups_[k];
+    const at::Tensor rate = g.lr_factors.defined() ? g.lr * g.lr_factors.to(p.scalar_type())
+                                                   : at::scalar_tensor(g.lr, p.options().requires_grad(false));
+    adam_update(p, p.grad(), g.m, g.v, rate, t_, settings_.beta1, settings_.beta2, settings_.eps);
   }
 }
 
-void GaussianAdam::select(const at::Tensor& indices) {
-  for (size_t k = 0; k < 6; ++k) {
-    m_[k] = m_[k].index_select(0, indices);
-    v_[k] = v_[k].index_select(0, indices);
+void Adam::select(const at::Tensor& indices) {
+  for (Group& g : groups_) {
+    g.m = g.m.index_select(0, indices);
+    g.v = g.v.index_select(0, indices);
   }
 }
 
-void GaussianAdam::append(int64_t count) {
-  for (size_t k = 0; k < 6; ++k) {
-    std::vector<int64_t> shape(m_[k].sizes().begin(), m_[k].sizes().end());
+void Adam::append(int64_t count) {
+  for (Group& g : groups_) {
+    std::vector<int64_t> shape(g.m.sizes().begin(), g.m.sizes().end());
     shape[0] = count;
-    m_[k] = at::cat({m_[k], at::zeros(shape, m_[k].options())}, 0);
-    v_[k] = at::cat({v_[k], at::zeros(shape, v_[k].options())}, 0);
+    g.m = at::cat({g.m, at::zeros(shape, g.m.options())}, 0);
+    g.v = at::cat({g.v, at::zeros(shape, g.v.options())}, 0);
   }
 }
 
-GaussianAdam GaussianAdam::clone() const {
-  GaussianAdam c = *this;
-  for (size_t k = 0; k < 6; ++k) {
-    c.m_[k] = m_[k].clone();
-    c.v_[k] = v_[k].clone();
+void Adam::zero_rows(const at::Tensor& indices) {
+  if (indices.numel() == 0) return;
+  for (Group& g : groups_) {
+    g.m.index_fill_(0, indices, 0);
+    g.v.index_fill_(0, indices, 0);
+  }
+}
+
+void Adam::reset(size_t group) {
+  groups_.at(group).m.zero_();
+  groups_.at(group).v.zero_();
+}
+
+Adam Adam::clone() const {
+  Adam c = *this;
+  for (Group& g : c.groups_) {
+    g.m = g.m.clone();
+    g.v = g.v.clone();
   }
   return c;
 }
 
-void GaussianAdam::reset(size_t k) {
-  m_[k].zero_();
-  v_[k].zero_();
-}
-
-
-void GaussianAdam::zero_rows(const at::Tensor& indices) {
-  if (indices.numel() == 0) return;
-  for (size_t k = 0; k < 6; ++k) {
-    m_[k].index_fill_(0, indices, 0);
-    v_[k].index_fill_(0, indices, 0);
+// Names m<k>, v<k>, lr and t, as the fit checkpoints of earlier versions wrote them.
+void Adam::save(model::TensorArchive& a, const std::string& prefix) const {
+  std::vector<double> rates;
+  for (size_t k = 0; k < groups_.size(); ++k) {
+    a.add(prefix + "m" + std::to_string(k), groups_[k].m);
+    a.add(prefix + "v" + std::to_string(k), groups_[k].v);
+    rates.push_back(groups_[k].lr);
   }
-}
-
-void GaussianAdam::save(model::TensorArchive& a, const std::string& prefix) const {
-  for (size_t k = 0; k < 6; ++k) {
-    a.add(prefix + "m" + std::to_string(k), m_[k]);
-    a.add(prefix + "v" + std::to_string(k), v_[k]);
-  }
-  a.add(prefix + "lr", at::tensor(std::vector<double>(lr_.begin(), lr_.end()), at::kDouble));
+  a.add(prefix + "lr", at::tensor(rates, at::kDouble));
   a.add(prefix + "t", at::tensor(std::vector<int64_t>{t_}, at::kLong));
 }
 
-void GaussianAdam::load(const model::TensorArchive& a, const std::string& prefix) {
-  for (size_t k = 0; k < 6; ++k) {
+void Adam::load(const model::TensorArchive& a, const std::string& prefix) {
+  const at::Tensor lr = a.get(prefix + "lr");
+  if (lr.numel() != int64_t(groups_.size())) throw InputError(a.path, "optimizer state for another model");
+  for (size_t k = 0; k < groups_.size(); ++k) {
     const at::Tensor& m = a.get(prefix + "m" + std::to_string(k));
     const at::Tensor& v = a.get(prefix + "v" + std::to_string(k));
-    if (m.sizes() != v.sizes()) throw InputError(a.path, "inconsistent optimizer state");
-    m_[k] = m.clone();
-    v_[k] = v.clone();
+    if (m.sizes() != v.sizes() || m.dim() != groups_[k].m.dim())
+      throw InputError(a.path, "inconsistent optimizer state");
+    groups_[k].m = m.clone();
+    groups_[k].v = v.clone();
+    groups_[k].lr = lr[int64_t(k)].item<double>();
   }
-  const at::Tensor lr = a.get(prefix + "lr");
-  if (lr.numel() != 6) throw InputError(a.path, "inconsistent optimizer learning rates");
-  for (size_t k = 0; k < 6; ++k) lr_[k] = lr[int64_t(k)].item<double>();
   t_ = a.get(prefix + "t").item<int64_t>();
+}
+
+Adam gaussian_adam(const model::Gaussians& g, const std::array<double, 6>& lr, const AdamSettings& settings) {
+  static const char* const names[6] = {"means", "log_scales", "quats", "opacity", "sh_dc", "sh_rest"};
+  Adam adam(settings);
+  const auto tensors = g.tensors();
+  for (size_t k = 0; k < 6; ++k) adam.add_group(names[k], *tensors[k], lr[k]);
+  return adam;
+}
+
+std::array<double, 6> gaussian_rates(const LearningRates& lr, double extent) {
+  return {lr.means * extent, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest};
 }
 
 }  // namespace ttgs::optim

@@ -22,7 +22,7 @@ class DefaultStrategy : public IStrategy {
     max_radius_ = at::maximum(max_radius_, r.radii.to(max_radius_.scalar_type()));
   }
 
-  void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) override {
+  void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
     at::NoGradGuard no_grad;
     const int s = c.step;
     const int stop = c.total_steps > 0 ? std::min(o_.refine_stop, int(0.8 * c.total_steps)) : o_.refine_stop;
@@ -63,7 +63,7 @@ class DefaultStrategy : public IStrategy {
     max_radius_ = at::zeros({n}, at::kFloat);
   }
 
-  void densify_and_prune(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) {
+  void densify_and_prune(model::Gaussians& g, Adam& adam, const StrategyContext& c) {
     ensure_size(g.size());
     const int64_t n = g.size();
     const at::Tensor mean_grad = grad_sum_ / count_.clamp_min(1);

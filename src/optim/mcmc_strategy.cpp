@@ -40,7 +40,7 @@ class McmcStrategy : public IStrategy {
     return o_.opacity_reg * g.opacities().abs().mean() + o_.scale_reg * g.scales().abs().mean();
   }
 
-  void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) override {
+  void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
     at::NoGradGuard no_grad;
     const int stop = c.total_steps > 0 ? std::min(o_.refine_stop, int(0.8 * c.total_steps)) : o_.refine_stop;
     const int s = c.step;
@@ -80,7 +80,7 @@ class McmcStrategy : public IStrategy {
                                        at::tensor(dlog, opts).to(g.log_scales.scalar_type()).unsqueeze(1));
   }
 
-  void relocate_dead(model::Gaussians& g, GaussianAdam& adam) const {
+  void relocate_dead(model::Gaussians& g, Adam& adam) const {
     const at::Tensor opacity = g.opacities().squeeze(1);
     const at::Tensor dead = (opacity <= o_.min_opacity).nonzero().squeeze(1);
     const at::Tensor alive = (opacity > o_.min_opacity).nonzero().squeeze(1);
@@ -94,7 +94,7 @@ class McmcStrategy : public IStrategy {
     adam.zero_rows(at::cat({sources, dead}));
   }
 
-  void grow(model::Gaussians& g, GaussianAdam& adam) const {
+  void grow(model::Gaussians& g, Adam& adam) const {
     const int64_t n = g.size();
     const int64_t target = std::min<int64_t>(o_.max_gaussians, int64_t(1.05 * double(n)));
     if (target <= n) return;

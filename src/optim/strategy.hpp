@@ -23,7 +23,7 @@ class IStrategy {
  public:
   virtual ~IStrategy() = default;
   virtual void after_backward(const model::Gaussians& g, const render::RenderResult& r, const StrategyContext& c) = 0;
-  virtual void after_step(model::Gaussians& g, GaussianAdam& adam, const StrategyContext& c) = 0;
+  virtual void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) = 0;
   // A term added to the training loss (undefined: none).
   virtual at::Tensor regularizer(const model::Gaussians&) const { return {}; }
   // Statistics gathered between refinements, for checkpoints.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/tensor_image.hpp"
 #include "render/rasterizer.hpp"
 
 namespace ttgs::refine {
@@ -13,16 +12,13 @@ ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& fr
   const size_t n = ds.frames.size();
   l.factor = factor;
   l.blur = blur;
-  l.photo.resize(n);
-  l.mask.resize(n);
+  l.views = train::ViewCache(ds, frames, factor);
   l.blurred.resize(n);
   l.intrinsics.resize(n);
   for (size_t i : frames) {
-    const io::Frame& f = ds.frames[i];
-    l.intrinsics[i] = render::intrinsics_of(f.camera.downscaled(factor));
-    l.photo[i] = model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image);
-    if (f.mask) l.mask[i] = model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask);
-    l.blurred[i] = blur > 0 ? gaussian_blur(l.photo[i], blur) : l.photo[i];
+    l.intrinsics[i] = render::intrinsics_of(l.views.camera(i));
+    const at::Tensor photo = l.views.photo(i);
+    l.blurred[i] = blur > 0 ? gaussian_blur(photo, blur) : photo;
   }
   return l;
 }

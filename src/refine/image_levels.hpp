@@ -7,12 +7,13 @@
 
 #include "io/dataset.hpp"
 #include "render/project.hpp"
+#include "train/view_cache.hpp"
 
 namespace ttgs::refine {
 
 struct ImageLevel {
-  std::vector<at::Tensor> photo, mask;  // per dataset frame, (H, W, 3) / (H, W, 1); undefined where unused
-  std::vector<at::Tensor> blurred;      // photos blurred by `blur` (the photos themselves when blur = 0)
+  train::ViewCache views;               // photos and masks at this level (the training core's 8-bit cache)
+  std::vector<at::Tensor> blurred;      // per dataset frame: photos blurred by `blur` (the photos when blur = 0)
   std::vector<render::Intrinsics> intrinsics;  // at this level
   int factor = 1;   // downscale factor (box filter; masks by block minimum)
   double blur = 0;  // Gaussian sigma, pixels of this level

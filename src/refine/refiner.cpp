@@ -14,6 +14,7 @@
 #include "eval/metrics.hpp"
 #include "loss/photometric.hpp"
 #include "model/tensor_image.hpp"
+#include "optim/schedule.hpp"
 #include "refine/depth_prior.hpp"
 #include "refine/image_levels.hpp"
 #include "render/rasterizer.hpp"
@@ -25,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// The attribute tensors stage 2 changes, in GaussianAdam's order.
+// The attribute tensors stage 2 changes, in the order of optim::gaussian_adam's groups.
 std::array<bool, 6> trainable_attributes(const AttributeSet& a) {
   return {a.xyz, a.scale, a.rotation, a.opacity, a.color, a.color};
 }
@@ -108,7 +109,7 @@ class Refiner {
   // The frames downscaled by `factor`, photos blurred by `blur` (built on first use).
   const ImageLevel& level(int factor, double blur = 0) {
     ImageLevel& l = levels_[{factor, blur}];
-    if (l.photo.empty()) l = make_image_level(ds_, used_, factor, blur);
+    if (l.blurred.empty()) l = make_image_level(ds_, used_, factor, blur);
     return l;
   }
 
@@ -143,13 +144,14 @@ class Refiner {
   // eval::evaluate computes it (same rendering, clamping and mask), so it agrees with the report to the bit.
   std::vector<FrameScore> frame_scores(const std::vector<size_t>& frames, bool with_loss = true) {
     at::NoGradGuard no_grad;
-    const ImageLevel& full = level(1);
     std::vector<FrameScore> scores;
     for (size_t i : frames) {
+      const io::Frame& f = ds_.frames[i];  // the float photo eval::evaluate reads, not the 8-bit cache
+      const at::Tensor photo = model::to_tensor(f.image), mask = f.mask ? model::to_tensor(*f.mask) : at::Tensor();
       const at::Tensor rgb = render::render(g_, camera(i), {}).rgb.clamp(0, 1);
       const double loss =
-          with_loss ? loss::masked_photometric(rgb, full.photo[i], full.mask[i], o_.ssim_lambda).item<double>() : 0.0;
-      scores.push_back({loss, eval::psnr(rgb, full.photo[i], full.mask[i])});
+          with_loss ? loss::masked_photometric(rgb, photo, mask, o_.ssim_lambda).item<double>() : 0.0;
+      scores.push_back({loss, eval::psnr(rgb, photo, mask)});
     }
     return scores;
   }
@@ -182,13 +184,13 @@ class Refiner {
     const at::Tensor alpha = r.alpha.squeeze(2), depth = r.depth.squeeze(2);
     const at::Tensor target = (alpha / depth.clamp_min(1e-12)).contiguous();
     at::Tensor valid = (prior > 0) & (alpha > 0.5) & (depth > 0);
-    if (lv.mask[i].defined()) valid = valid & (lv.mask[i].squeeze(2) > 0.5);
+    if (const at::Tensor mask = lv.views.mask(i); mask.defined()) valid = valid & (mask.squeeze(2) > 0.5);
     const auto vec = [](const at::Tensor& t) {
       const at::Tensor c = t.to(at::kFloat).contiguous();
       return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
     if (o_.sky_fusion) {
-      const at::Tensor luminance = lv.photo[i].matmul(at::tensor({0.299, 0.587, 0.114}, lv.photo[i].options()));
+      const at::Tensor luminance = lv.views.photo(i).matmul(at::tensor({0.299f, 0.587f, 0.114f}));
       const SkyMask sky = fuse_sky(vec(a.source_disparity), vec(alpha), vec(luminance), int(prior.size(0)),
                                    int(prior.size(1)), o_.sky);
       a.sky_fraction = double(sky.pixels) / double(prior.numel());
@@ -221,7 +223,7 @@ class Refiner {
   // term where the frame has one (re-aligned when `realign`, or when it has no alignment at this level).
   at::Tensor frame_loss(size_t i, const at::Tensor& viewmat, const ImageLevel& lv, bool realign) {
     const render::RenderResult r = render::render(g_, viewmat, lv.intrinsics[i], {});
-    at::Tensor loss = loss::masked_photometric(r.rgb, lv.photo[i], lv.mask[i], o_.ssim_lambda);
+    at::Tensor loss = loss::masked_photometric(r.rgb, lv.views.photo(i), lv.views.mask(i), o_.ssim_lambda);
     if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
       Alignment& a = alignment_[i];
       if (realign || !a.ok || a.factor != lv.factor) align_depth(i, r, lv, lv.factor);
@@ -270,7 +272,7 @@ class Refiner {
   at::Tensor pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign) {
     at::NoGradGuard no_grad;
     at::Tensor res = seen.image - lv.blurred[i];
-    if (lv.mask[i].defined()) res = res * lv.mask[i];  // masked pixels: no residual
+    if (const at::Tensor mask = lv.views.mask(i); mask.defined()) res = res * mask;  // masked pixels: no residual
     res = res.flatten() / std::sqrt(double(res.numel()));
     if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
       const render::RenderResult& r = seen.full;
@@ -301,7 +303,8 @@ class Refiner {
     const at::Tensor& moving = current.image;
     const at::Tensor fixed = lv.blurred[i].contiguous();
     const int h = int(fixed.size(0)), w = int(fixed.size(1));
-    const at::Tensor weight = (lv.mask[i].defined() ? lv.mask[i].squeeze(2) : at::ones({h, w})).to(at::kFloat).contiguous();
+    const at::Tensor mask = lv.views.mask(i);
+    const at::Tensor weight = (mask.defined() ? mask.squeeze(2) : at::ones({h, w})).to(at::kFloat).contiguous();
     const ImageShift shift = best_image_shift(moving.data_ptr<float>(), fixed.data_ptr<float>(), weight.data_ptr<float>(),
                                               h, w, 3, std::max(1, int(0.12 * w)));
     if (shift.dx == 0 && shift.dy == 0) return;
@@ -472,12 +475,13 @@ class Refiner {
     const std::array<bool, 6> attrs = trainable_attributes(o_.attrs);
     auto tensors = g_.tensors();
     for (size_t k = 0; k < 6; ++k) *tensors[k] = tensors[k]->detach().contiguous().requires_grad_(attrs[k]);
-    const optim::LearningRates& lr = o_.lr;
-    const std::array<double, 6> base = {lr.means * extent_, lr.log_scales, lr.quats, lr.opacity, lr.sh_dc, lr.sh_rest};
-    optim::GaussianAdam adam(g_, base);
-    // Moving Gaussians and cameras together: one camera stays fixed (the gauge).
+    const std::array<double, 6> base = optim::gaussian_rates(o_.lr, extent_);
+    optim::Adam adam = optim::gaussian_adam(g_, base);
+    // Moving Gaussians and cameras together: one camera stays fixed (the gauge). The corrections are a seventh group
+    // with per-frame rates.
     const at::Tensor pose_lr = pose_rates(train_, o_.pose_lr_in_gs_stage, o_.attrs.xyz);
-    at::Tensor pose_m = at::zeros_like(deltas_), pose_v = at::zeros_like(deltas_);
+    const size_t pose_group = adam.add_group("camera_corrections", deltas_, 0);
+    adam.set_lr_factors(pose_group, pose_lr);
     const bool poses = pose_lr.abs().sum().item<double>() > 0;
     const bool guard = !o_.val.empty();
 
@@ -490,7 +494,8 @@ class Refiner {
     for (int step = 1; step <= steps; ++step) {
       const double rate = decay(step, steps);
       for (size_t k = 0; k < 6; ++k) adam.set_lr(k, rate * base[k]);
-      const at::Tensor deltas = deltas_.detach().clone().requires_grad_(poses);
+      adam.set_lr(pose_group, rate);
+      at::Tensor deltas = deltas_.detach().clone().requires_grad_(poses);
       double loss = 0;
       for (size_t i : train_) {
         const at::Tensor vm = corrected_viewmat(viewmat_[i], deltas[int64_t(i)], pivot_[i]).to(at::kFloat);
@@ -530,8 +535,10 @@ class Refiner {
         report.stop_reason = "no improvement";
         break;
       }
-      if (poses) optim::adam_update(deltas_, deltas.grad(), pose_m, pose_v, rate * pose_lr, step);
-      adam.step(g_);
+      std::vector<at::Tensor*> params = g_.tensors();
+      params.push_back(&deltas);
+      adam.step(params);
+      deltas_ = deltas.detach();
       for (at::Tensor* t : g_.tensors()) t->mutable_grad() = at::Tensor();
       progress.advance();
     }
@@ -560,32 +567,6 @@ class Refiner {
 };
 
 }  // namespace
-
-AttributeSet parse_attributes(const std::string& list) {
-  AttributeSet a{false, false, false, false, false};
-  std::stringstream ss(list);
-  std::string item;
-  int count = 0;
-  while (std::getline(ss, item, ',')) {
-    if (item == "opacity") a.opacity = true;
-    else if (item == "color" || item == "colour") a.color = true;
-    else if (item == "rotation") a.rotation = true;
-    else if (item == "xyz") a.xyz = true;
-    else if (item == "scale") a.scale = true;
-    else throw InputError("--attrs", "unknown attribute '" + item + "' (opacity, color, rotation, xyz, scale)");
-    ++count;
-  }
-  if (count == 0) throw InputError("--attrs", "empty list");
-  return a;
-}
-
-std::string to_string(const AttributeSet& a) {
-  std::string s;
-  for (const auto& [on, name] : {std::pair{a.opacity, "opacity"}, {a.color, "color"}, {a.rotation, "rotation"},
-                                 {a.xyz, "xyz"}, {a.scale, "scale"}})
-    if (on) s += (s.empty() ? "" : ",") + std::string(name);
-  return s;
-}
 
 RefineResult refine(const io::Dataset& ds, const model::Gaussians& init, const RefineOptions& o) {
   if (o.steps_pose < 0 || o.steps_gs < 0) throw InputError("--steps-pose/--steps-gs", "must not be negative");

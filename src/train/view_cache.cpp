@@ -1,0 +1,47 @@
+#include "train/view_cache.hpp"
+
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "model/tensor_image.hpp"
+
+namespace ttgs::train {
+
+at::Tensor to_8bit(const at::Tensor& image) {
+  return (image.detach().to(at::kFloat) * 255.0f).round_().clamp_(0, 255).to(at::kByte).contiguous();
+}
+
+at::Tensor from_8bit(const at::Tensor& image) { return image.to(at::kFloat).div_(255.0f); }
+
+ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, int factor) : factor_(factor) {
+  if (factor < 1) throw std::invalid_argument("ViewCache: factor must be at least 1");
+  entries_.resize(ds.frames.size());
+  for (size_t i : frames) {
+    if (i >= ds.frames.size()) throw std::invalid_argument("ViewCache: frame index out of range");
+    const io::Frame& f = ds.frames[i];
+    if (f.image.empty()) throw InputError(ds.path, "frame " + f.name + " was loaded without pixels");
+    Entry& e = entries_[i];
+    e.camera = factor > 1 ? f.camera.downscaled(factor) : f.camera;
+    e.photo = to_8bit(model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image));
+    if (f.mask) e.mask = to_8bit(model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask));
+  }
+}
+
+at::Tensor ViewCache::photo(size_t frame) const {
+  if (!has(frame)) throw std::out_of_range("ViewCache: frame " + std::to_string(frame) + " is not cached");
+  return from_8bit(entries_[frame].photo);
+}
+
+at::Tensor ViewCache::mask(size_t frame) const {
+  if (!has(frame)) throw std::out_of_range("ViewCache: frame " + std::to_string(frame) + " is not cached");
+  return entries_[frame].mask.defined() ? from_8bit(entries_[frame].mask) : at::Tensor();
+}
+
+int64_t ViewCache::bytes() const {
+  int64_t total = 0;
+  for (const Entry& e : entries_)
+    total += (e.photo.defined() ? e.photo.numel() : 0) + (e.mask.defined() ? e.mask.numel() : 0);
+  return total;
+}
+
+}  // namespace ttgs::train

@@ -1,0 +1,49 @@
+#pragma once
+// The one image cache of the training loops (fit, refine, learn): the photos and masks of chosen frames, at one
+// downscale factor, kept as 8-bit (a quarter of float's memory) and handed out as float tensors on demand.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/camera.hpp"
+#include "io/dataset.hpp"
+
+namespace ttgs::train {
+
+// One view as a loop uses it: the camera at the cached scale, the photo and its mask.
+struct View {
+  Camera camera;
+  at::Tensor photo;  // (H, W, 3) float32 in [0, 1]
+  at::Tensor mask;   // (H, W, 1) float32, 1 = use the pixel; undefined: all pixels
+};
+
+class ViewCache {
+ public:
+  ViewCache() = default;
+  // The `frames` of `dataset` downscaled by `factor` (box filter for photos, block minimum for masks, as
+  // io::load_dataset does), each entry rounded to the nearest 8-bit value.
+  ViewCache(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor = 1);
+
+  bool has(size_t frame) const { return frame < entries_.size() && entries_[frame].photo.defined(); }
+  at::Tensor photo(size_t frame) const;  // (H, W, 3) float32
+  at::Tensor mask(size_t frame) const;   // (H, W, 1) float32 or undefined
+  const Camera& camera(size_t frame) const { return entries_.at(frame).camera; }
+  View view(size_t frame) const { return {camera(frame), photo(frame), mask(frame)}; }
+  int factor() const { return factor_; }
+  int64_t bytes() const;  // held by the cached pixels
+
+ private:
+  struct Entry {
+    Camera camera;
+    at::Tensor photo, mask;  // uint8 (H, W, 3) and (H, W, 1)
+  };
+  std::vector<Entry> entries_;  // by dataset frame index; frames not cached stay empty
+  int factor_ = 1;
+};
+
+// An (H, W, C) float image in [0, 1] as uint8 (rounded, clamped) and back.
+at::Tensor to_8bit(const at::Tensor& image);
+at::Tensor from_8bit(const at::Tensor& image);
+
+}  // namespace ttgs::train
