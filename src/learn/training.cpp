@@ -12,6 +12,7 @@
 #include "core/progress.hpp"
 #include "io/file_util.hpp"
 #include "model/tensor_archive.hpp"
+#include "train/divergence_guard.hpp"
 
 namespace ttgs::learn {
 namespace {
@@ -131,7 +132,8 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
   LearnedOptimizer opt = LearnedOptimizer::create(config, r.seed);
   optim::Adam adam = network_adam(opt, r.train.lr);
   TrainingSummary summary;
-  int start = 0;
+  int start = 0, rollbacks = 0;
+  double lr_scale = 1;
   const std::string ckpt = r.out + ".ckpt";
   if (r.resume && io::file_exists(ckpt)) {
     const model::TensorArchive a = model::load_archive(ckpt);
@@ -140,6 +142,8 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
         throw InputError(ckpt, "written by a run with other options; resume with the same ones or remove it");
       opt = get_model(a).opt;
       adam.load(a, "adam.");
+      rollbacks = a.meta.value("rollbacks", 0);
+      lr_scale = a.meta.value("lr_scale", 1.0);
       start = a.meta.at("pass").get<int>();
       summary.losses = a.meta.at("losses").get<std::vector<double>>();
     } catch (const json::exception& e) {
@@ -147,6 +151,9 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
     }
     note("resuming training from " + ckpt + " at pass " + std::to_string(start));
   }
+  // Snapshots after every finite pass (the network is small); a diverged pass goes back to the last one.
+  train::DivergenceGuard guard({1, 5}, opt.trainable(), adam, start);
+  if (start > 0) guard.restore_counters(rollbacks, lr_scale);
   std::vector<size_t> order;
   Progress progress("training", r.iters);
   for (int i = 0; i < start; ++i) progress.advance();
@@ -161,7 +168,11 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
     TrainOptions to = r.train;
     const int warm = std::max(1, r.iters / 4);
     to.steps = std::min(r.steps, std::min(4, r.steps) + (r.steps - std::min(4, r.steps)) * pass / warm);
-    summary.losses.push_back(train_on_scene(opt, adam, scenes[order[pass % scenes.size()]], to));
+    to.lr = r.train.lr * guard.lr_scale();
+    const double loss = train_on_scene(opt, adam, scenes[order[pass % scenes.size()]], to);
+    if (std::isfinite(loss)) guard.check(pass + 1, opt.trainable(), adam);
+    else guard.roll_back(pass + 1, "the training loss became " + std::to_string(loss), opt.trainable(), adam);
+    summary.losses.push_back(loss);
     progress.advance();
     if (r.checkpoint_every > 0 && (pass + 1) % r.checkpoint_every == 0 && pass + 1 < r.iters) {
       model::TensorArchive a;
@@ -169,6 +180,8 @@ TrainingSummary train_learned_optimizer(const TrainingRun& r) {
       adam.save(a, "adam.");
       a.meta["run"] = run_identity(r);
       a.meta["pass"] = pass + 1;
+      a.meta["rollbacks"] = guard.rollbacks();
+      a.meta["lr_scale"] = guard.lr_scale();
       a.meta["losses"] = summary.losses;
       model::save_archive(ckpt, a);
     }
