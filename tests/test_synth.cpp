@@ -265,6 +265,62 @@ TEST(Synth, ScaffoldPointsLieOnRenderedSurfaces) {
   EXPECT_LT(on_surface_fraction(dir / "noisy"), 0.6);
 }
 
+// A 3-camera rig with LiDAR: every training camera is its ego pose composed with its fixed extrinsics; LiDAR returns
+// agree with the exact depth maps of the cameras at the same timestamp; some returns fall inside the cars' boxes.
+TEST(Synth, StreetRigCamerasLidarAndTracksAgree) {
+  test::TempDir dir;
+  synth::SynthOptions o = small("street", 4);
+  o.cameras = 3;
+  o.scaffold.lidar = true;
+  synth::write_synth_dataset(o, dir / "rig");
+  io::LoadOptions lo;
+  const io::Dataset ds = io::load_dataset(dir / "rig", lo);
+  ASSERT_EQ(ds.frames.size(), 18u);  // (4 + 2) timestamps x 3 cameras
+  ASSERT_TRUE(ds.rig);
+  EXPECT_EQ(ds.sensors, (std::vector<std::string>{"front", "front_left", "front_right"}));
+  EXPECT_EQ(ds.timestamps.size(), 6u);
+  EXPECT_EQ(ds.lidar.size(), 6u);
+  EXPECT_GE(ds.actors.size(), 3u);
+  std::vector<double> rel_errors;
+  for (size_t i : ds.train) {
+    const io::Frame& f = ds.frames[i];
+    const Pose rig_pose = ds.rig->vehicle_to_world[size_t(f.time_index)].compose(
+        ds.rig->sensor_to_vehicle[size_t(f.sensor_index)]);
+    const Mat4 expected = rig_pose.matrix(), actual = f.camera.camera_to_world_opencv();
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 4; ++c) EXPECT_NEAR(actual[r][c], expected[r][c], 1e-9) << f.name;
+    const Image depth = io::read_npy_image(dir / ("rig/depth/" + f.name.substr(7, f.name.size() - 11) + ".npy"));
+    const io::LidarSweep& sweep = ds.lidar[size_t(f.time_index)];
+    for (size_t p = 0; p < sweep.size(); p += 7) {
+      const Vec3 x{sweep.points[3 * p], sweep.points[3 * p + 1], sweep.points[3 * p + 2]};
+      const double z = f.camera.world_to_camera(x)[2];
+      const auto uv = f.camera.project(x);
+      if (z < 1 || uv[0] < 0 || uv[1] < 0 || uv[0] >= f.camera.width || uv[1] >= f.camera.height) continue;
+      const double d = depth.at(int(uv[0]), int(uv[1]));
+      if (d > 0) rel_errors.push_back(std::abs(z - d) / d);
+    }
+  }
+  ASSERT_GT(rel_errors.size(), 500u);
+  const double median = percentile(rel_errors, 0.5);
+  std::printf("LiDAR vs depth maps: %zu returns in view, median relative error %.4f\n", rel_errors.size(), median);
+  EXPECT_LT(median, 0.02);
+  size_t on_actors = 0;
+  for (const io::LidarSweep& sweep : ds.lidar)
+    for (const io::ActorTrack& a : ds.actors) {
+      const std::optional<Pose> pose = a.pose_at(sweep.time_index);
+      ASSERT_TRUE(pose) << a.id << " untracked at timestamp " << sweep.time_index;
+      const Pose to_box = pose->inverse();
+      for (size_t p = 0; p < sweep.size(); ++p) {
+        const Vec3 b = to_box.apply({sweep.points[3 * p], sweep.points[3 * p + 1], sweep.points[3 * p + 2]});
+        on_actors += std::abs(b[0]) < a.size[0] / 2 && std::abs(b[1]) < a.size[1] / 2 && std::abs(b[2]) < a.size[2] / 2;
+      }
+    }
+  EXPECT_GT(on_actors, 100u);
+  synth::SynthOptions bad = small("object", 4);
+  bad.cameras = 3;
+  EXPECT_THROW(synth::write_synth_dataset(bad, dir / "bad"), InputError);
+}
+
 TEST(Synth, DepthPngMatchesNpyAndLoaderRoundTrip) {
   test::TempDir dir;
   synth::write_synth_dataset(small("object"), dir / "o");

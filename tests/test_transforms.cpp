@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "io/actors_json.hpp"
 #include "io/dataset.hpp"
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
@@ -135,6 +136,89 @@ TEST(Transforms, RealFoxSkipsMissingFrames) {
   EXPECT_EQ(ds.test.size(), 7u);  // every 8th present frame
   EXPECT_EQ(ds.frames[0].image.width, 135);
   EXPECT_EQ(ds.frames[0].image.height, 240);
+}
+
+// A time series: 2 cameras x 3 timestamps, a rig block, one LiDAR sweep, an actors.json beside.
+void write_time_series(const test::TempDir& dir, const std::string& rig = "") {
+  std::filesystem::create_directories(dir / "images");
+  std::filesystem::create_directories(dir / "lidar");
+  std::string frames;
+  for (int t = 0; t < 3; ++t)
+    for (const char* cam : {"front", "left"}) {
+      const std::string name = "images/t" + std::to_string(t) + "_" + cam + ".png";
+      test::write_png(dir / name, Image(8, 6, 3, 0.5f));
+      frames += std::string(frames.empty() ? "" : ",") + "{\"file_path\": \"" + name + "\", \"time\": " +
+                std::to_string(0.5 * t) + ", \"camera\": \"" + cam +
+                "\", \"transform_matrix\": [[1,0,0," + std::to_string(t) + "],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}";
+    }
+  Image sweep(4, 2, 1);
+  for (int c = 0; c < 4; ++c) sweep.at(c, 1) = float(c + 1);
+  io::write_npy_float32(dir / "lidar/s1.npy", sweep);
+  test::write_text(dir / "transforms.json",
+                   "{\"camera_model\": \"PINHOLE\", \"fl_x\": 10, \"cx\": 4, \"cy\": 3, \"w\": 8, \"h\": 6, " + rig +
+                       "\"lidar\": [{\"time\": 0.5, \"file_path\": \"lidar/s1.npy\", \"origin\": [1, 0, 2]}], "
+                       "\"frames\": [" + frames + "]}");
+  test::write_text(dir / "actors.json",
+                   R"({"actors": [{"name": "car_7", "class": "car", "box_size": [4, 2, 1.5], "poses": [
+                        {"time": 0.0, "transform_matrix": [[1,0,0,5],[0,1,0,0],[0,0,1,0],[0,0,0,1]]},
+                        {"time": 0.0, "transform_matrix": [[1,0,0,5],[0,1,0,0],[0,0,1,0],[0,0,0,1]]},
+                        {"time": 1.0, "transform_matrix": [[0,-1,0,9],[1,0,0,0],[0,0,1,0],[0,0,0,1]]},
+                        {"time": 7.0, "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}]}]})");
+}
+
+TEST(Transforms, TimeSeriesWithCamerasLidarActorsAndTimestampSplit) {
+  test::TempDir dir;
+  write_time_series(dir);
+  io::LoadOptions o;
+  o.test_every = 2;  // timestamps 0 and 2, all cameras of each
+  const io::Dataset ds = io::load_dataset(dir.path(), o);
+  ASSERT_TRUE(ds.is_time_series());
+  EXPECT_EQ(ds.timestamps, (std::vector<double>{0.0, 0.5, 1.0}));
+  EXPECT_EQ(ds.sensors, (std::vector<std::string>{"front", "left"}));
+  EXPECT_EQ(ds.frames[3].time_index, 1);
+  EXPECT_EQ(ds.frames[3].sensor, "left");
+  EXPECT_EQ(ds.frames[3].sensor_index, 1);
+  EXPECT_EQ(ds.test, (std::vector<size_t>{0, 1, 4, 5}));
+  EXPECT_EQ(ds.train, (std::vector<size_t>{2, 3}));
+  ASSERT_EQ(ds.lidar.size(), 1u);
+  EXPECT_EQ(ds.lidar[0].time_index, 1);
+  EXPECT_EQ(ds.lidar[0].size(), 2u);
+  EXPECT_EQ(ds.lidar[0].points[3], 1.f);
+  EXPECT_EQ(ds.lidar[0].intensity, (std::vector<float>{0.f, 4.f}));
+  EXPECT_EQ(ds.lidar[0].origin[2], 2.0);
+  ASSERT_EQ(ds.actors.size(), 1u);
+  const io::ActorTrack& car = ds.actors[0];
+  EXPECT_EQ(car.id, "car_7");
+  EXPECT_EQ(car.label, "car");
+  EXPECT_EQ(car.time_indices, (std::vector<int>{0, 2}));  // the duplicate merged, time 7 not a timestamp
+  ASSERT_TRUE(car.pose_at(2));
+  EXPECT_NEAR(yaw_of(car.pose_at(2)->rotation), M_PI / 2, 1e-12);
+  EXPECT_FALSE(car.pose_at(1));
+  io::LoadOptions held;
+  held.test_timestamps = std::vector<int>{1};
+  EXPECT_EQ(io::load_dataset(dir.path(), held).test, (std::vector<size_t>{2, 3}));
+  held.test_timestamps = std::vector<int>{3};
+  EXPECT_THROW(io::load_dataset(dir.path(), held), InputError);
+  // Actor tracks written and read back are the same.
+  io::write_actors_json(dir / "copy.json", ds.actors, ds.timestamps);
+  const std::vector<io::ActorTrack> again = io::read_actors_json(dir / "copy.json", ds.timestamps);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].time_indices, car.time_indices);
+  EXPECT_NEAR(again[0].object_to_world[1].translation[0], 9, 1e-12);
+}
+
+TEST(Transforms, TimeSeriesErrorsNameTheFile) {
+  test::TempDir dir;
+  write_time_series(dir, R"("rig": {"sensors": [{"name": "front", "sensor_to_vehicle": [[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}],
+                               "ego_poses": [{"time": 0, "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}]}, )");
+  try {
+    io::load_dataset(dir.path(), {});
+    FAIL() << "a camera outside the rig was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not in the rig"), std::string::npos) << e.what();
+  }
+  test::write_text(dir / "actors.json", R"({"actors": [{"name": "a", "box_size": [1, 1], "poses": []}]})");
+  EXPECT_THROW(io::read_actors_json(dir / "actors.json", {0.0}), InputError);
 }
 
 TEST(Transforms, MalformedJsonThrowsInputError) {

@@ -31,9 +31,7 @@ void add_fit_command(CLI::App& root) {
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model")->required();
   cmd->add_option("--out", o->out, "Output folder (scene.ply, cameras.json, report.json)")->required();
   cmd->add_option("--iters", o->fit.iters, "Iterations")->capture_default_str();
-  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
-  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
-      ->capture_default_str();
+  add_load_options(*cmd, o->load);
   cmd->add_option("--init", o->init, "Initial point cloud or 3DGS .ply (default: the dataset's points, else random)");
   cmd->add_option("--sh-degree", o->fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
       ->capture_default_str();

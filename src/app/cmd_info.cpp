@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
 #include "io/info.hpp"
 
 namespace ttgs::app {
@@ -17,9 +18,7 @@ void add_info_command(CLI::App& root) {
   CLI::App* cmd = root.add_subcommand("info", "Validate a dataset (folder, transforms.json, COLMAP model) or a .ply and report on it");
   cmd->add_option("path", opt->path, "Dataset folder, transforms.json, COLMAP model folder, or .ply")->required();
   cmd->add_flag("--json", opt->json, "Print one JSON object");
-  cmd->add_option("--downscale", opt->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
-  cmd->add_option("--test-every", opt->load.test_every, "Every Nth frame is a test frame when the dataset has no split (0 = none)")
-      ->capture_default_str();
+  add_load_options(*cmd, opt->load);
   cmd->callback([opt] {
     const io::InfoReport r = io::info(opt->path, opt->load);
     std::printf("%s\n", opt->json ? r.json.c_str() : r.text.c_str());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
 #include "core/error.hpp"
 #include "eval/evaluate.hpp"
 #include "io/file_util.hpp"
@@ -115,9 +116,7 @@ void add_reconstruct_command(CLI::App& root) {
                                              "40T steps and report their time and PSNR");
   cmd->add_option("--baseline-steps", o->baseline_steps, "Step counts of the baselines (implies --baselines; default "
                                                          "T, 10T, 40T)")->delimiter(',');
-  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
-  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
-      ->capture_default_str();
+  add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.seed, "Seed of the initial latents")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->callback([o] {

@@ -80,9 +80,7 @@ void add_refine_command(CLI::App& root) {
   cmd->add_option("--val", o->val, "Validation frames (names or indices, comma-separated; default: the test split)");
   cmd->add_flag("--no-val", o->no_val, "No validation frames (no rollback guard)");
   cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement")->capture_default_str();
-  cmd->add_option("--downscale", o->load.downscale, "Integer downscale factor applied on load")->capture_default_str();
-  cmd->add_option("--test-every", o->load.test_every, "Every Nth frame is a test frame when the dataset has no split")
-      ->capture_default_str();
+  add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.ransac.seed, "Seed (RANSAC sampling)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->callback([o] {

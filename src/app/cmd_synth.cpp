@@ -23,7 +23,11 @@ void add_synth_command(CLI::App& root) {
   cmd->add_option("--preset", o->synth.preset, "object: objects on a ground plane, orbit cameras; street: road, buildings, moving cars, sky")
       ->capture_default_str();
   cmd->add_option("--seed", o->synth.seed, "Seed of every random choice")->capture_default_str();
-  cmd->add_option("--views", o->synth.views, "Training views")->capture_default_str();
+  cmd->add_option("--views", o->synth.views, "Training views (street: timestamps, each seen by every camera)")
+      ->capture_default_str();
+  cmd->add_option("--cameras", o->synth.cameras,
+                  "street: cameras on the ego vehicle, 1-6 (front, front_left, front_right, left, right, rear)")
+      ->capture_default_str();
   cmd->add_option("--novel", o->synth.novel, "Novel test views (half interpolated, half extrapolated)")->capture_default_str();
   cmd->add_option("--width", o->synth.width, "Image width")->capture_default_str();
   cmd->add_option("--height", o->synth.height, "Image height")->capture_default_str();
@@ -36,7 +40,8 @@ void add_synth_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--point-outliers", o->synth.scaffold.outliers, "Fraction of scaffold points replaced by outliers")
       ->capture_default_str();
-  cmd->add_flag("--lidar", o->synth.scaffold.lidar, "Scaffold from LiDAR-like scan rings along the camera path");
+  cmd->add_flag("--lidar", o->synth.scaffold.lidar, "LiDAR: street sweeps per timestamp (lidar/*.npy, listed in transforms.json) and the scaffold "
+               "from scan rings along the camera path");
   CLI::Option* noise = cmd->add_option("--noise", o->corruption.noise_sigma,
                                        "Corrupt every view: Gaussian noise sigma (intensity units)");
   CLI::Option* blur = cmd->add_option("--blur", o->corruption.blur_sigma, "Corrupt every view: blur sigma (pixels)");

@@ -1,5 +1,5 @@
 #pragma once
-// Options shared by the commands that take a Gaussian scene and a dataset (render, eval).
+// Options shared by the commands: dataset loading (all), a Gaussian scene and a dataset (render, eval).
 #include <memory>
 #include <string>
 
@@ -18,6 +18,8 @@ struct SceneInputs {
 };
 
 void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
+// How every command loads a dataset: --downscale, --test-every, --test-frames.
+void add_load_options(CLI::App& cmd, io::LoadOptions& load);
 model::Gaussians load_gaussians(const std::string& ply);  // InputError for a bad file
 
 }  // namespace ttgs::app

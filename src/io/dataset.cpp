@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "io/actors_json.hpp"
 #include "io/colmap.hpp"
 #include "io/file_util.hpp"
 #include "io/image_io.hpp"
@@ -134,6 +135,60 @@ DatasetSource read_dataset_source(const std::string& path) {
   throw InputError(path, "not a dataset: no transforms.json, no COLMAP model (cameras.bin/.txt), no sparse/0 folder");
 }
 
+namespace {
+
+// Timestamps (the source's list, else the frames' distinct times), each frame's time index and sensor, the rig,
+// LiDAR sweeps and actor tracks. InputError when some frames have a time and others not, or a time is not listed.
+void assign_time_and_sensors(const DatasetSource& src, Dataset& ds) {
+  const size_t timed = size_t(std::count_if(src.frames.begin(), src.frames.end(), [](const FrameSource& f) {
+    return f.time.has_value();
+  }));
+  if (timed != 0 && timed != src.frames.size())
+    throw InputError(src.meta_path, "some frames have a 'time' and others not");
+  if (timed > 0) {
+    std::vector<double> times = src.timestamps;
+    if (times.empty()) {
+      for (const FrameSource& f : src.frames) times.push_back(*f.time);
+      std::sort(times.begin(), times.end());
+      times.erase(std::unique(times.begin(), times.end(), [](double a, double b) { return std::abs(a - b) <= 1e-6; }),
+                  times.end());
+    }
+    ds.timestamps = times;
+  }
+  ds.sensors.clear();
+  if (src.rig) ds.sensors = src.rig->sensors;
+  for (size_t i = 0; i < ds.frames.size(); ++i) {
+    Frame& f = ds.frames[i];
+    const FrameSource& fs = src.frames[i];
+    f.time = fs.time.value_or(0.0);
+    f.time_index = timed > 0 ? timestamp_index(ds.timestamps, f.time) : 0;
+    if (f.time_index < 0) throw InputError(src.meta_path, "frame " + f.name + ": its time is not one of the timestamps");
+    f.sensor = fs.sensor;
+    auto it = std::find(ds.sensors.begin(), ds.sensors.end(), f.sensor);
+    if (it == ds.sensors.end() && src.rig) throw InputError(src.meta_path, "frame " + f.name + ": camera not in the rig");
+    if (it == ds.sensors.end()) it = ds.sensors.insert(ds.sensors.end(), f.sensor);
+    f.sensor_index = int(it - ds.sensors.begin());
+  }
+  if (src.rig && src.rig->vehicle_to_world.size() != ds.timestamps.size())
+    throw InputError(src.meta_path, "the rig needs one ego pose per timestamp");
+  ds.rig = src.rig;
+  ds.lidar = src.lidar;
+  for (LidarSweep& sweep : ds.lidar) {
+    sweep.time_index = timestamp_index(ds.timestamps, sweep.time);
+    if (sweep.time_index < 0) throw InputError(src.meta_path, "a LiDAR sweep's time is not one of the timestamps");
+  }
+  ds.actors = src.actors_path.empty() ? src.actors : read_actors_json(src.actors_path, ds.timestamps);
+}
+
+bool is_test_frame(const Dataset& ds, size_t i, const LoadOptions& opt) {
+  if (!ds.is_time_series()) return opt.test_every > 0 && i % size_t(opt.test_every) == 0 && ds.frames.size() > 1;
+  const int k = ds.frames[i].time_index;
+  if (opt.test_timestamps) return std::count(opt.test_timestamps->begin(), opt.test_timestamps->end(), k) > 0;
+  return opt.test_every > 0 && k % opt.test_every == 0;
+}
+
+}  // namespace
+
 Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
   if (opt.downscale < 1) throw InputError(src.meta_path, "--downscale must be at least 1");
   if (opt.test_every < 0) throw InputError(src.meta_path, "--test-every must be 0 or more");
@@ -202,9 +257,15 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     progress.advance();
   }
   progress.finish();
+  assign_time_and_sensors(src, ds);
+  if (opt.test_timestamps)
+    for (int k : *opt.test_timestamps)
+      if (k < 0 || size_t(k) >= ds.timestamps.size())
+        throw InputError("--test-frames", "timestamp index " + std::to_string(k) + " is not in 0.." +
+                                              std::to_string(ds.timestamps.size() - 1));
 
-  // Split: the dataset's own lists when present, else every Nth frame to test.
-  if (src.train_names || src.test_names) {
+  // Split: --test-frames, else the dataset's own lists when present, else every Nth frame (timestamp) to test.
+  if ((src.train_names || src.test_names) && !opt.test_timestamps) {
     std::set<size_t> test;
     if (src.test_names)
       for (size_t i = 0; i < ds.frames.size(); ++i)
@@ -218,10 +279,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
       else if (in_train) ds.train.push_back(i);
     }
   } else {
-    for (size_t i = 0; i < ds.frames.size(); ++i) {
-      if (opt.test_every > 0 && i % size_t(opt.test_every) == 0 && ds.frames.size() > 1) ds.test.push_back(i);
-      else ds.train.push_back(i);
-    }
+    for (size_t i = 0; i < ds.frames.size(); ++i) (is_test_frame(ds, i, opt) ? ds.test : ds.train).push_back(i);
   }
   if (ds.train.empty()) throw InputError(src.meta_path, "the split leaves no training frame");
   return ds;

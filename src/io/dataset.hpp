@@ -10,6 +10,7 @@
 #include "core/distortion.hpp"
 #include "core/image.hpp"
 #include "core/splat_data.hpp"
+#include "io/time_series.hpp"
 
 namespace ttgs::io {
 
@@ -22,6 +23,8 @@ struct FrameSource {
   Camera camera;                      // pinhole intrinsics of the source resolution, and pose
   std::string camera_model;           // as named by the source, e.g. OPENCV
   Distortion distortion;
+  std::optional<double> time;         // seconds, when the source gives one
+  std::string sensor;                 // camera name, when the source gives one
 };
 
 // What a dataset's metadata says, before images are decoded.
@@ -35,6 +38,11 @@ struct DatasetSource {
   std::string points_path;               // ply_file_path, when given
   std::optional<PointCloud> points;      // COLMAP points3D
   std::optional<std::vector<std::string>> train_names, test_names;
+  std::string actors_path;               // ttgs's actors.json beside transforms.json, when present
+  std::optional<Rig> rig;                // sensor extrinsics and ego poses (loaders of rig formats)
+  std::vector<LidarSweep> lidar;
+  std::vector<ActorTrack> actors;        // tracks given directly by the source (time indices into its timestamps)
+  std::vector<double> timestamps;        // the source's own timestamps, when it has a fixed list
 };
 
 struct Frame {
@@ -43,6 +51,10 @@ struct Frame {
   Image image;                 // RGB in [0, 1]; empty when loaded without pixels
   std::optional<Image> mask;   // 1 = use, 0 = ignore (user mask and/or undistortion border)
   std::optional<Image> depth;  // metres, 0 = unknown
+  double time = 0;             // seconds (0 for static data)
+  int time_index = 0;          // into Dataset::timestamps
+  std::string sensor;          // camera name ("" for single-camera data)
+  int sensor_index = 0;        // into Dataset::sensors
 };
 
 struct Dataset {
@@ -52,11 +64,21 @@ struct Dataset {
   std::optional<PointCloud> points;
   std::vector<size_t> train, test;  // indices into frames
   size_t num_missing = 0;
+  // Time and sensors. Static data: one timestamp (0), one unnamed sensor, no rig, LiDAR or actors.
+  std::vector<double> timestamps{0.0};  // distinct frame times, ascending
+  std::vector<std::string> sensors{""};  // distinct camera names, in order of first appearance
+  std::optional<Rig> rig;
+  std::vector<LidarSweep> lidar;
+  std::vector<ActorTrack> actors;
+  bool is_time_series() const { return timestamps.size() > 1; }
 };
 
 struct LoadOptions {
   int downscale = 1;  // integer factor: area filter for images, nearest for depth, block minimum for masks
-  int test_every = 8;    // without split lists: frames with index % test_every == 0 are test; 0 = no test split
+  // Without split lists: frames with index % test_every == 0 are test (time series: every frame of the timestamps
+  // with index % test_every == 0, all cameras of each); 0 = no test split.
+  int test_every = 8;
+  std::optional<std::vector<int>> test_timestamps;  // time series: these timestamp indices are the test split
   bool load_pixels = true;  // false: decode and validate every file, keep only cameras (for `ttgs info`)
   std::array<float, 3> background{0.f, 0.f, 0.f};  // what transparent pixels of RGBA images are composited over
 };

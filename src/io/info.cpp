@@ -1,5 +1,6 @@
 #include "io/info.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -15,6 +16,27 @@ std::string to_text(const json& j) {
   std::ostringstream s;
   for (const auto& [k, v] : j.items()) s << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   return s.str();
+}
+}  // namespace
+
+namespace {
+// Length of the vehicle's path: its ego poses when there is a rig, else the centres of the first camera's frames
+// in time order (one per timestamp).
+double ego_path_length(const Dataset& ds) {
+  std::vector<Vec3> path;
+  if (ds.rig) {
+    for (const Pose& p : ds.rig->vehicle_to_world) path.push_back(p.translation);
+  } else {
+    std::vector<std::pair<int, Vec3>> centres;
+    for (const Frame& f : ds.frames)
+      if (f.sensor_index == 0) centres.push_back({f.time_index, f.camera.center()});
+    std::sort(centres.begin(), centres.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < centres.size(); ++i)
+      if (i == 0 || centres[i].first != centres[i - 1].first) path.push_back(centres[i].second);
+  }
+  double length = 0;
+  for (size_t i = 1; i < path.size(); ++i) length += norm(path[i] - path[i - 1]);
+  return length;
 }
 }  // namespace
 
@@ -41,6 +63,16 @@ InfoReport dataset_info(const std::string& path, const LoadOptions& options) {
   j["fy"] = c.fy;
   j["cx"] = c.cx;
   j["cy"] = c.cy;
+  j["num_timestamps"] = ds.timestamps.size();
+  j["num_cameras"] = ds.sensors.size();
+  j["cameras"] = ds.sensors;
+  j["num_actors"] = ds.actors.size();
+  size_t lidar_points = 0;
+  for (const LidarSweep& s : ds.lidar) lidar_points += s.size();
+  j["num_lidar_sweeps"] = ds.lidar.size();
+  j["num_lidar_points"] = lidar_points;
+  j["time_span_s"] = ds.timestamps.back() - ds.timestamps.front();
+  j["ego_path_length"] = ego_path_length(ds);
   return {j.dump(), to_text(j)};
 }
 

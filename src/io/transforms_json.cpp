@@ -1,10 +1,13 @@
 #include "io/transforms_json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "io/file_util.hpp"
+#include "io/json_fields.hpp"
+#include "io/npy.hpp"
 #include "io/image_io.hpp"
 
 namespace ttgs::io {
@@ -75,6 +78,44 @@ std::optional<std::vector<std::string>> name_list(const json& root, const char* 
 }
 
 }  // namespace
+
+// ttgs's rig and LiDAR extensions of transforms.json (other readers ignore them):
+//   "rig": {"sensors": [{"name", "sensor_to_vehicle" (camera in OpenCV axes)}],
+//           "ego_poses": [{"time", "transform_matrix" (vehicle to world)}]}
+//   "lidar": [{"time", "file_path" (.npy, N x 3 or N x 4 float32: world x y z [intensity]), "origin": [x, y, z]}]
+void read_rig_and_lidar(const json& root, DatasetSource& src, const std::string& path) {
+  if (root.contains("rig")) {
+    const json& r = root.at("rig");
+    Rig rig;
+    for (const json& s : r.value("sensors", json::array())) {
+      rig.sensors.push_back(string_field(s, "name", "rig sensor: ", path));
+      rig.sensor_to_vehicle.push_back(Pose::from_matrix(matrix4_field(s, "sensor_to_vehicle", "rig sensor: ", path)));
+    }
+    for (const json& e : r.value("ego_poses", json::array())) {
+      src.timestamps.push_back(number(e, "time", "rig ego pose: ", path));
+      rig.vehicle_to_world.push_back(Pose::from_matrix(matrix4_field(e, "transform_matrix", "rig ego pose: ", path)));
+    }
+    if (rig.sensors.empty() || rig.vehicle_to_world.empty())
+      throw InputError(path, "'rig' needs 'sensors' and 'ego_poses'");
+    if (!std::is_sorted(src.timestamps.begin(), src.timestamps.end()))
+      throw InputError(path, "'rig' ego poses must be in time order");
+    src.rig = rig;
+  }
+  for (const json& l : root.value("lidar", json::array())) {
+    LidarSweep sweep;
+    sweep.time = number(l, "time", "lidar: ", path);
+    const std::string file = join_path(src.root, string_field(l, "file_path", "lidar: ", path));
+    const Image a = read_npy_image(file);
+    if (a.width != 3 && a.width != 4) throw InputError(file, "expected an N x 3 or N x 4 array of points");
+    for (int i = 0; i < a.height; ++i) {
+      for (int c = 0; c < 3; ++c) sweep.points.push_back(a.at(c, i));
+      if (a.width == 4) sweep.intensity.push_back(a.at(3, i));
+    }
+    const json& o = l.value("origin", json::array({0, 0, 0}));
+    if (o.is_array() && o.size() == 3) sweep.origin = {o[0].get<double>(), o[1].get<double>(), o[2].get<double>()};
+    src.lidar.push_back(std::move(sweep));
+  }
+}
 
 DatasetSource parse_transforms_json(const std::string& text, const std::string& path) {
   json root;
@@ -149,6 +190,8 @@ DatasetSource parse_transforms_json(const std::string& text, const std::string& 
     fs.camera.set_camera_to_world_opengl(c2w);
     fs.camera_model = in.model;
     fs.distortion = in.model == "OPENCV" ? in.dist : Distortion{};
+    if (f.contains("time")) fs.time = number(f, "time", where, path);
+    fs.sensor = string_field(f, "camera", where, path);
     if (!file_exists(fs.image_path)) {
       src.missing.push_back(fs.name);
       continue;
@@ -172,6 +215,8 @@ DatasetSource parse_transforms_json(const std::string& text, const std::string& 
     fs.camera.height = in.h;
     src.frames.push_back(fs);
   }
+  read_rig_and_lidar(root, src, path);
+  if (file_exists(join_path(src.root, "actors.json"))) src.actors_path = join_path(src.root, "actors.json");
   return src;
 }
 

@@ -5,13 +5,10 @@
 
 #include "core/error.hpp"
 #include "synth/hash.hpp"
+#include "synth/preset_parts.hpp"
 
 namespace ttgs::synth {
-namespace {
 
-constexpr double kDeg = M_PI / 180.0;
-
-// An OpenCV camera at `eye` looking at `target`, z up in the world.
 Camera look_at(Camera cam, const Vec3& eye, const Vec3& target) {
   cam.look_at(eye, target, {0, 0, 1});
   return cam;
@@ -45,12 +42,12 @@ void set_lighting(Scene& s, const SynthOptions& o, Rng& rng, bool clouds) {
   }
 }
 
-int add_material(Scene& s, const Texture& t, double specular, double shininess = 32) {
+int add_material(Scene& s, const Texture& t, double specular, double shininess) {
   s.materials.push_back({t, specular, shininess});
   return int(s.materials.size()) - 1;
 }
 
-Texture fixed_texture(Pattern p, Vec3 a, Vec3 b, double scale, double detail = 0.05) {
+Texture fixed_texture(Pattern p, Vec3 a, Vec3 b, double scale, double detail) {
   Texture t;
   t.pattern = p;
   t.color_a = a;
@@ -67,7 +64,7 @@ Texture texture_or(const SynthOptions& o, Rng& rng, double scale, const Texture&
   return o.randomize.textures ? t : fallback;
 }
 
-Primitive prim(Shape shape, Vec3 center, Vec3 size, int material, Mat3 rotation = identity3(), int actor = -1) {
+Primitive prim(Shape shape, Vec3 center, Vec3 size, int material, Mat3 rotation, int actor) {
   Primitive p;
   p.shape = shape;
   p.center = center;
@@ -95,6 +92,8 @@ std::string stem(const char* prefix, int i) {
   std::snprintf(buf, sizeof buf, "%s_%04d", prefix, i);
   return buf;
 }
+
+namespace {
 
 SynthScene build_object(const SynthOptions& o) {
   SynthScene out;
@@ -174,89 +173,6 @@ SynthScene build_object(const SynthOptions& o) {
   return out;
 }
 
-SynthScene build_street(const SynthOptions& o) {
-  SynthScene out;
-  Scene& s = out.scene;
-  Rng rng(hash_combine(o.seed, 2));
-  const double dt = 0.1, v_ego = 8.0, lane = 2.0, eye_h = 1.6;
-  const double path = v_ego * dt * std::max(1, o.views - 1);
-  const double x0 = -30, x1 = path + 90;
-  const double xm = 0.5 * (x0 + x1), half_len = 0.5 * (x1 - x0);
-  const int asphalt = add_material(s, texture_or(o, rng, 0.4, fixed_texture(Pattern::ValueNoise, {0.22, 0.22, 0.24}, {0.34, 0.34, 0.35}, 0.4, 0.08)), 0.05);
-  const int paint = add_material(s, fixed_texture(Pattern::Solid, {0.92, 0.92, 0.88}, {0.92, 0.92, 0.88}, 1.0, 0.03), 0.1);
-  const int walk = add_material(s, texture_or(o, rng, 0.5, fixed_texture(Pattern::Checker, {0.62, 0.6, 0.58}, {0.5, 0.49, 0.47}, 0.5)), 0.02);
-  const int grass = add_material(s, fixed_texture(Pattern::ValueNoise, {0.25, 0.4, 0.18}, {0.35, 0.5, 0.22}, 0.6, 0.1), 0.0);
-  s.primitives.push_back(prim(Shape::Plane, {0, 0, -0.12}, {1, 1, 1}, grass));
-  s.primitives.push_back(prim(Shape::Box, {xm, 0, -0.05}, {half_len, 4.0, 0.05}, asphalt));
-  for (double side : {-1.0, 1.0}) {
-    s.primitives.push_back(prim(Shape::Box, {xm, side * 5.25, 0.0}, {half_len, 1.25, 0.15}, walk));
-    s.primitives.push_back(prim(Shape::Box, {xm, side * 3.75, 0.004}, {half_len, 0.08, 0.005}, paint));
-  }
-  for (double x = x0; x < x1; x += 8.0) s.primitives.push_back(prim(Shape::Box, {x, 0, 0.004}, {1.5, 0.08, 0.005}, paint));
-  for (double side : {-1.0, 1.0}) {
-    for (double x = x0; x < x1;) {
-      const double w = rng.uniform(6, 14), depth = rng.uniform(8, 14), h = rng.uniform(6, 25), gap = rng.uniform(0.5, 3);
-      const Texture fallback = fixed_texture(Pattern::Checker, {0.7, 0.62, 0.5}, {0.25, 0.3, 0.38}, 1.5);
-      const int m = add_material(s, texture_or(o, rng, 1.5, fallback), 0.05);
-      s.primitives.push_back(prim(Shape::Box, {x + w / 2, side * (6.5 + depth / 2), h / 2}, {w / 2, depth / 2, h / 2}, m));
-      x += w + gap;
-    }
-  }
-  // Cars: same-direction lane (ego lane, ahead of the ego) and the opposite lane, one speed per lane so cars in a
-  // lane never overlap.
-  const double v_same = v_ego * rng.uniform(1.0, 1.2), v_opp = rng.uniform(5, 12);
-  const int cars = rng.integer(3, 5);
-  double next_same = rng.uniform(12, 20), next_opp = rng.uniform(15, 30);
-  for (int k = 0; k < cars; ++k) {
-    const bool same = k % 2 == 0;
-    Actor a;
-    a.name = "car_" + std::to_string(k);
-    a.box_size = {4.2, 1.8, 1.5};
-    const double x = same ? next_same : next_opp;
-    (same ? next_same : next_opp) += rng.uniform(9, 25);
-    a.start.rotation = rotation_z(same ? 0.0 : M_PI);
-    a.start.translation = {x, same ? -lane : lane, 0.75};
-    a.velocity = {same ? v_same : -v_opp, 0, 0};
-    s.actors.push_back(a);
-    const int body = add_material(s, fixed_texture(Pattern::Solid, {rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9)}, {0, 0, 0}, 1.0, 0.02), 0.3, 64);
-    const int dark = add_material(s, fixed_texture(Pattern::Solid, {0.08, 0.08, 0.1}, {0, 0, 0}, 1.0, 0.02), 0.2, 64);
-    s.primitives.push_back(prim(Shape::Box, {0, 0, -0.05}, {2.1, 0.9, 0.4}, body, identity3(), k));
-    s.primitives.push_back(prim(Shape::Box, {-0.3, 0, 0.55}, {1.1, 0.8, 0.2}, dark, identity3(), k));
-    for (double wx : {-1.3, 1.3})
-      for (double wy : {-0.78, 0.78})
-        s.primitives.push_back(prim(Shape::Cylinder, {wx, wy, -0.45}, {0.3, 0.3, 0.1}, dark,
-                                    rotation_axis_angle({1, 0, 0}, M_PI / 2), k));
-  }
-  s.center = {path / 2, 0, 3};
-  s.radius = path / 2 + 20;
-  s.bounds_min = {x0, -20, 0};
-  s.bounds_max = {x1, 20, 25};
-  set_lighting(s, o, rng, true);
-
-  const Camera base = intrinsics(o, rng, 60, 80);
-  const double pitch = 5 * kDeg;
-  const auto ego = [&](double t, double lateral) {
-    const Vec3 eye{v_ego * t, -lane + lateral, eye_h};
-    return look_at(base, eye, eye + Vec3{1, 0, -std::tan(pitch)});
-  };
-  std::vector<ViewSpec> train, novel;
-  for (int i = 0; i < o.views; ++i) train.push_back({stem("frame", i), "train", ego(i * dt, 0), i * dt, {}});
-  const int n_interp = (o.novel + 1) / 2;
-  for (int k = 0; k < o.novel; ++k) {
-    if (k < n_interp) {
-      const double t = (std::floor((k + 0.5) * (o.views - 1) / n_interp) + 0.5) * dt;
-      novel.push_back({stem("novel", k), "interpolated", ego(t, 0), t, {}});
-    } else {
-      const int j = k - n_interp;
-      // Alternately past the end of the path and shifted sideways (a lane change the camera never made).
-      const double t = j % 2 == 0 ? (o.views - 1 + 2 * (j / 2 + 1)) * dt : (j * (o.views - 1) / std::max(1, o.novel - n_interp)) * dt;
-      novel.push_back({stem("novel", k), "extrapolated", ego(t, j % 2 == 0 ? 0.0 : 1.0), t, {}});
-    }
-  }
-  add_views(out, o, o.seed, train, novel);
-  return out;
-}
-
 }  // namespace
 
 Vec3 color_temperature_rgb(double kelvin) {
@@ -284,6 +200,8 @@ SynthScene build_synth_scene(const SynthOptions& o) {
   if (o.novel < 0 || o.novel > 10000) throw InputError("--novel", "must be between 0 and 10000");
   if (o.width < 8 || o.height < 8 || o.width > 8192 || o.height > 8192)
     throw InputError("--width/--height", "image size must be between 8 and 8192 pixels");
+  if (o.cameras < 1 || o.cameras > 6) throw InputError("--cameras", "must be between 1 and 6");
+  if (o.cameras > 1 && o.preset != "street") throw InputError("--cameras", "a camera rig needs --preset street");
   if (o.supersample < 1 || o.supersample > 16) throw InputError("--supersample", "must be between 1 and 16");
   if (o.scaffold.points < 0) throw InputError("--points", "must not be negative");
   if (!(o.scaffold.noise >= 0)) throw InputError("--point-noise", "must not be negative");

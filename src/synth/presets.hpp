@@ -39,7 +39,8 @@ struct ScaffoldOptions {
 struct SynthOptions {
   std::string preset = "object";  // object | street
   uint64_t seed = 0;
-  int views = 64;   // training views
+  int views = 64;   // training views (street with a rig: timestamps, each seen by every camera)
+  int cameras = 1;  // street: cameras on the ego vehicle, 1..6 (front, front_left, front_right, left, right, rear)
   int novel = 16;   // novel (test) views: half interpolated between training views, half extrapolated
   int width = 256, height = 192;
   int supersample = 2;  // S x S samples per pixel
@@ -56,12 +57,22 @@ struct ViewSpec {
   Camera camera;
   double time = 0;    // seconds (actors' poses depend on it)
   SensorEffects sensor;
+  std::string camera_name;  // the rig camera that took it ("" for presets without a rig)
+};
+
+// The street preset's cameras on the ego vehicle (x forward, y left, z up; origin on the road under the vehicle).
+struct SynthRig {
+  std::vector<std::string> cameras;     // front, front_left, front_right, left, right, rear (the first N)
+  std::vector<Pose> camera_to_vehicle;  // camera frame in OpenCV axes
+  std::vector<double> times;            // every view's time, ascending, distinct
+  std::vector<Pose> vehicle_to_world;   // per time, on the lane (the sideways-shifted novel views are off it)
 };
 
 struct SynthScene {
   Scene scene;
   std::vector<ViewSpec> views;  // training views first, then novel views
   int num_train = 0;
+  std::optional<SynthRig> rig;  // street preset
 };
 
 // Builds the scene and its views; throws InputError (path "--<option>") for invalid options.

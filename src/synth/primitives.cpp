@@ -92,11 +92,6 @@ std::optional<Hit> intersect(const Primitive& p, const Ray& ray, double t_min, d
   return h;
 }
 
-Pose Pose::compose(const Pose& c) const { return {rotation * c.rotation, rotation * c.translation + translation}; }
-
-Mat4 Pose::matrix() const { return rigid_matrix(rotation, translation); }
-
-Mat3 rotation_z(double a) { return Mat3{{{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}}}; }
 
 Mat3 rotation_axis_angle(const Vec3& axis, double angle) {
   const double n = norm(axis);

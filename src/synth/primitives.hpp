@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/math.hpp"
+#include "core/pose.hpp"
 #include "synth/textures.hpp"
 
 namespace ttgs::synth {
@@ -33,14 +34,6 @@ struct Hit {
 // Nearest hit with t in (t_min, t_max), if any.
 std::optional<Hit> intersect(const Primitive& p, const Ray& ray, double t_min, double t_max);
 
-// A rigid pose: x_parent = rotation * x_local + translation.
-struct Pose {
-  Mat3 rotation = identity3();
-  Vec3 translation{0, 0, 0};
-  Pose compose(const Pose& child) const;  // this ∘ child
-  Mat4 matrix() const;
-};
-Mat3 rotation_z(double angle);
 Mat3 rotation_axis_angle(const Vec3& axis, double angle);
 
 }  // namespace ttgs::synth

@@ -14,6 +14,7 @@
 #include "io/npy.hpp"
 #include "io/ply.hpp"
 #include "io/transforms_json.hpp"
+#include "synth/lidar.hpp"
 #include "synth/raytrace.hpp"
 #include "synth/scaffold.hpp"
 
@@ -39,6 +40,38 @@ void move_into_place(const std::string& staging, const std::string& out) {
   } else {
     fs::rename(staging, out);
   }
+}
+// The rig as transforms.json's "rig" block (see io/transforms_json.cpp).
+json rig_json(const SynthRig& rig) {
+  json sensors = json::array(), ego = json::array();
+  for (size_t c = 0; c < rig.cameras.size(); ++c)
+    sensors.push_back({{"name", rig.cameras[c]}, {"sensor_to_vehicle", io::matrix_rows(rig.camera_to_vehicle[c].matrix())}});
+  for (size_t k = 0; k < rig.times.size(); ++k)
+    ego.push_back({{"time", rig.times[k]}, {"transform_matrix", io::matrix_rows(rig.vehicle_to_world[k].matrix())}});
+  return {{"sensors", sensors}, {"ego_poses", ego}};
+}
+
+// One LiDAR sweep per rig time, lidar/sweep_NNNN.npy (N x 4 float32: world x y z, intensity); the "lidar" list.
+json write_lidar_sweeps(const SynthScene& ss, const std::string& staging) {
+  fs::create_directories(fs::path(staging) / "lidar");
+  json list = json::array();
+  Progress progress("scanning lidar", int64_t(ss.rig->times.size()));
+  for (size_t k = 0; k < ss.rig->times.size(); ++k) {
+    const LidarScan scan = scan_lidar(ss.scene, ss.rig->times[k], ss.rig->vehicle_to_world[k]);
+    const size_t n = scan.intensity.size();
+    Image table(4, int(n), 1);
+    for (size_t i = 0; i < n; ++i) {
+      for (int c = 0; c < 3; ++c) table.at(c, int(i)) = scan.points[i * 3 + size_t(c)];
+      table.at(3, int(i)) = scan.intensity[i];
+    }
+    char name[48];
+    std::snprintf(name, sizeof name, "lidar/sweep_%04zu.npy", k);
+    io::write_npy_float32((fs::path(staging) / name).string(), table);
+    list.push_back({{"time", ss.rig->times[k]}, {"file_path", name}, {"origin", vec_json(scan.origin)}});
+    progress.advance();
+  }
+  progress.finish();
+  return list;
 }
 }  // namespace
 
@@ -131,8 +164,11 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
                       {"label_path", "labels/" + view.name + ".png"},
                       {"time", view.time},
                       {"view_kind", view.kind}});
+    if (!view.camera_name.empty()) frames.back()["camera"] = view.camera_name;
     (int(v) < ss.num_train ? train : test).push_back(file);
   }
+  if (ss.rig) tj["rig"] = rig_json(*ss.rig);
+  if (ss.rig && opt.scaffold.lidar) tj["lidar"] = write_lidar_sweeps(ss, staging);
   tj["frames"] = frames;
   tj["train_filenames"] = train;
   tj["test_filenames"] = test;
@@ -146,7 +182,8 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
       for (const ViewSpec& view : ss.views)
         poses.push_back({{"file_path", "images/" + view.name + ".png"}, {"time", view.time},
                          {"transform_matrix", io::matrix_rows(a.pose_at(view.time).matrix())}});
-      actors.push_back({{"name", a.name}, {"label", int(kLabelActorBase) + int(k)}, {"box_size", vec_json(a.box_size)},
+      actors.push_back({{"name", a.name}, {"class", "car"}, {"label", int(kLabelActorBase) + int(k)},
+                        {"box_size", vec_json(a.box_size)},
                         {"velocity", vec_json(a.velocity)}, {"poses", poses}});
     }
     io::write_file_atomic(path("actors.json"),
@@ -159,6 +196,7 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
   meta["preset"] = opt.preset;
   meta["seed"] = opt.seed;
   meta["views"] = opt.views;
+  meta["cameras"] = opt.cameras;
   meta["novel"] = opt.novel;
   meta["width"] = opt.width;
   meta["height"] = opt.height;
