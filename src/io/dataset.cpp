@@ -10,6 +10,7 @@
 #include "core/progress.hpp"
 #include "io/actors_json.hpp"
 #include "io/colmap.hpp"
+#include "io/dgp.hpp"
 #include "io/file_util.hpp"
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
@@ -121,6 +122,7 @@ bool name_matches(const std::string& frame, const std::string& listed) {
 
 DatasetSource read_dataset_source(const std::string& path) {
   if (path.empty()) throw InputError(path, "empty dataset path");
+  if (is_dgp_scene(path)) return read_dgp_source(path);
   if (!is_directory(path)) {
     if (!file_exists(path)) throw InputError(path, "no such file or folder");
     if (lower_extension(path) == ".json") return read_transforms_json(path);
@@ -202,6 +204,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
   ds.format = src.format;
   ds.camera_model = src.frames.front().camera_model;
   ds.num_missing = src.missing.size();
+  ds.world_offset = src.world_offset;
   if (src.points) ds.points = src.points;
   if (!src.points_path.empty()) ds.points = read_point_cloud_ply(src.points_path);
   if (ds.points)

@@ -30,7 +30,7 @@ struct FrameSource {
 // What a dataset's metadata says, before images are decoded.
 struct DatasetSource {
   std::string root;    // folder that relative paths are resolved against
-  std::string format;  // "nerfstudio", "instant-ngp" or "colmap"
+  std::string format;  // "nerfstudio", "instant-ngp", "colmap" or "dgp"
   std::string meta_path;  // transforms.json or the COLMAP model folder
   std::vector<FrameSource> frames;
   size_t num_listed = 0;                 // frames listed, including missing ones
@@ -43,6 +43,8 @@ struct DatasetSource {
   std::vector<LidarSweep> lidar;
   std::vector<ActorTrack> actors;        // tracks given directly by the source (time indices into its timestamps)
   std::vector<double> timestamps;        // the source's own timestamps, when it has a fixed list
+  Vec3 world_offset{0, 0, 0};            // subtracted from every source position (recentring); 0 = none
+  bool masks_exclude_sky_and_actors = false;  // transforms.json "masks_exclude": ["sky", "actors"]
 };
 
 struct Frame {
@@ -70,6 +72,8 @@ struct Dataset {
   std::optional<Rig> rig;
   std::vector<LidarSweep> lidar;
   std::vector<ActorTrack> actors;
+  Vec3 world_offset{0, 0, 0};  // source world = ours + world_offset (DatasetSource::world_offset)
+  bool masks_exclude_sky_and_actors = false;  // the masks only hide sky and actors (see model::uses_masks)
   bool is_time_series() const { return timestamps.size() > 1; }
 };
 
@@ -84,7 +88,7 @@ struct LoadOptions {
 };
 
 // Reads the metadata at `path`: a transforms.json, a folder holding one, a COLMAP model folder
-// (cameras/images/points3D .bin or .txt), or a folder with sparse/0 and images/.
+// (cameras/images/points3D .bin or .txt), a folder with sparse/0 and images/, or a DGP scene (io/dgp.hpp).
 DatasetSource read_dataset_source(const std::string& path);
 // Reads, validates, undistorts and downsamples everything the source refers to.
 Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);
