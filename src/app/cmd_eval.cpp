@@ -1,4 +1,4 @@
-// `ttgs eval --ply F --data PATH [--split ...] [--downscale K] [--lpips MODEL.pt] [--json]`: PSNR, SSIM (and LPIPS
+// `ttgs eval --ply F | --scene S --data PATH [--split ...] [--downscale K] [--lpips MODEL.pt] [--json]`: PSNR, SSIM (and LPIPS
 // with a model) per image and their means.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -23,11 +23,11 @@ void add_eval_command(CLI::App& root) {
   cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
   cmd->callback([o] {
     const eval::Split split = eval::parse_split(o->scene.split);
-    const model::Gaussians g = load_gaussians(o->scene.ply);
     const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
+    const model::SceneModel scene = load_scene_model(o->scene, ds);
     const std::unique_ptr<eval::LpipsModel> lpips =
         o->lpips.empty() ? nullptr : std::make_unique<eval::LpipsModel>(o->lpips);
-    const eval::EvalReport r = eval::evaluate(g, ds, eval::split_frames(ds, split, o->scene.data), {}, lpips.get());
+    const eval::EvalReport r = eval::evaluate(scene, ds, eval::split_frames(ds, split, o->scene.data), {}, lpips.get());
     if (o->json) {
       std::printf("%s\n", r.to_json().c_str());
       return;
@@ -38,6 +38,7 @@ void add_eval_command(CLI::App& root) {
       std::printf("\n");
     }
     std::printf("mean over %zu images: PSNR %.3f dB  SSIM %.4f  ", r.images.size(), r.psnr, r.ssim);
+    if (r.has_actors) std::printf("dynamic PSNR %.3f dB  static PSNR %.3f dB  ", r.dynamic_psnr, r.static_psnr);
     if (r.has_lpips) std::printf("LPIPS %.4f\n", r.lpips);
     else std::printf("LPIPS %s\n", eval::kLpipsUnavailable);
   });

@@ -1,4 +1,4 @@
-// `ttgs render --ply F --data PATH --out DIR [--split train|test|all] [--downscale K]`: one PNG per view.
+// `ttgs render --ply F | --scene S --data PATH --out DIR [--split train|test|all] [--downscale K]`: one PNG per view.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include "eval/evaluate.hpp"
 #include "io/image_io.hpp"
 #include "model/tensor_image.hpp"
+#include "render/scene_view.hpp"
 
 namespace ttgs::app {
 
@@ -24,8 +25,8 @@ void add_render_command(CLI::App& root) {
   cmd->add_option("--out", o->out, "Output folder (created if missing)")->required();
   cmd->callback([o] {
     const eval::Split split = eval::parse_split(o->scene.split);
-    const model::Gaussians g = load_gaussians(o->scene.ply);
     const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
+    const model::SceneModel scene = load_scene_model(o->scene, ds);
     const std::vector<size_t> frames = eval::split_frames(ds, split, o->scene.data);
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -35,7 +36,12 @@ void add_render_command(CLI::App& root) {
     for (size_t i : frames) {
       std::string name = fs::path(ds.frames[i].name).replace_extension(".png").string();
       std::replace(name.begin(), name.end(), '/', '_');
-      io::write_png((fs::path(o->out) / name).string(), model::from_tensor(eval::render_frame(g, ds.frames[i], {})));
+      at::Tensor rgb;
+      {
+        at::NoGradGuard no_grad;
+        rgb = render::render_view(scene, ds, i, {}).rgb.clamp(0, 1);
+      }
+      io::write_png((fs::path(o->out) / name).string(), model::from_tensor(rgb));
       progress.advance();
     }
     progress.finish();

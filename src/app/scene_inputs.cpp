@@ -2,12 +2,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/error.hpp"
 #include "io/ply.hpp"
+#include "model/scene_files.hpp"
 
 namespace ttgs::app {
 
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {
-  cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame")->required();
+  CLI::Option* ply = cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame");
+  CLI::Option* scene = cmd.add_option("--scene", in.scene, "Scene folder written by `ttgs fit` (or its scene.json)");
+  ply->excludes(scene);
+  scene->excludes(ply);
   cmd.add_option("--data", in.data, "Dataset folder, transforms.json, or COLMAP model")->required();
   cmd.add_option("--split", in.split, "train, test or all")->capture_default_str();
   add_load_options(cmd, in.load);
@@ -26,5 +31,11 @@ void add_load_options(CLI::App& cmd, io::LoadOptions& load) {
 }
 
 model::Gaussians load_gaussians(const std::string& ply) { return model::from_splat_data(io::read_splat_ply(ply)); }
+
+model::SceneModel load_scene_model(const SceneInputs& in, const io::Dataset& ds) {
+  if (in.ply.empty() == in.scene.empty()) throw InputError("--ply", "give a .ply (--ply) or a scene folder (--scene)");
+  if (!in.ply.empty()) return model::static_scene(load_gaussians(in.ply));
+  return model::scene_for_dataset(model::read_scene_folder(in.scene), ds);
+}
 
 }  // namespace ttgs::app

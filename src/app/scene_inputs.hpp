@@ -5,6 +5,7 @@
 
 #include "io/dataset.hpp"
 #include "model/gaussians.hpp"
+#include "model/scene_model.hpp"
 
 namespace CLI {
 class App;
@@ -13,7 +14,7 @@ class App;
 namespace ttgs::app {
 
 struct SceneInputs {
-  std::string ply, data, split = "test";
+  std::string ply, scene, data, split = "test";
   io::LoadOptions load;
 };
 
@@ -21,5 +22,7 @@ void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
 // How every command loads a dataset: --downscale, --test-every, --test-frames.
 void add_load_options(CLI::App& cmd, io::LoadOptions& load);
 model::Gaussians load_gaussians(const std::string& ply);  // InputError for a bad file
+// The --ply file as a static scene, or the --scene folder on the dataset's frames and timestamps.
+model::SceneModel load_scene_model(const SceneInputs& inputs, const io::Dataset& dataset);
 
 }  // namespace ttgs::app

@@ -5,7 +5,9 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "eval/metrics.hpp"
+#include "eval/regions.hpp"
 #include "model/tensor_image.hpp"
+#include "render/scene_view.hpp"
 
 namespace ttgs::eval {
 
@@ -36,6 +38,16 @@ std::string EvalReport::to_json() const {
     if (has_lpips) per.back()["lpips"] = s.lpips;
   }
   nlohmann::json j{{"psnr", psnr}, {"ssim", ssim}, {"num_images", images.size()}, {"per_image", per}};
+  if (has_actors) {
+    const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    j["dynamic_psnr"] = number(dynamic_psnr);
+    j["static_psnr"] = number(static_psnr);
+    for (size_t k = 0; k < images.size(); ++k) {
+      per[k]["dynamic_psnr"] = number(images[k].dynamic_psnr);
+      per[k]["static_psnr"] = number(images[k].static_psnr);
+    }
+    j["per_image"] = per;
+  }
   if (has_lpips) j["lpips"] = lpips;
   else j["lpips"] = nullptr, j["lpips_note"] = kLpipsUnavailable;
   return j.dump();
@@ -48,25 +60,58 @@ at::Tensor render_frame(const model::Gaussians& g, const io::Frame& f, const ren
 
 EvalReport evaluate(const model::Gaussians& g, const io::Dataset& ds, const std::vector<size_t>& frames,
                     const render::RenderSettings& settings, const LpipsModel* lpips) {
+  return evaluate(model::static_scene(g), ds, frames, settings, lpips);
+}
+
+namespace {
+// Mean of the finite values (NaN when none).
+double finite_mean(const std::vector<double>& values) {
+  double sum = 0;
+  int count = 0;
+  for (double v : values)
+    if (std::isfinite(v)) sum += v, ++count;
+  return count ? sum / count : NAN;
+}
+}  // namespace
+
+EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const std::vector<size_t>& frames,
+                    const render::RenderSettings& settings, const LpipsModel* lpips) {
   EvalReport r;
   r.has_lpips = lpips != nullptr;
+  r.has_actors = !ds.actors.empty();
   Progress progress("evaluating", int64_t(frames.size()));
   for (size_t i : frames) {
     const io::Frame& f = ds.frames[i];
     if (f.image.empty()) throw std::invalid_argument("evaluate: dataset loaded without pixels");
-    const at::Tensor rendered = render_frame(g, f, settings);
+    at::Tensor rendered;
+    {
+      at::NoGradGuard no_grad;
+      rendered = render::render_view(scene, ds, i, settings).rgb.clamp(0, 1);
+    }
     const at::Tensor photo = model::to_tensor(f.image);
-    const at::Tensor mask = f.mask ? model::to_tensor(*f.mask) : at::Tensor();
-    r.images.push_back({f.name, psnr(rendered, photo, mask), ssim(rendered, photo),
-                        lpips ? lpips->distance(rendered, photo) : 0.0});
+    const at::Tensor mask = f.mask && model::uses_masks(ds, scene) ? model::to_tensor(*f.mask) : at::Tensor();
+    ImageScore score{f.name, psnr(rendered, photo, mask), ssim(rendered, photo),
+                     lpips ? lpips->distance(rendered, photo) : 0.0};
+    if (r.has_actors) {
+      const at::Tensor boxes = actor_box_mask(ds, i, f.camera);
+      const at::Tensor valid = mask.defined() ? mask : at::ones_like(boxes);
+      if ((boxes * valid).sum().item<double>() > 0) score.dynamic_psnr = psnr(rendered, photo, boxes * valid);
+      if (((1 - boxes) * valid).sum().item<double>() > 0) score.static_psnr = psnr(rendered, photo, (1 - boxes) * valid);
+    }
+    r.images.push_back(score);
     progress.advance();
   }
   progress.finish();
+  std::vector<double> dynamic, stat;
   for (const ImageScore& s : r.images) {
     r.psnr += s.psnr / double(r.images.size());
     r.ssim += s.ssim / double(r.images.size());
     r.lpips += s.lpips / double(r.images.size());
+    dynamic.push_back(s.dynamic_psnr);
+    stat.push_back(s.static_psnr);
   }
+  r.dynamic_psnr = finite_mean(dynamic);
+  r.static_psnr = finite_mean(stat);
   return r;
 }
 

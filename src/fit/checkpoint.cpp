@@ -18,11 +18,13 @@ json run_identity(const FitOptions& o) {
 }
 }  // namespace
 
-void save_checkpoint(const std::string& path, const FitOptions& o, const model::Gaussians& g,
+void save_checkpoint(const std::string& path, const FitOptions& o, const model::SceneModel& scene,
                      const optim::Adam& adam, const optim::IStrategy& strategy, const std::string& rng,
                      const LoopState& s) {
   model::TensorArchive a;
-  model::add_gaussians(a, g, "model.");
+  model::add_gaussians(a, scene.gaussians, "model.");
+  if (scene.environment.defined()) a.add("scene.environment", scene.environment.logits);
+  if (scene.appearance.defined()) a.add("scene.appearance", scene.appearance);
   adam.save(a, "adam.");
   strategy.save_state(a);
   {
@@ -41,7 +43,7 @@ void save_checkpoint(const std::string& path, const FitOptions& o, const model::
 }
 
 Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::Adam& adam,
-                           optim::IStrategy& strategy) {
+                           optim::IStrategy& strategy, model::SceneModel& scene) {
   const model::TensorArchive a = model::load_archive(path);
   Checkpoint c;
   try {
@@ -49,7 +51,13 @@ Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::
     if (a.meta.at("run") != run_identity(o))
       throw InputError(path, "written by a run with other options (" + a.meta.at("run").dump() +
                                  "); resume with the same options or remove it");
-    c.g = model::get_gaussians(a, "model.");
+    scene.gaussians = model::get_gaussians(a, "model.");
+    if (scene.environment.defined() != a.has("scene.environment") ||
+        scene.appearance.defined() != a.has("scene.appearance") ||
+        scene.gaussians.part.defined() != scene.dynamic())
+      throw InputError(path, "written for another scene model (environment, appearance or actors differ)");
+    if (scene.environment.defined()) scene.environment.logits = a.get("scene.environment").clone().requires_grad_(true);
+    if (scene.appearance.defined()) scene.appearance = a.get("scene.appearance").clone().requires_grad_(true);
     adam.load(a, "adam.");
     strategy.load_state(a);
     {

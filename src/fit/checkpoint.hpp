@@ -21,18 +21,18 @@ struct LoopState {
 };
 
 // Written atomically. `rng` is the loop's std::mt19937_64 in its text form.
-void save_checkpoint(const std::string& path, const FitOptions& options, const model::Gaussians& g,
+void save_checkpoint(const std::string& path, const FitOptions& options, const model::SceneModel& scene,
                      const optim::Adam& adam, const optim::IStrategy& strategy, const std::string& rng,
                      const LoopState& state);
 
 struct Checkpoint {
-  model::Gaussians g;
   std::string rng;
   LoopState state;
 };
-// Restores the optimizer, the strategy and LibTorch's default generator; throws InputError naming the file when it
-// is unreadable or was written by a run with other options (iterations, seed, strategy, mode, SH degree).
+// Restores the scene's trained tensors (Gaussians with their parts, environment map, appearance), the optimizer,
+// the strategy and LibTorch's default generator; throws InputError naming the file when it is unreadable or was
+// written by a run with other options (iterations, seed, strategy, mode, SH degree) or another scene model.
 Checkpoint load_checkpoint(const std::string& path, const FitOptions& options, optim::Adam& adam,
-                           optim::IStrategy& strategy);
+                           optim::IStrategy& strategy, model::SceneModel& scene);
 
 }  // namespace ttgs::fit

@@ -8,6 +8,7 @@
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
 #include "io/transforms_json.hpp"
+#include "model/scene_files.hpp"
 
 namespace ttgs::fit {
 namespace {
@@ -35,6 +36,11 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
               {"strategy", o.strategy_kind == StrategyKind::kMcmc ? "mcmc" : "default"},
               {"mode", o.full_batch ? "full-batch" : "stochastic"},
               {"rollbacks", r.rollbacks},
+              {"scene_model", {{"actors", r.scene.actors.num_actors()},
+                               {"environment", r.scene.environment.defined()},
+                               {"appearance", r.scene.appearance.defined()},
+                               {"timestamps", ds.timestamps.size()},
+                               {"cameras", ds.sensors.size()}}},
               {"seed", o.seed},
               {"data", ds.path},
               {"metrics", metrics},
@@ -60,9 +66,14 @@ void write_outputs(const std::string& dir, const FitResult& r, const FitOptions&
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (!io::is_directory(dir)) throw InputError(dir, "cannot create the output folder");
-  const SplatData splats = model::to_splat_data(r.gaussians);
-  if (!splats.all_finite()) throw InputError(dir, "the fitted model holds NaN or infinite values; nothing written");
-  io::write_splat_ply(io::join_path(dir, "scene.ply"), splats);
+  const model::SceneModel& scene = r.scene;
+  if (scene.dynamic() || scene.environment.defined() || scene.appearance.defined()) {
+    model::write_scene_folder(dir, scene, ds);
+  } else {
+    const SplatData splats = model::to_splat_data(r.gaussians);
+    if (!splats.all_finite()) throw InputError(dir, "the fitted model holds NaN or infinite values; nothing written");
+    io::write_splat_ply(io::join_path(dir, "scene.ply"), splats);
+  }
   io::write_file_atomic(io::join_path(dir, "cameras.json"), cameras_json(ds) + "\n");
   io::write_file_atomic(io::join_path(dir, "report.json"), report_json(r, o, ds) + "\n");
 }

@@ -1,6 +1,7 @@
 #pragma once
 // What `ttgs fit` writes, each file to a temporary name and renamed: scene.ply (INRIA layout, in the dataset's world
-// frame), cameras.json (the cameras used, nerfstudio conventions), report.json.
+// frame), cameras.json (the cameras used, nerfstudio conventions), report.json; for a scene model with actors, an
+// environment map or appearance, the scene folder of model/scene_files.hpp (scene.json, static.ply, actors/).
 #include <string>
 
 #include "fit/trainer.hpp"

@@ -14,6 +14,7 @@
 #include "loss/photometric.hpp"
 #include "optim/schedule.hpp"
 #include "render/rasterizer.hpp"
+#include "render/scene_view.hpp"
 #include "train/divergence_guard.hpp"
 #include "train/view_cache.hpp"
 #include "train/view_sampler.hpp"
@@ -29,9 +30,6 @@ model::Gaussians with_sh_degree(model::Gaussians g, int degree) {
   return g;
 }
 
-model::Gaussians gaussians_from(const std::vector<at::Tensor>& t) {
-  return {t.at(0), t.at(1), t.at(2), t.at(3), t.at(4), t.at(5)};
-}
 
 // The strategy, its schedule divided by the views rendered per step.
 std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_per_step) {
@@ -55,15 +53,17 @@ std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_p
 // The view cache, sampler, Adam, schedule and divergence guard are the shared training core's.
 class FitLoop {
  public:
-  FitLoop(const io::Dataset& ds, model::Gaussians init, const FitOptions& o)
+  FitLoop(const io::Dataset& ds, model::SceneModel init, const FitOptions& o)
       : ds_(ds), o_(o), t0_(std::chrono::steady_clock::now()), extent_(io::scene_extent(ds)),
-        views_per_step_(o.full_batch ? int(ds.train.size()) : 1),
-        g_(with_sh_degree(init.clone(), o.sh_degree)),  // the caller's tensors are never updated in place
-        base_lr_(optim::gaussian_rates(o.lr, extent_)), adam_(optim::gaussian_adam(g_, base_lr_)),
-        strategy_(make_strategy(o, views_per_step_)), sampler_(ds.train, o.seed), cache_(ds, ds.train),
+        views_per_step_(o.full_batch ? int(ds.train.size()) : 1), scene_(own_copy(std::move(init), o.sh_degree)),
+        g_(scene_.gaussians), base_lr_(optim::gaussian_rates(o.lr, extent_)),
+        adam_(optim::gaussian_adam(g_, base_lr_)), strategy_(make_strategy(o, views_per_step_)),
+        sampler_(ds.train, o.seed), cache_(ds, ds.train, 1, model::uses_masks(ds, scene_)),
         fixed_bg_(at::tensor(std::vector<float>(o.background.begin(), o.background.end()))) {
     at::manual_seed(int64_t(o.seed));
     optim::make_trainable(g_);
+    if (scene_.environment.defined()) adam_.add_group("environment", scene_.environment.logits, o.lr_environment, false);
+    if (scene_.appearance.defined()) adam_.add_group("appearance", scene_.appearance, o.lr_appearance, false);
     if (o.full_batch) schedule_ = {1.0, o.full_batch_decay_at, o.full_batch_decay};
     means_schedule_ = o.full_batch ? schedule_ : optim::Schedule{o.lr.means > 0 ? o.lr.means_final / o.lr.means : 1.0, {}, 1.0};
     resume();
@@ -82,20 +82,52 @@ class FitLoop {
   }
 
  private:
+  // The caller's tensors are never updated in place: a deep copy, with the SH degree of the run.
+  static model::SceneModel own_copy(model::SceneModel s, int sh_degree) {
+    s.gaussians = with_sh_degree(s.gaussians.clone(), sh_degree);
+    if (s.environment.defined()) s.environment.logits = s.environment.logits.detach().clone().requires_grad_(true);
+    if (s.appearance.defined()) s.appearance = s.appearance.detach().clone().requires_grad_(true);
+    return s;
+  }
+
+  // What Adam updates, in its group order: the six attributes, then the environment map and the appearance.
+  std::vector<at::Tensor*> params() {
+    std::vector<at::Tensor*> p = g_.tensors();
+    if (scene_.environment.defined()) p.push_back(&scene_.environment.logits);
+    if (scene_.appearance.defined()) p.push_back(&scene_.appearance);
+    return p;
+  }
+  // What the divergence guard restores: the parameters and the Gaussians' part labels (rows change together).
+  std::vector<at::Tensor*> guarded() {
+    std::vector<at::Tensor*> p = params();
+    if (g_.part.defined()) p.push_back(&g_.part);
+    return p;
+  }
+  // The scene as the guard kept it.
+  model::SceneModel kept_scene() const {
+    const std::vector<at::Tensor>& t = guard_->kept();
+    model::SceneModel s = scene_;
+    s.gaussians = {t.at(0), t.at(1), t.at(2), t.at(3), t.at(4), t.at(5)};
+    size_t k = 6;
+    if (s.environment.defined()) s.environment.logits = t.at(k++);
+    if (s.appearance.defined()) s.appearance = t.at(k++);
+    if (g_.part.defined()) s.gaussians.part = t.at(k++);
+    return s;
+  }
+
   bool checkpoints() const { return !o_.checkpoint_path.empty() && o_.checkpoint_every > 0; }
   double elapsed() const {
     return state_.elapsed_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
 
   void resume() {
-    guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, g_.tensors(), adam_, 0);
+    guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, guarded(), adam_, 0);
     if (o_.resume && checkpoints() && std::filesystem::exists(o_.checkpoint_path)) {
-      Checkpoint c = load_checkpoint(o_.checkpoint_path, o_, adam_, *strategy_);
-      g_ = c.g;
+      Checkpoint c = load_checkpoint(o_.checkpoint_path, o_, adam_, *strategy_, scene_);
       optim::make_trainable(g_);
       sampler_.restore(c.rng, c.state.order);
       state_ = c.state;
-      guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, g_.tensors(), adam_, state_.step);
+      guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, guarded(), adam_, state_.step);
       guard_->restore_counters(state_.rollbacks, state_.lr_scale);
       note("resuming from " + o_.checkpoint_path + " at step " + std::to_string(state_.step));
     } else if (o_.resume) {
@@ -117,7 +149,7 @@ class FitLoop {
     render::RenderSettings s;
     s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
     s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
-    const render::RenderResult r = render::render(g_, f.camera, s);
+    const render::RenderResult r = render::render_view(scene_, ds_, i, s);
     at::Tensor loss = loss::masked_photometric(r.rgb, cache_.photo(i), cache_.mask(i), o_.ssim_lambda);
     const at::Tensor reg = strategy_->regularizer(g_);
     if (reg.defined()) loss = loss + reg;
@@ -130,7 +162,7 @@ class FitLoop {
   }
 
   void clear_gradients() {
-    for (at::Tensor* t : g_.tensors()) t->mutable_grad() = at::Tensor();
+    for (at::Tensor* t : params()) t->mutable_grad() = at::Tensor();
   }
 
   void take_step(int step) {
@@ -141,17 +173,17 @@ class FitLoop {
     state_.step = step;
     if (!std::isfinite(step_loss)) {
       clear_gradients();
-      guard_->roll_back(step, "the loss became " + std::to_string(step_loss), g_.tensors(), adam_);
+      guard_->roll_back(step, "the loss became " + std::to_string(step_loss), guarded(), adam_);
       return;
     }
     state_.loss_sum += step_loss / double(views.size());
     ++state_.loss_count;
-    adam_.step(g_.tensors());
+    adam_.step(params());
     clear_gradients();
     const io::Frame& last = ds_.frames[views.back()];
     strategy_->after_step(g_, adam_, {step, o_.iters, last.camera.width, last.camera.height, extent_});
     const bool checkpoint_now = checkpoints() && step % o_.checkpoint_every == 0 && step < o_.iters;
-    guard_->check(step, g_.tensors(), adam_, checkpoint_now);
+    guard_->check(step, guarded(), adam_, checkpoint_now);
     if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < o_.iters) record(step);
     if (checkpoint_now) write_checkpoint();
   }
@@ -164,7 +196,7 @@ class FitLoop {
     h.loss = state_.loss_count ? state_.loss_sum / state_.loss_count : 0.0;
     h.test_psnr = h.test_ssim = std::numeric_limits<double>::quiet_NaN();
     if (!ds_.test.empty()) {
-      const eval::EvalReport r = eval::evaluate(g_, ds_, ds_.test, {});
+      const eval::EvalReport r = eval::evaluate(scene_, ds_, ds_.test, {});
       h.test_psnr = r.psnr;
       h.test_ssim = r.ssim;
     }
@@ -181,20 +213,21 @@ class FitLoop {
     saved.lr_scale = guard_->lr_scale();
     saved.rollbacks = guard_->rollbacks();
     saved.elapsed_s = elapsed();
-    save_checkpoint(o_.checkpoint_path, o_, gaussians_from(guard_->kept()), guard_->kept_optimizer(), *strategy_,
+    save_checkpoint(o_.checkpoint_path, o_, kept_scene(), guard_->kept_optimizer(), *strategy_,
                     sampler_.generator_state(), saved);
   }
 
   FitResult finish() {
-    guard_->check(o_.iters, g_.tensors(), adam_, true);
+    guard_->check(o_.iters, guarded(), adam_, true);
     record(o_.iters);
-    for (at::Tensor* t : g_.tensors()) *t = t->detach();
+    for (at::Tensor* t : params()) *t = t->detach();
     FitResult result;
     result.history = state_.history;
     result.rollbacks = guard_->rollbacks();
-    result.train = eval::evaluate(g_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
-    if (!ds_.test.empty()) result.test = eval::evaluate(g_, ds_, ds_.test, {}, o_.lpips.get());
+    result.train = eval::evaluate(scene_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
+    if (!ds_.test.empty()) result.test = eval::evaluate(scene_, ds_, ds_.test, {}, o_.lpips.get());
     result.gaussians = g_;
+    result.scene = scene_;
     result.time_s = elapsed();
     return result;
   }
@@ -204,7 +237,8 @@ class FitLoop {
   const std::chrono::steady_clock::time_point t0_;
   const double extent_;
   const int views_per_step_;
-  model::Gaussians g_;
+  model::SceneModel scene_;
+  model::Gaussians& g_;  // scene_.gaussians
   const std::array<double, 6> base_lr_;
   optim::Adam adam_;
   std::unique_ptr<optim::IStrategy> strategy_;
@@ -226,9 +260,13 @@ void check_options(const FitOptions& o) {
 }
 
 FitResult fit(const io::Dataset& ds, model::Gaussians init, const FitOptions& o) {
+  return fit(ds, model::static_scene(init), o);
+}
+
+FitResult fit(const io::Dataset& ds, model::SceneModel init, const FitOptions& o) {
   check_options(o);
   if (ds.train.empty()) throw InputError(ds.path, "no training frames");
-  if (init.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
+  if (init.gaussians.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
   return FitLoop(ds, std::move(init), o).run();
 }
 

@@ -13,6 +13,7 @@
 #include "eval/evaluate.hpp"
 #include "io/dataset.hpp"
 #include "model/gaussians.hpp"
+#include "model/scene_model.hpp"
 #include "optim/adam.hpp"
 #include "optim/strategy.hpp"
 
@@ -48,6 +49,8 @@ struct FitOptions {
   // halves the learning rates and warns; more than `max_rollbacks` rollbacks end the run with an error.
   int snapshot_every = 100;
   int max_rollbacks = 5;
+  // Scene models with an environment map and per-image appearance (time series): their learning rates.
+  double lr_environment = 0.01, lr_appearance = 1e-3;
   // LPIPS on the test views (train views when there are none) at the end, when given.
   std::shared_ptr<const eval::LpipsModel> lpips;
   // Called before each step with the current model (tests use it to inject faults and interruptions).
@@ -64,7 +67,8 @@ struct HistoryEntry {
 };
 
 struct FitResult {
-  model::Gaussians gaussians;
+  model::Gaussians gaussians;  // scene.gaussians
+  model::SceneModel scene;
   double time_s = 0;
   std::vector<HistoryEntry> history;
   eval::EvalReport train, test;  // test empty when the dataset has no test view
@@ -76,5 +80,7 @@ struct FitResult {
 void check_options(const FitOptions& options);
 
 FitResult fit(const io::Dataset& dataset, model::Gaussians init, const FitOptions& options);
+// A scene model: actors placed by their tracks, the environment map and appearance trained with the Gaussians.
+FitResult fit(const io::Dataset& dataset, model::SceneModel init, const FitOptions& options);
 
 }  // namespace ttgs::fit

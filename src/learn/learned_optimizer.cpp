@@ -56,7 +56,7 @@ at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& 
 optim::Adam network_adam(LearnedOptimizer& opt, double lr) {
   optim::Adam adam;
   size_t k = 0;
-  for (at::Tensor* p : opt.trainable()) adam.add_group("param" + std::to_string(k++), *p, lr);
+  for (at::Tensor* p : opt.trainable()) adam.add_group("param" + std::to_string(k++), *p, lr, false);
   return adam;
 }
 

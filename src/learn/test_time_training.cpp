@@ -74,8 +74,8 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   double best_loss = INFINITY;
   std::vector<at::Tensor*> params{&adapted.decoder.weight, &adapted.decoder.bias};
   optim::Adam adam;
-  adam.add_group("decoder.weight", adapted.decoder.weight, o.lr);
-  adam.add_group("decoder.bias", adapted.decoder.bias, o.lr);
+  adam.add_group("decoder.weight", adapted.decoder.weight, o.lr, false);
+  adam.add_group("decoder.bias", adapted.decoder.bias, o.lr, false);
   report.stop_reason = "all steps taken";
   for (int k = 0;; ++k) {
     const bool take_step = k < o.steps;

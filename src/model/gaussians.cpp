@@ -33,13 +33,19 @@ std::vector<const at::Tensor*> Gaussians::tensors() const {
 Gaussians Gaussians::to(const at::Device& device) const {
   Gaussians g = *this;
   for (at::Tensor* t : g.tensors()) *t = t->to(device);
+  if (g.part.defined()) g.part = g.part.to(device);
   return g;
+}
+
+at::Tensor Gaussians::parts() const {
+  return part.defined() ? part : at::full({size()}, -1, at::TensorOptions().dtype(at::kLong).device(means.device()));
 }
 
 Gaussians Gaussians::select(const at::Tensor& m) const {
   Gaussians g = *this;
   const at::Tensor idx = m.scalar_type() == at::kBool ? m.nonzero().squeeze(1) : m;
   for (at::Tensor* t : g.tensors()) *t = t->index_select(0, idx.to(t->device()));
+  if (g.part.defined()) g.part = g.part.index_select(0, idx.to(g.part.device()));
   return g;
 }
 
@@ -57,6 +63,8 @@ void Gaussians::check() const {
   expect(sh_dc, "sh_dc", {3});
   expect(sh_rest, "sh_rest", {sh_rest.defined() && sh_rest.dim() == 3 ? sh_rest.size(1) : -1, 3});
   sh_degree();
+  if (part.defined() && (part.sizes() != at::IntArrayRef({n}) || part.scalar_type() != at::kLong))
+    throw std::invalid_argument("Gaussians.part has the wrong shape or dtype");
 }
 
 Gaussians concat(const Gaussians& a, const Gaussians& b) {
@@ -65,6 +73,7 @@ Gaussians concat(const Gaussians& a, const Gaussians& b) {
   const auto ta = a.tensors(), tb = b.tensors();
   const auto tg = g.tensors();
   for (size_t i = 0; i < tg.size(); ++i) *tg[i] = at::cat({*ta[i], *tb[i]}, 0);
+  if (a.part.defined() || b.part.defined()) g.part = at::cat({a.parts(), b.parts()}, 0);
   return g;
 }
 
@@ -107,6 +116,7 @@ SplatData to_splat_data(const Gaussians& g) {
 Gaussians Gaussians::clone() const {
   Gaussians c = *this;
   for (at::Tensor* t : c.tensors()) *t = t->detach().clone();
+  if (c.part.defined()) c.part = c.part.clone();
   return c;
 }
 

@@ -18,6 +18,9 @@ struct Gaussians {
   at::Tensor opacity_logits;  // (N, 1)
   at::Tensor sh_dc;           // (N, 3)
   at::Tensor sh_rest;         // (N, (d+1)^2 - 1, 3)
+  // Which part of a scene each Gaussian belongs to: (N) int64, -1 = static (world frame), k >= 0 = actor k (in its
+  // box frame, placed at each timestamp by its track). Undefined: all static. Not trainable; follows the rows.
+  at::Tensor part;
 
   int64_t size() const { return means.defined() ? means.size(0) : 0; }
   int sh_degree() const;
@@ -25,8 +28,9 @@ struct Gaussians {
   at::Tensor rotations() const;  // normalized quaternions
   at::Tensor opacities() const;  // sigmoid(opacity_logits)
   at::Tensor base_colors() const;  // RGB of the DC term: 0.5 + C0 * sh_dc
-  std::vector<at::Tensor*> tensors();
+  std::vector<at::Tensor*> tensors();  // the six trainable attributes (not `part`)
   std::vector<const at::Tensor*> tensors() const;
+  at::Tensor parts() const;  // `part`, or all -1 when undefined
 
   Gaussians to(const at::Device& device) const;
   Gaussians clone() const;  // detached deep copy (no shared storage, no graph)

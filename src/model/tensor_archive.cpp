@@ -107,12 +107,14 @@ constexpr const char* kAttributeNames[6] = {"means", "log_scales", "quats", "opa
 void add_gaussians(TensorArchive& a, const Gaussians& g, const std::string& prefix) {
   const auto t = g.tensors();
   for (size_t k = 0; k < 6; ++k) a.add(prefix + kAttributeNames[k], *t[k]);
+  if (g.part.defined()) a.add(prefix + "part", g.part);
 }
 
 Gaussians get_gaussians(const TensorArchive& a, const std::string& prefix) {
   Gaussians g;
   auto t = g.tensors();
   for (size_t k = 0; k < 6; ++k) *t[k] = a.get(prefix + kAttributeNames[k]).clone();
+  if (a.has(prefix + "part")) g.part = a.get(prefix + "part").clone();
   try {
     g.check();
   } catch (const std::invalid_argument& e) {

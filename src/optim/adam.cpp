@@ -53,9 +53,9 @@ void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tenso
   }
 }
 
-size_t Adam::add_group(const std::string& name, const at::Tensor& param, double lr) {
+size_t Adam::add_group(const std::string& name, const at::Tensor& param, double lr, bool rows) {
   at::NoGradGuard no_grad;
-  groups_.push_back({name, at::zeros_like(param), at::zeros_like(param), {}, lr});
+  groups_.push_back({name, at::zeros_like(param), at::zeros_like(param), {}, lr, rows});
   return groups_.size() - 1;
 }
 
@@ -74,6 +74,7 @@ void Adam::step(const std::vector<at::Tensor*>& params) {
 
 void Adam::select(const at::Tensor& indices) {
   for (Group& g : groups_) {
+    if (!g.rows) continue;
     g.m = g.m.index_select(0, indices);
     g.v = g.v.index_select(0, indices);
   }
@@ -81,6 +82,7 @@ void Adam::select(const at::Tensor& indices) {
 
 void Adam::append(int64_t count) {
   for (Group& g : groups_) {
+    if (!g.rows) continue;
     std::vector<int64_t> shape(g.m.sizes().begin(), g.m.sizes().end());
     shape[0] = count;
     g.m = at::cat({g.m, at::zeros(shape, g.m.options())}, 0);
@@ -91,6 +93,7 @@ void Adam::append(int64_t count) {
 void Adam::zero_rows(const at::Tensor& indices) {
   if (indices.numel() == 0) return;
   for (Group& g : groups_) {
+    if (!g.rows) continue;
     g.m.index_fill_(0, indices, 0);
     g.v.index_fill_(0, indices, 0);
   }

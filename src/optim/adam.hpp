@@ -32,7 +32,8 @@ class Adam {
  public:
   explicit Adam(const AdamSettings& settings = {}) : settings_(settings) {}
   // A group with zero state shaped like `param`; returns its index (the position of its tensor in step()'s list).
-  size_t add_group(const std::string& name, const at::Tensor& param, double lr);
+  // `rows`: the group's first dimension is the model's rows, so the row operations below apply to it.
+  size_t add_group(const std::string& name, const at::Tensor& param, double lr, bool rows = true);
   size_t num_groups() const { return groups_.size(); }
   const std::string& name(size_t group) const { return groups_.at(group).name; }
 
@@ -43,7 +44,7 @@ class Adam {
   // Per-entry factors on a group's rate (broadcast against its tensor; 0 freezes an entry; undefined: none).
   void set_lr_factors(size_t group, const at::Tensor& factors) { groups_.at(group).lr_factors = factors; }
 
-  // Row operations on every group's state (for models with one row per element, such as Gaussians).
+  // Row operations on the state of every group that follows the rows (one row per Gaussian).
   void select(const at::Tensor& indices);  // keep these rows (int64 indices)
   void append(int64_t count);              // append zero rows
   void zero_rows(const at::Tensor& indices);
@@ -61,6 +62,7 @@ class Adam {
     std::string name;
     at::Tensor m, v, lr_factors;
     double lr = 0;
+    bool rows = true;
   };
   AdamSettings settings_;
   std::vector<Group> groups_;

@@ -91,6 +91,7 @@ class McmcStrategy : public IStrategy {
     const at::Tensor sources = (counts > 0).nonzero().squeeze(1);
     split_among_copies(g, sources, counts.index_select(0, sources) + 1);
     for (at::Tensor* t : g.tensors()) t->index_put_({dead}, t->index_select(0, picked));
+    if (g.part.defined()) g.part.index_put_({dead}, g.part.index_select(0, picked));
     adam.zero_rows(at::cat({sources, dead}));
   }
 

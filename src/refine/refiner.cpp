@@ -480,7 +480,7 @@ class Refiner {
     // Moving Gaussians and cameras together: one camera stays fixed (the gauge). The corrections are a seventh group
     // with per-frame rates.
     const at::Tensor pose_lr = pose_rates(train_, o_.pose_lr_in_gs_stage, o_.attrs.xyz);
-    const size_t pose_group = adam.add_group("camera_corrections", deltas_, 0);
+    const size_t pose_group = adam.add_group("camera_corrections", deltas_, 0, false);
     adam.set_lr_factors(pose_group, pose_lr);
     const bool poses = pose_lr.abs().sum().item<double>() > 0;
     const bool guard = !o_.val.empty();

@@ -13,7 +13,8 @@ at::Tensor to_8bit(const at::Tensor& image) {
 
 at::Tensor from_8bit(const at::Tensor& image) { return image.to(at::kFloat).div_(255.0f); }
 
-ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, int factor) : factor_(factor) {
+ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, bool with_masks)
+    : factor_(factor) {
   if (factor < 1) throw std::invalid_argument("ViewCache: factor must be at least 1");
   entries_.resize(ds.frames.size());
   for (size_t i : frames) {
@@ -23,7 +24,7 @@ ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, i
     Entry& e = entries_[i];
     e.camera = factor > 1 ? f.camera.downscaled(factor) : f.camera;
     e.photo = to_8bit(model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image));
-    if (f.mask) e.mask = to_8bit(model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask));
+    if (f.mask && with_masks) e.mask = to_8bit(model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask));
   }
 }
 

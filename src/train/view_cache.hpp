@@ -22,8 +22,8 @@ class ViewCache {
  public:
   ViewCache() = default;
   // The `frames` of `dataset` downscaled by `factor` (box filter for photos, block minimum for masks, as
-  // io::load_dataset does), each entry rounded to the nearest 8-bit value.
-  ViewCache(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor = 1);
+  // io::load_dataset does), each entry rounded to the nearest 8-bit value; the masks only `with_masks`.
+  ViewCache(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor = 1, bool with_masks = true);
 
   bool has(size_t frame) const { return frame < entries_.size() && entries_[frame].photo.defined(); }
   at::Tensor photo(size_t frame) const;  // (H, W, 3) float32

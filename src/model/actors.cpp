@@ -1,0 +1,80 @@
+#include "model/actors.hpp"
+
+#include <stdexcept>
+
+namespace ttgs::model {
+
+ActorPoses actor_poses(const std::vector<io::ActorTrack>& tracks, size_t num_timestamps) {
+  ActorPoses p;
+  const int64_t a = int64_t(tracks.size()), t = int64_t(num_timestamps);
+  p.quaternion = at::zeros({a, t, 4}, at::kFloat);
+  p.quaternion.select(2, 0).fill_(1);
+  p.translation = at::zeros({a, t, 3}, at::kFloat);
+  p.present = at::zeros({a, t}, at::kBool);
+  for (int64_t k = 0; k < a; ++k) {
+    const io::ActorTrack& track = tracks[size_t(k)];
+    p.ids.push_back(track.id);
+    for (size_t j = 0; j < track.time_indices.size(); ++j) {
+      const int64_t ti = track.time_indices[j];
+      if (ti < 0 || ti >= t) throw std::invalid_argument("actor_poses: time index out of range");
+      const Pose& pose = track.object_to_world[j];
+      const Quat q = rotation_to_quat(pose.rotation);
+      for (int c = 0; c < 4; ++c) p.quaternion[k][ti][c] = q[size_t(c)];
+      for (int c = 0; c < 3; ++c) p.translation[k][ti][c] = pose.translation[size_t(c)];
+      p.present[k][ti] = true;
+    }
+  }
+  return p;
+}
+
+at::Tensor quaternion_multiply(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor aw = a.select(-1, 0), ax = a.select(-1, 1), ay = a.select(-1, 2), az = a.select(-1, 3);
+  const at::Tensor bw = b.select(-1, 0), bx = b.select(-1, 1), by = b.select(-1, 2), bz = b.select(-1, 3);
+  return at::stack({aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+                    aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw},
+                   -1);
+}
+
+Gaussians place_at(const Gaussians& g, const ActorPoses& poses, int time_index) {
+  if (!g.part.defined() || poses.num_actors() == 0) return g;
+  if (time_index < 0 || time_index >= poses.quaternion.size(1)) throw std::invalid_argument("place_at: time index");
+  const int64_t a = poses.num_actors();
+  // Row 0 of the gathered tables is the identity for static Gaussians; row k + 1 is actor k at this timestamp.
+  const at::Tensor q_t = poses.quaternion.select(1, time_index), t_t = poses.translation.select(1, time_index);
+  const at::Tensor q_all = at::cat({at::tensor({1.f, 0.f, 0.f, 0.f}).to(q_t.dtype()).view({1, 4}), q_t}, 0);
+  const at::Tensor t_all = at::cat({at::zeros({1, 3}, t_t.options()), t_t}, 0);
+  const at::Tensor row = (g.part + 1).clamp(0, a);
+  const at::Tensor q = q_all.index_select(0, row), t = t_all.index_select(0, row);
+  const at::Tensor R = quaternion_to_rotation(q).to(g.means.dtype());
+  Gaussians out = g;
+  out.means = at::matmul(R, g.means.unsqueeze(2)).squeeze(2) + t.to(g.means.dtype());
+  out.quats = quaternion_multiply(q.to(g.quats.dtype()), g.quats);
+  const at::Tensor present = at::cat({at::ones({1}, at::kBool), poses.present.select(1, time_index)}, 0);
+  const at::Tensor hidden = ~present.index_select(0, row);
+  out.opacity_logits = at::where(hidden.unsqueeze(1), at::full_like(g.opacity_logits, -30), g.opacity_logits);
+  return out;
+}
+
+at::Tensor actor_of_points(const at::Tensor& points, const std::vector<io::ActorTrack>& tracks, int time_index,
+                           double margin) {
+  at::Tensor owner = at::full({points.size(0)}, -1, at::kLong);
+  const at::Tensor p = points.to(at::kDouble);
+  for (size_t k = 0; k < tracks.size(); ++k) {
+    const std::optional<Pose> pose = tracks[k].pose_at(time_index);
+    if (!pose) continue;
+    const Pose inv = pose->inverse();
+    at::Tensor R = at::empty({3, 3}, at::kDouble), t = at::empty({3}, at::kDouble);
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 3; ++c) R[r][c] = inv.rotation[size_t(r)][size_t(c)];
+      t[r] = inv.translation[size_t(r)];
+    }
+    const at::Tensor local = p.matmul(R.t()) + t;
+    const at::Tensor half = at::tensor({tracks[k].size[0] / 2 + margin, tracks[k].size[1] / 2 + margin,
+                                        tracks[k].size[2] / 2 + margin}, at::kDouble);
+    const at::Tensor inside = (local.abs() <= half).all(1) & (owner < 0);
+    owner.masked_fill_(inside, int64_t(k));
+  }
+  return owner;
+}
+
+}  // namespace ttgs::model

@@ -1,0 +1,136 @@
+#include "model/scene_init.hpp"
+
+#include <cmath>
+#include <random>
+#include <unordered_set>
+
+#include "core/log.hpp"
+
+namespace ttgs::model {
+namespace {
+
+void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
+  for (int c = 0; c < 3; ++c) {
+    pc.positions.push_back(float(p[size_t(c)]));
+    pc.colors.push_back(rgb[size_t(c)]);
+  }
+}
+
+// The colour of a world point in the first training photo of timestamp `k` that sees it (grey when none does).
+std::array<float, 3> photo_colour(const io::Dataset& ds, int k, const Vec3& p) {
+  for (size_t i : ds.train) {
+    const io::Frame& f = ds.frames[i];
+    if (f.time_index != k || f.image.empty()) continue;
+    if (f.camera.world_to_camera(p)[2] < 0.5) continue;
+    const auto uv = f.camera.project(p);
+    const int x = int(uv[0]), y = int(uv[1]);
+    if (uv[0] < 0 || uv[1] < 0 || x >= f.image.width || y >= f.image.height) continue;
+    return {f.image.at(x, y, 0), f.image.at(x, y, 1), f.image.at(x, y, 2)};
+  }
+  return {0.5f, 0.5f, 0.5f};
+}
+
+// LiDAR returns split into static (world) and per-actor (box frame) clouds.
+void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vector<PointCloud>& parts) {
+  for (const io::LidarSweep& sweep : ds.lidar) {
+    std::vector<std::optional<Pose>> to_box(ds.actors.size());
+    for (size_t a = 0; a < ds.actors.size() && actors; ++a)
+      if (const auto pose = ds.actors[a].pose_at(sweep.time_index)) to_box[a] = pose->inverse();
+    for (size_t i = 0; i < sweep.size(); ++i) {
+      const Vec3 p{sweep.points[3 * i], sweep.points[3 * i + 1], sweep.points[3 * i + 2]};
+      long owner = -1;
+      Vec3 local{};
+      for (size_t a = 0; a < to_box.size() && owner < 0; ++a) {
+        if (!to_box[a]) continue;
+        local = to_box[a]->apply(p);
+        const Vec3& s = ds.actors[a].size;
+        if (std::abs(local[0]) <= s[0] / 2 + 0.1 && std::abs(local[1]) <= s[1] / 2 + 0.1 &&
+            std::abs(local[2]) <= s[2] / 2 + 0.1)
+          owner = long(a);
+      }
+      const std::array<float, 3> rgb = photo_colour(ds, sweep.time_index, p);
+      if (owner < 0) add_point(stat, p, rgb);
+      else add_point(parts[size_t(owner)], local, rgb);
+    }
+  }
+}
+
+// Random points on the surface of a box of full extents `size` (box frame), grey.
+PointCloud box_surface(const Vec3& size, int64_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  PointCloud pc;
+  for (int64_t i = 0; i < count; ++i) {
+    Vec3 p{u(rng) * size[0], u(rng) * size[1], u(rng) * size[2]};
+    const size_t axis = size_t(rng() % 3);
+    p[axis] = (rng() % 2 ? 0.5 : -0.5) * size[axis];
+    add_point(pc, p, {0.5f, 0.5f, 0.5f});
+  }
+  return pc;
+}
+
+Gaussians with_part(Gaussians g, int64_t part) {
+  g.part = at::full({g.size()}, part, at::kLong);
+  return g;
+}
+
+}  // namespace
+
+PointCloud voxel_thin(const PointCloud& pc, double voxel, int64_t max_points) {
+  PointCloud out = pc;
+  while (int64_t(out.size()) > max_points) {
+    std::unordered_set<int64_t> seen;
+    PointCloud kept;
+    for (size_t i = 0; i < pc.size(); ++i) {
+      int64_t key = 0;
+      for (int c = 0; c < 3; ++c)
+        key = key * 1000003 + int64_t(std::floor(pc.positions[3 * i + size_t(c)] / voxel));
+      if (!seen.insert(key).second) continue;
+      for (int c = 0; c < 3; ++c) {
+        kept.positions.push_back(pc.positions[3 * i + size_t(c)]);
+        kept.colors.push_back(pc.colors.empty() ? 0.5f : pc.colors[3 * i + size_t(c)]);
+      }
+    }
+    out = kept;
+    voxel *= 1.5;
+  }
+  return out;
+}
+
+SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, const SceneInitOptions& o) {
+  SceneModel scene;
+  const bool actors = o.actors && !ds.actors.empty();
+  PointCloud stat;
+  std::vector<PointCloud> parts(actors ? ds.actors.size() : 0);
+  const bool lidar = o.lidar && !ds.lidar.empty();
+  if (lidar) split_lidar(ds, actors, stat, parts);
+  Gaussians g = lidar ? init_from_points(voxel_thin(stat, 0.05, o.max_static_points), o.base) : static_gaussians;
+  if (actors) {
+    g = with_part(g, -1);
+    for (size_t a = 0; a < parts.size(); ++a) {
+      PointCloud pc = parts[a];
+      if (int64_t(pc.size()) < o.min_actor_points)
+        pc = box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a);
+      g = concat(g, with_part(init_from_points(voxel_thin(pc, 0.02, 20000), o.base), int64_t(a)));
+    }
+    scene.actors = actor_poses(ds.actors, ds.timestamps.size());
+  }
+  scene.gaussians = g;
+  if (o.environment) {
+    std::vector<Camera> cams;
+    for (size_t i : ds.train) cams.push_back(ds.frames[i].camera);
+    scene.environment = make_environment(mean_camera_up(cams));
+  }
+  if (o.appearance) {
+    scene.appearance = identity_appearance(int64_t(ds.frames.size()));
+    scene.appearance_trained.assign(ds.frames.size(), false);
+    for (size_t i : ds.train) scene.appearance_trained[i] = true;
+  }
+  note("scene model: " + std::to_string(g.size()) + " Gaussians" +
+       (actors ? ", " + std::to_string(ds.actors.size()) + " actors" : std::string()) +
+       (lidar ? " (from " + std::to_string(ds.lidar.size()) + " LiDAR sweeps)" : std::string()) +
+       (o.environment ? ", environment map" : "") + (o.appearance ? ", per-image appearance" : ""));
+  return scene;
+}
+
+}  // namespace ttgs::model

@@ -1,0 +1,30 @@
+#pragma once
+// The scene model a fit of a time series starts from. Points come from the LiDAR sweeps when there are any (each
+// return coloured by a training photo of its timestamp that sees it), else from the given static Gaussians. A return
+// inside an actor's box at its timestamp belongs to that actor and is kept in the box frame; an actor with too few
+// returns starts from random points on its box's surface. Static points are thinned on a voxel grid.
+#include <cstdint>
+
+#include "io/dataset.hpp"
+#include "model/init.hpp"
+#include "model/scene_model.hpp"
+
+namespace ttgs::model {
+
+struct SceneInitOptions {
+  InitOptions base;
+  bool actors = true;       // actor parts from the tracks (false: a static-only model)
+  bool environment = true;  // an environment map for the distant region
+  bool appearance = true;   // per-image appearance transforms
+  bool lidar = true;        // static points from the LiDAR sweeps when the dataset has them
+  int64_t max_static_points = 150000;
+  int64_t min_actor_points = 50, surface_points = 1000;  // per actor
+  uint64_t seed = 0;
+};
+
+SceneModel init_scene(const io::Dataset& dataset, const Gaussians& static_gaussians, const SceneInitOptions& options);
+
+// Keeps one point per voxel, the voxel doubling in size from `voxel` until at most `max_points` remain.
+PointCloud voxel_thin(const PointCloud& points, double voxel, int64_t max_points);
+
+}  // namespace ttgs::model

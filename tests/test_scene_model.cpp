@@ -1,0 +1,173 @@
+// The 4D scene model: actors placed by their tracks (against a direct computation and finite differences), the
+// environment map, per-image appearance and its interpolation for test images, and the scene folder round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "io/dataset.hpp"
+#include "model/actors.hpp"
+#include "model/appearance.hpp"
+#include "model/environment.hpp"
+#include "model/scene_files.hpp"
+#include "model/scene_init.hpp"
+#include "test_util.hpp"
+
+namespace ttgs {
+namespace {
+
+model::Gaussians two_part_gaussians() {
+  at::manual_seed(1);
+  model::Gaussians g;
+  g.means = at::randn({4, 3}, at::kDouble);
+  g.log_scales = at::full({4, 3}, -2.0, at::kDouble);
+  g.quats = at::randn({4, 4}, at::kDouble);
+  g.opacity_logits = at::zeros({4, 1}, at::kDouble);
+  g.sh_dc = at::zeros({4, 3}, at::kDouble);
+  g.sh_rest = at::zeros({4, 0, 3}, at::kDouble);
+  g.part = at::tensor({-1, 0, 0, 1}, at::kLong);
+  return g;
+}
+
+io::ActorTrack track(const std::string& id, double yaw, const Vec3& t, std::vector<int> times) {
+  io::ActorTrack a;
+  a.id = id;
+  a.size = {4, 2, 1.5};
+  for (int k : times) {
+    a.time_indices.push_back(k);
+    a.object_to_world.push_back({rotation_z(yaw + 0.1 * k), t + Vec3{double(k), 0, 0}});
+  }
+  return a;
+}
+
+TEST(Actors, PlacementMatchesThePosesAndHidesUntrackedActors) {
+  const model::Gaussians g = two_part_gaussians();
+  const std::vector<io::ActorTrack> tracks{track("a", 0.5, {10, 0, 1}, {0, 1}), track("b", -1, {0, 5, 0}, {0})};
+  const model::ActorPoses poses = model::actor_poses(tracks, 2);
+  const model::Gaussians placed = model::place_at(g, poses, 1);
+  const Pose pose = tracks[0].object_to_world[1];
+  const Vec3 local{g.means[1][0].item<double>(), g.means[1][1].item<double>(), g.means[1][2].item<double>()};
+  const Vec3 world = pose.apply(local);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(placed.means[1][c].item<double>(), world[size_t(c)], 1e-5);
+  EXPECT_TRUE(placed.means[0].equal(g.means[0]));  // static: unchanged
+  EXPECT_LT(placed.opacity_logits[3][0].item<double>(), -29);  // actor b is not tracked at timestamp 1
+  EXPECT_EQ(placed.opacity_logits[1][0].item<double>(), 0.0);
+  // Rotations: the placed Gaussian's rotation matrix is R_pose · R_local.
+  const at::Tensor R_local = model::quaternion_to_rotation(g.quats.slice(0, 1, 2))[0];
+  const at::Tensor R_placed = model::quaternion_to_rotation(placed.quats.slice(0, 1, 2))[0];
+  at::Tensor R_pose = at::empty({3, 3}, at::kDouble);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) R_pose[r][c] = pose.rotation[size_t(r)][size_t(c)];
+  EXPECT_LT((R_placed - R_pose.matmul(R_local)).abs().max().item<double>(), 1e-5);
+}
+
+TEST(Actors, PlacementGradientsMatchFiniteDifferences) {
+  model::Gaussians g = two_part_gaussians();
+  model::ActorPoses poses = model::actor_poses({track("a", 0.3, {1, 2, 3}, {0}), track("b", 0, {0, 0, 0}, {0})}, 1);
+  poses.quaternion = poses.quaternion.to(at::kDouble).requires_grad_(true);
+  poses.translation = poses.translation.to(at::kDouble).requires_grad_(true);
+  g.means.requires_grad_(true);
+  const at::Tensor weights = at::randn({4, 3}, at::kDouble), qweights = at::randn({4, 4}, at::kDouble);
+  const auto loss = [&](const model::Gaussians& gg, const model::ActorPoses& pp) {
+    const model::Gaussians placed = model::place_at(gg, pp, 0);
+    return (placed.means * weights).sum() + (placed.quats * qweights).sum();
+  };
+  loss(g, poses).backward();
+  const double eps = 1e-6;
+  for (const auto& [tensor, index] : std::vector<std::pair<at::Tensor*, std::vector<int64_t>>>{
+           {&poses.quaternion, {0, 0, 2}}, {&poses.translation, {0, 0, 1}}, {&g.means, {2, 0}}}) {
+    at::Tensor& t = *tensor;
+    const double analytic = t.grad().index({index[0], index[1]}).flatten()[index.size() > 2 ? index[2] : 0].item<double>();
+    at::NoGradGuard ng;
+    const at::Tensor base = t.detach().clone();
+    const auto at_value = [&](double delta) {
+      at::Tensor shifted = base.clone();
+      shifted.index({index[0], index[1]}).flatten()[index.size() > 2 ? index[2] : 0] += delta;
+      model::Gaussians gg = g;
+      model::ActorPoses pp = poses;
+      if (tensor == &g.means) gg.means = shifted;
+      else if (tensor == &poses.quaternion) pp.quaternion = shifted;
+      else pp.translation = shifted;
+      return loss(gg, pp).item<double>();
+    };
+    const double numeric = (at_value(eps) - at_value(-eps)) / (2 * eps);
+    EXPECT_NEAR(analytic, numeric, 1e-5 * std::max(1.0, std::abs(numeric)));
+  }
+}
+
+TEST(Environment, LooksUpTheSkyAlongEachRayAndTakesGradients) {
+  model::EnvironmentMap env = model::make_environment({0, 0, 1}, 8);
+  // Upper half red, lower half blue (logits).
+  env.logits.slice(0, 0, 4).fill_(0);
+  env.logits.slice(0, 0, 4).select(2, 0).fill_(8);
+  env.logits.slice(0, 4, 8).fill_(0);
+  env.logits.slice(0, 4, 8).select(2, 2).fill_(8);
+  const Camera up = test::pinhole_looking_at(9, 9, 4, {0, 0, 0}, {0, 0.001, 10}, {0, 1, 0});
+  const Camera down = test::pinhole_looking_at(9, 9, 4, {0, 0, 0}, {0, 0.001, -10}, {0, 1, 0});
+  EXPECT_GT(model::environment_background(env, up)[4][4][0].item<float>(), 0.99f);
+  EXPECT_GT(model::environment_background(env, down)[4][4][2].item<float>(), 0.99f);
+  env.logits.requires_grad_(true);
+  model::environment_background(env, up).sum().backward();
+  EXPECT_GT(env.logits.grad().slice(0, 0, 4).abs().sum().item<double>(), 0);
+  EXPECT_EQ(env.logits.grad().slice(0, 5, 8).abs().sum().item<double>(), 0);
+  const Vec3 u = model::mean_camera_up({test::pinhole_looking_at(8, 8, 4, {0, 0, 0}, {1, 0, 0}, {0, 0, 1})});
+  EXPECT_NEAR(u[2], 1, 1e-9);
+}
+
+TEST(Appearance, AffineTransformAndInterpolationForTestImages) {
+  io::Dataset ds;
+  for (int k = 0; k < 4; ++k) {
+    io::Frame f;
+    f.time = 0.1 * k;
+    f.time_index = k;
+    f.sensor_index = k == 3 ? 1 : 0;
+    ds.frames.push_back(f);
+  }
+  at::Tensor table = model::identity_appearance(4);
+  table[0].select(1, 3).fill_(0.2);  // frame 0: offset 0.2
+  table[2].select(1, 3).fill_(0.6);  // frame 2: offset 0.6
+  const std::vector<bool> trained{true, false, true, false};
+  EXPECT_NEAR(model::appearance_of(table, trained, ds, 1)[0][3].item<double>(), 0.4, 1e-6);  // halfway in time
+  EXPECT_TRUE(model::appearance_of(table, trained, ds, 3).equal(model::identity_appearance(1)[0]));  // other camera
+  const at::Tensor rgb = at::full({2, 2, 3}, 0.5);
+  EXPECT_NEAR(model::apply_appearance(rgb, table[2])[1][1][0].item<double>(), 1.1, 1e-6);
+}
+
+TEST(SceneFiles, FolderRoundTripKeepsEveryPart) {
+  test::TempDir dir;
+  io::Dataset ds;
+  ds.timestamps = {0.0, 0.5};
+  for (int k = 0; k < 2; ++k) {
+    io::Frame f;
+    f.name = "f" + std::to_string(k);
+    f.time = 0.5 * k;
+    f.time_index = k;
+    ds.frames.push_back(f);
+  }
+  ds.actors = {track("car 1", 0.2, {3, 0, 0}, {0, 1}), track("b", 0, {0, 1, 0}, {1})};
+  model::SceneModel scene;
+  model::Gaussians g = two_part_gaussians();
+  for (at::Tensor* t : g.tensors()) *t = t->to(at::kFloat);
+  scene.gaussians = g;
+  scene.actors = model::actor_poses(ds.actors, 2);
+  scene.environment = model::make_environment({0, 0, 1}, 4);
+  scene.environment.logits[1][2][0] = 1.5;
+  scene.appearance = model::identity_appearance(2);
+  scene.appearance[1][0][3] = 0.25;
+  scene.appearance_trained = {false, true};
+  model::write_scene_folder(dir.path(), scene, ds);
+  const model::LoadedScene loaded = model::read_scene_folder(dir / "scene.json");
+  const model::SceneModel back = model::scene_for_dataset(loaded, ds);
+  ASSERT_EQ(back.gaussians.size(), 4);
+  EXPECT_TRUE(std::get<0>(back.gaussians.parts().sort()).equal(at::tensor({-1, 0, 0, 1}, at::kLong)));
+  EXPECT_TRUE(back.actors.present.equal(scene.actors.present));
+  EXPECT_LT((back.actors.translation - scene.actors.translation).abs().max().item<double>(), 1e-6);
+  EXPECT_TRUE(back.environment.logits.equal(scene.environment.logits));
+  EXPECT_TRUE(back.appearance.equal(scene.appearance));
+  EXPECT_EQ(back.appearance_trained, scene.appearance_trained);
+  // The baked PLY at timestamp 0 holds the static Gaussian and actor a's two (b is untracked then).
+  EXPECT_EQ(model::bake_at(back, 0).size(), 3);
+  EXPECT_TRUE(std::filesystem::exists(dir / "actors/car_1.ply"));
+}
+
+}  // namespace
+}  // namespace ttgs
