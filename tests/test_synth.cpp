@@ -321,6 +321,43 @@ TEST(Synth, StreetRigCamerasLidarAndTracksAgree) {
   EXPECT_THROW(synth::write_synth_dataset(bad, dir / "bad"), InputError);
 }
 
+// Edit ground truth: edited/ holds the same views with one car removed and one moved; only a small part of each image
+// changes, the edited tracks lose the removed car and move the other by the edit in its box frame.
+TEST(Synth, EditedViewsRemoveAndMoveActors) {
+  test::TempDir dir;
+  synth::SynthOptions o = small("street", 4);
+  o.edits = {"remove:car_0", "move:car_1:1.5,0.5,10"};
+  synth::write_synth_dataset(o, dir / "s");
+  const io::Dataset ds = io::load_dataset(dir / "s", {});
+  const io::Dataset ed = io::load_dataset(dir / "s/edited", {});
+  ASSERT_EQ(ed.frames.size(), ds.frames.size());
+  ASSERT_EQ(ed.actors.size(), ds.actors.size() - 1);
+  double changed = 0, total = 0;
+  for (size_t i = 0; i < ds.frames.size(); ++i) {
+    const Image& a = ds.frames[i].image;
+    const Image& b = ed.frames[i].image;
+    for (size_t k = 0; k < a.data.size(); k += 3) {
+      total += 1;
+      changed += std::abs(a.data[k] - b.data[k]) + std::abs(a.data[k + 1] - b.data[k + 1]) > 0.02;
+    }
+  }
+  std::printf("edited pixels: %.2f%%\n", 100 * changed / total);
+  EXPECT_GT(changed, 0);
+  EXPECT_LT(changed / total, 0.15);
+  const auto find = [](const std::vector<io::ActorTrack>& t, const std::string& id) {
+    return std::find_if(t.begin(), t.end(), [&](const io::ActorTrack& a) { return a.id == id; });
+  };
+  EXPECT_EQ(find(ed.actors, "car_0"), ed.actors.end());
+  const io::ActorTrack& before = *find(ds.actors, "car_1");
+  const io::ActorTrack& after = *find(ed.actors, "car_1");
+  const Pose expected = before.object_to_world[0].compose({rotation_z(10 * M_PI / 180), {1.5, 0.5, 0}});
+  EXPECT_LT(norm(after.object_to_world[0].translation - expected.translation), 1e-6);
+  EXPECT_NEAR(yaw_of(after.object_to_world[0].rotation), yaw_of(expected.rotation), 1e-9);
+  o.edits = {"remove:no_such_car"};
+  EXPECT_THROW(synth::write_synth_dataset(o, dir / "bad"), InputError);
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
 TEST(Synth, DepthPngMatchesNpyAndLoaderRoundTrip) {
   test::TempDir dir;
   synth::write_synth_dataset(small("object"), dir / "o");

@@ -1,6 +1,8 @@
-// `ttgs render --ply F | --scene S --data PATH --out DIR [--split train|test|all] [--downscale K]`: one PNG per view.
+// `ttgs render --ply F | --scene S --data PATH --out DIR [--split train|test|all] [--downscale K] [--time T]
+// [--shift X,Y,Z] [--edit E]...`: one PNG per view.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "app/commands.hpp"
@@ -8,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "eval/evaluate.hpp"
+#include "io/actors_json.hpp"
 #include "io/image_io.hpp"
 #include "model/tensor_image.hpp"
 #include "render/scene_view.hpp"
@@ -18,15 +21,22 @@ void add_render_command(CLI::App& root) {
   struct Options {
     SceneInputs scene;
     std::string out;
+    double time = NAN;
+    std::vector<double> shift;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("render", "Render a 3DGS scene into a dataset's cameras, one PNG per view");
   add_scene_options(*cmd, o->scene);
   cmd->add_option("--out", o->out, "Output folder (created if missing)")->required();
+  cmd->add_option("--time", o->time, "Render every view at this time (seconds; the nearest timestamp)");
+  cmd->add_option("--shift", o->shift, "Move every camera by X,Y,Z (world units), e.g. a lane change")
+      ->delimiter(',')->expected(3);
   cmd->callback([o] {
     const eval::Split split = eval::parse_split(o->scene.split);
-    const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
+    io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
     const model::SceneModel scene = load_scene_model(o->scene, ds);
+    if (std::isfinite(o->time)) ds = io::at_timestamp(ds, io::nearest_timestamp(ds.timestamps, o->time));
+    if (!o->shift.empty()) ds = io::shifted(ds, {o->shift[0], o->shift[1], o->shift[2]});
     const std::vector<size_t> frames = eval::split_frames(ds, split, o->scene.data);
     namespace fs = std::filesystem;
     std::error_code ec;

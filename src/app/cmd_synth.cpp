@@ -46,6 +46,9 @@ void add_synth_command(CLI::App& root) {
                                        "Corrupt every view: Gaussian noise sigma (intensity units)");
   CLI::Option* blur = cmd->add_option("--blur", o->corruption.blur_sigma, "Corrupt every view: blur sigma (pixels)");
   CLI::Option* exposure = cmd->add_option("--exposure", o->corruption.exposure, "Corrupt every view: exposure factor");
+  cmd->add_option("--edit", o->synth.edits,
+                  "Also write edited/: the same views with an actor edited (remove:ID or move:ID:dx,dy,dyaw, metres "
+                  "and degrees in the actor's box frame); repeatable");
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
   cmd->callback([o, noise, blur, exposure] {
     if (noise->count() + blur->count() + exposure->count() > 0) {

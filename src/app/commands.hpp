@@ -14,4 +14,5 @@ void add_eval_command(CLI::App& root);
 void add_refine_command(CLI::App& root);
 void add_train_optimizer_command(CLI::App& root);
 void add_reconstruct_command(CLI::App& root);
+void add_export_command(CLI::App& root);
 }  // namespace ttgs::app

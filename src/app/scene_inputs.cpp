@@ -13,6 +13,8 @@ void add_scene_options(CLI::App& cmd, SceneInputs& in) {
   CLI::Option* scene = cmd.add_option("--scene", in.scene, "Scene folder written by `ttgs fit` (or its scene.json)");
   ply->excludes(scene);
   scene->excludes(ply);
+  cmd.add_option("--edit", in.edits, "Edit an actor of a --scene: remove:ID or move:ID:dx,dy,dyaw (metres, degrees, "
+                                     "box frame); repeatable");
   cmd.add_option("--data", in.data, "Dataset folder, transforms.json, or COLMAP model")->required();
   cmd.add_option("--split", in.split, "train, test or all")->capture_default_str();
   add_load_options(cmd, in.load);
@@ -34,8 +36,11 @@ model::Gaussians load_gaussians(const std::string& ply) { return model::from_spl
 
 model::SceneModel load_scene_model(const SceneInputs& in, const io::Dataset& ds) {
   if (in.ply.empty() == in.scene.empty()) throw InputError("--ply", "give a .ply (--ply) or a scene folder (--scene)");
+  if (!in.ply.empty() && !in.edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
   if (!in.ply.empty()) return model::static_scene(load_gaussians(in.ply));
-  return model::scene_for_dataset(model::read_scene_folder(in.scene), ds);
+  model::SceneModel scene = model::scene_for_dataset(model::read_scene_folder(in.scene), ds);
+  for (const std::string& e : in.edits) model::apply_edit(scene.actors, io::parse_actor_edit(e));
+  return scene;
 }
 
 }  // namespace ttgs::app

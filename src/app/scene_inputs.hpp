@@ -2,6 +2,7 @@
 // Options shared by the commands: dataset loading (all), a Gaussian scene and a dataset (render, eval).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/dataset.hpp"
 #include "model/gaussians.hpp"
@@ -15,6 +16,7 @@ namespace ttgs::app {
 
 struct SceneInputs {
   std::string ply, scene, data, split = "test";
+  std::vector<std::string> edits;  // --edit remove:ID | move:ID:dx,dy,dyaw
   io::LoadOptions load;
 };
 
@@ -22,7 +24,7 @@ void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
 // How every command loads a dataset: --downscale, --test-every, --test-frames.
 void add_load_options(CLI::App& cmd, io::LoadOptions& load);
 model::Gaussians load_gaussians(const std::string& ply);  // InputError for a bad file
-// The --ply file as a static scene, or the --scene folder on the dataset's frames and timestamps.
+// The --ply file as a static scene, or the --scene folder on the dataset's frames and timestamps, with the --edits.
 model::SceneModel load_scene_model(const SceneInputs& inputs, const io::Dataset& dataset);
 
 }  // namespace ttgs::app

@@ -1,5 +1,6 @@
 #include "eval/evaluate.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -38,6 +39,10 @@ std::string EvalReport::to_json() const {
     if (has_lpips) per.back()["lpips"] = s.lpips;
   }
   nlohmann::json j{{"psnr", psnr}, {"ssim", ssim}, {"num_images", images.size()}, {"per_image", per}};
+  if (has_lidar) {
+    j["depth_median_abs_rel"] = std::isfinite(depth_median_abs_rel) ? nlohmann::json(depth_median_abs_rel) : nlohmann::json(nullptr);
+    j["lidar_returns"] = lidar_returns;
+  }
   if (has_actors) {
     const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     j["dynamic_psnr"] = number(dynamic_psnr);
@@ -74,20 +79,54 @@ double finite_mean(const std::vector<double>& values) {
 }
 }  // namespace
 
+namespace {
+// |rendered depth − LiDAR depth| / LiDAR depth for the returns of the frame's timestamp that fall in its image where
+// the render is covered (alpha > 0.5; the rendered depth is the mean depth of the covered pixel).
+void lidar_depth_errors(const io::Dataset& ds, size_t frame, const render::RenderResult& view,
+                        std::vector<double>& out) {
+  const io::Frame& f = ds.frames[frame];
+  const Camera& c = f.camera;
+  for (const io::LidarSweep& sweep : ds.lidar) {
+    if (sweep.time_index != f.time_index || sweep.size() == 0) continue;
+    const at::Tensor p = at::from_blob(const_cast<float*>(sweep.points.data()), {int64_t(sweep.size()), 3}, at::kFloat)
+                             .to(at::kDouble);
+    at::Tensor R = at::empty({3, 3}, at::kDouble), t = at::empty({3}, at::kDouble);
+    for (int r = 0; r < 3; ++r) {
+      for (int k = 0; k < 3; ++k) R[r][k] = c.R[size_t(r)][size_t(k)];
+      t[r] = c.t[size_t(r)];
+    }
+    const at::Tensor cam = p.matmul(R.t()) + t;
+    const at::Tensor z = cam.select(1, 2);
+    const at::Tensor u = (c.fx * cam.select(1, 0) / z + c.cx).floor(), v = (c.fy * cam.select(1, 1) / z + c.cy).floor();
+    const at::Tensor in = (z > 0.5) & (u >= 0) & (v >= 0) & (u < c.width) & (v < c.height);
+    const at::Tensor idx = (v.masked_select(in) * c.width + u.masked_select(in)).to(at::kLong);
+    const at::Tensor alpha = view.alpha.reshape({-1}).index_select(0, idx).to(at::kDouble);
+    const at::Tensor depth = view.depth.reshape({-1}).index_select(0, idx).to(at::kDouble) / alpha.clamp_min(1e-6);
+    const at::Tensor lidar = z.masked_select(in);
+    const at::Tensor covered = alpha > 0.5;
+    const at::Tensor rel = ((depth - lidar).abs() / lidar).masked_select(covered).contiguous();
+    out.insert(out.end(), rel.data_ptr<double>(), rel.data_ptr<double>() + rel.numel());
+  }
+}
+}  // namespace
+
 EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const std::vector<size_t>& frames,
                     const render::RenderSettings& settings, const LpipsModel* lpips) {
   EvalReport r;
   r.has_lpips = lpips != nullptr;
   r.has_actors = !ds.actors.empty();
+  std::vector<double> depth_errors;
   Progress progress("evaluating", int64_t(frames.size()));
   for (size_t i : frames) {
     const io::Frame& f = ds.frames[i];
     if (f.image.empty()) throw std::invalid_argument("evaluate: dataset loaded without pixels");
-    at::Tensor rendered;
+    render::RenderResult view;
     {
       at::NoGradGuard no_grad;
-      rendered = render::render_view(scene, ds, i, settings).rgb.clamp(0, 1);
+      view = render::render_view(scene, ds, i, settings);
     }
+    const at::Tensor rendered = view.rgb.clamp(0, 1);
+    if (!ds.lidar.empty()) lidar_depth_errors(ds, i, view, depth_errors);
     const at::Tensor photo = model::to_tensor(f.image);
     const at::Tensor mask = f.mask && model::uses_masks(ds, scene) ? model::to_tensor(*f.mask) : at::Tensor();
     ImageScore score{f.name, psnr(rendered, photo, mask), ssim(rendered, photo),
@@ -112,6 +151,12 @@ EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const
   }
   r.dynamic_psnr = finite_mean(dynamic);
   r.static_psnr = finite_mean(stat);
+  r.has_lidar = !ds.lidar.empty();
+  r.lidar_returns = depth_errors.size();
+  if (!depth_errors.empty()) {
+    std::nth_element(depth_errors.begin(), depth_errors.begin() + long(depth_errors.size() / 2), depth_errors.end());
+    r.depth_median_abs_rel = depth_errors[depth_errors.size() / 2];
+  }
   return r;
 }
 

@@ -32,6 +32,11 @@ struct EvalReport {
   double lpips = 0;
   bool has_actors = false;
   double dynamic_psnr = NAN, static_psnr = NAN;  // means over the images that have such pixels
+  // Datasets with LiDAR: median over every return seen in the images (covered by the render) of
+  // |rendered depth - LiDAR depth| / LiDAR depth.
+  bool has_lidar = false;
+  double depth_median_abs_rel = NAN;
+  size_t lidar_returns = 0;
   // {"psnr", "ssim", "lpips" (null with "lpips_note" when unavailable), "num_images", "per_image"}
   std::string to_json() const;
 };

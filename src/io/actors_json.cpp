@@ -51,6 +51,13 @@ int timestamp_index(const std::vector<double>& timestamps, double time) {
   return int(it - timestamps.begin());
 }
 
+int nearest_timestamp(const std::vector<double>& timestamps, double time) {
+  int best = 0;
+  for (size_t k = 1; k < timestamps.size(); ++k)
+    if (std::abs(timestamps[k] - time) < std::abs(timestamps[size_t(best)] - time)) best = int(k);
+  return best;
+}
+
 std::vector<ActorTrack> read_actors_json(const std::string& path, const std::vector<double>& timestamps) {
   json root;
   try {

@@ -19,5 +19,7 @@ void write_actors_json(const std::string& path, const std::vector<ActorTrack>& t
 
 // The index of `time` in the ascending `timestamps` (within 1e-6 s), or -1.
 int timestamp_index(const std::vector<double>& timestamps, double time);
+// The index of the timestamp nearest `time` (timestamps not empty).
+int nearest_timestamp(const std::vector<double>& timestamps, double time);
 
 }  // namespace ttgs::io

@@ -292,6 +292,21 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options) {
   return load_dataset(read_dataset_source(path), options);
 }
 
+Dataset at_timestamp(Dataset ds, int k) {
+  if (k < 0 || size_t(k) >= ds.timestamps.size())
+    throw InputError("--time", "no such timestamp (the dataset has " + std::to_string(ds.timestamps.size()) + ")");
+  for (Frame& f : ds.frames) {
+    f.time_index = k;
+    f.time = ds.timestamps[size_t(k)];
+  }
+  return ds;
+}
+
+Dataset shifted(Dataset ds, const Vec3& offset) {
+  for (Frame& f : ds.frames) f.camera.t = f.camera.t - f.camera.R * offset;  // centre c' = c + offset
+  return ds;
+}
+
 double scene_extent(const Dataset& ds) {
   Vec3 mean{0, 0, 0};
   for (const Frame& f : ds.frames) mean = mean + (1.0 / double(ds.frames.size())) * f.camera.center();

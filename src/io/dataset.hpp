@@ -94,6 +94,12 @@ DatasetSource read_dataset_source(const std::string& path);
 Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);
 Dataset load_dataset(const std::string& path, const LoadOptions& options);
 
+// The dataset's frames seen at timestamp `time_index` (each frame's time and time index replaced): rendering a
+// clip's cameras at another moment.
+Dataset at_timestamp(Dataset dataset, int time_index);
+// The dataset's cameras moved by `offset` in world coordinates (a shifted trajectory, e.g. a lane change).
+Dataset shifted(Dataset dataset, const Vec3& offset);
+
 // Largest distance of the camera centres from their mean, times 1.1 (3DGS's scene extent; 1.1e-3 at least).
 double scene_extent(const Dataset& dataset);
 

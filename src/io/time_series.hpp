@@ -38,4 +38,17 @@ struct ActorTrack {
   std::optional<Pose> pose_at(int time_index) const;
 };
 
+// An edit of the actors, as `ttgs synth/render/eval --edit` write it: `remove:ID` (the actor disappears) or
+// `move:ID:dx,dy,dyaw` (metres and degrees in the actor's box frame, at every timestamp).
+struct ActorEdit {
+  enum class Kind { kRemove, kMove } kind = Kind::kRemove;
+  std::string id;
+  double dx = 0, dy = 0, dyaw_deg = 0;
+};
+// InputError naming `--edit` when the text is malformed.
+ActorEdit parse_actor_edit(const std::string& text);
+// The box-frame offset of a move edit (rotation about z by dyaw, translation dx, dy).
+Pose edit_offset(const ActorEdit& edit);
+// The edited tracks; InputError naming `--edit` when no track has the edit's id.
+std::vector<ActorTrack> apply_edit(const std::vector<ActorTrack>& tracks, const ActorEdit& edit);
 }  // namespace ttgs::io

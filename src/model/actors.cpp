@@ -1,6 +1,11 @@
 #include "model/actors.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <stdexcept>
+
+#include "core/error.hpp"
 
 namespace ttgs::model {
 
@@ -75,6 +80,26 @@ at::Tensor actor_of_points(const at::Tensor& points, const std::vector<io::Actor
     owner.masked_fill_(inside, int64_t(k));
   }
   return owner;
+}
+
+void apply_edit(ActorPoses& poses, const io::ActorEdit& e) {
+  const auto it = std::find(poses.ids.begin(), poses.ids.end(), e.id);
+  if (it == poses.ids.end()) throw InputError("--edit", "no actor '" + e.id + "' in the scene");
+  const int64_t k = it - poses.ids.begin();
+  if (e.kind == io::ActorEdit::Kind::kRemove) {
+    poses.present[k].fill_(false);
+    return;
+  }
+  // x' = R (R_e x + t_e) + t: rotation q ⊗ q_e, translation R t_e + t.
+  const Pose off = io::edit_offset(e);
+  const Quat qe = rotation_to_quat(off.rotation);
+  const at::Tensor q_edit = at::tensor({qe[0], qe[1], qe[2], qe[3]}).to(poses.quaternion.dtype());
+  const at::Tensor t_edit = at::tensor({off.translation[0], off.translation[1], off.translation[2]}).to(poses.translation.dtype());
+  at::NoGradGuard no_grad;
+  const at::Tensor q = poses.quaternion[k];
+  const at::Tensor R = quaternion_to_rotation(q);
+  poses.translation[k] = poses.translation[k] + at::matmul(R, t_edit.view({3, 1}).to(R.dtype())).squeeze(2).to(poses.translation.dtype());
+  poses.quaternion[k] = quaternion_multiply(q, q_edit.expand_as(q));
 }
 
 }  // namespace ttgs::model

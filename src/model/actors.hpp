@@ -36,4 +36,7 @@ Gaussians place_at(const Gaussians& gaussians, const ActorPoses& poses, int time
 at::Tensor actor_of_points(const at::Tensor& points, const std::vector<io::ActorTrack>& tracks, int time_index,
                            double margin = 0.1);
 
+// An actor edit (io::ActorEdit) on a model's poses (a removed actor is hidden at every timestamp).
+void apply_edit(ActorPoses& poses, const io::ActorEdit& edit);
+
 }  // namespace ttgs::model

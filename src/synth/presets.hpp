@@ -49,6 +49,8 @@ struct SynthOptions {
   // The same sensor effects on every view, training and novel (corruption studies: a whole capture from a noisy,
   // blurry or mis-exposed camera); replaces the randomized ones.
   std::optional<SensorEffects> fixed_sensor;
+  // Actor edits (remove:ID, move:ID:dx,dy,dyaw): the same views rendered with them applied go to edited/.
+  std::vector<std::string> edits;
 };
 
 struct ViewSpec {

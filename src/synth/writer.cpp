@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "io/actors_json.hpp"
 #include "io/file_util.hpp"
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
@@ -73,11 +75,81 @@ json write_lidar_sweeps(const SynthScene& ss, const std::string& staging) {
   progress.finish();
   return list;
 }
+// The scene with the edits applied: a removed actor loses its primitives, a moved one gets its start pose composed
+// with the edit's box-frame offset (so every later pose is too).
+Scene edited_scene(const Scene& scene, const std::vector<io::ActorEdit>& edits) {
+  Scene out = scene;
+  for (const io::ActorEdit& e : edits) {
+    const auto it = std::find_if(out.actors.begin(), out.actors.end(), [&](const Actor& a) { return a.name == e.id; });
+    if (it == out.actors.end()) throw InputError("--edit", "no actor '" + e.id + "' in the scene");
+    const int k = int(it - out.actors.begin());
+    if (e.kind == io::ActorEdit::Kind::kRemove) {
+      out.primitives.erase(std::remove_if(out.primitives.begin(), out.primitives.end(),
+                                          [&](const Primitive& p) { return p.actor == k; }),
+                           out.primitives.end());
+    } else {
+      it->start = it->start.compose(io::edit_offset(e));
+    }
+  }
+  return out;
+}
+
+// The tracks of the (edited) scene at the views' times, for io::write_actors_json.
+std::vector<io::ActorTrack> scene_tracks(const Scene& scene, const std::vector<double>& times,
+                                         const std::vector<io::ActorEdit>& edits) {
+  std::vector<io::ActorTrack> tracks;
+  for (const Actor& a : scene.actors) {
+    io::ActorTrack t;
+    t.id = a.name;
+    t.label = "car";
+    t.size = a.box_size;
+    for (size_t k = 0; k < times.size(); ++k) {
+      t.time_indices.push_back(int(k));
+      t.object_to_world.push_back(a.pose_at(times[k]));
+    }
+    tracks.push_back(t);
+  }
+  for (const io::ActorEdit& e : edits) tracks = io::apply_edit(tracks, e);
+  return tracks;
+}
+
+// edited/: every view rendered again with the edits applied (same sensor effects), a transforms.json with the same
+// cameras and split (no masks, depth or LiDAR: those describe the unedited scene) and the edited actors.json.
+void write_edited_views(const SynthScene& ss, const SynthOptions& opt, const std::string& staging, json tj) {
+  std::vector<io::ActorEdit> edits;
+  for (const std::string& e : opt.edits) edits.push_back(io::parse_actor_edit(e));
+  const Scene scene = edited_scene(ss.scene, edits);
+  const fs::path dir = fs::path(staging) / "edited";
+  fs::create_directories(dir / "images");
+  RenderOptions ropt;
+  ropt.supersample = opt.supersample;
+  Progress progress("rendering edited views", int64_t(ss.views.size()));
+  for (size_t v = 0; v < ss.views.size(); ++v) {
+    const ViewSpec& view = ss.views[v];
+    const RenderOutput r = render(scene, view.camera, view.time, ropt);
+    io::write_png((dir / ("images/" + view.name + ".png")).string(), apply_sensor_effects(r.color, view.sensor, opt.seed, v));
+    progress.advance();
+  }
+  progress.finish();
+  for (json& f : tj["frames"])
+    for (const char* key : {"mask_path", "depth_file_path", "depth_npy_path", "label_path"}) f.erase(key);
+  tj.erase("lidar");
+  tj.erase("masks_exclude");
+  tj["ply_file_path"] = "../scaffold.ply";
+  tj["edits"] = opt.edits;
+  io::write_file_atomic((dir / "transforms.json").string(), tj.dump(2) + "\n");
+  std::vector<double> times;
+  for (const ViewSpec& view : ss.views) times.push_back(view.time);
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  io::write_actors_json((dir / "actors.json").string(), scene_tracks(ss.scene, times, edits), times);
+}
 }  // namespace
 
 WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out_dir) {
   const auto t0 = std::chrono::steady_clock::now();
   const SynthScene ss = build_synth_scene(opt);
+  for (const std::string& e : opt.edits) edited_scene(ss.scene, {io::parse_actor_edit(e)});  // bad edits fail first
   if (out_dir.empty()) throw InputError("--out", "an output folder is required");
   const fs::path out_path = fs::absolute(out_dir);
   std::error_code ec;
@@ -173,6 +245,7 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
   tj["train_filenames"] = train;
   tj["test_filenames"] = test;
   io::write_file_atomic(path("transforms.json"), tj.dump(2) + "\n");
+  if (!opt.edits.empty()) write_edited_views(ss, opt, staging, tj);
 
   if (!ss.scene.actors.empty()) {
     json actors = json::array();
