@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "model/actors.hpp"
 #include "model/appearance.hpp"
@@ -92,6 +93,23 @@ TEST(Actors, PlacementGradientsMatchFiniteDifferences) {
     const double numeric = (at_value(eps) - at_value(-eps)) / (2 * eps);
     EXPECT_NEAR(analytic, numeric, 1e-5 * std::max(1.0, std::abs(numeric)));
   }
+}
+
+TEST(Actors, EditsOnPosesMatchEditsOnTracks) {
+  const std::vector<io::ActorTrack> tracks{track("a", 0.5, {10, 0, 1}, {0, 1}), track("b", -1, {0, 5, 0}, {0, 1})};
+  const io::ActorEdit move = io::parse_actor_edit("move:a:1.5,-0.5,30");
+  model::ActorPoses poses = model::actor_poses(tracks, 2);
+  model::apply_edit(poses, move);
+  const model::ActorPoses expected = model::actor_poses(io::apply_edit(tracks, move), 2);
+  EXPECT_LT((poses.translation - expected.translation).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((model::quaternion_to_rotation(poses.quaternion.view({-1, 4})) -
+             model::quaternion_to_rotation(expected.quaternion.view({-1, 4}))).abs().max().item<double>(), 1e-5);
+  model::apply_edit(poses, io::parse_actor_edit("remove:b"));
+  EXPECT_FALSE(poses.present[1].any().item<bool>());
+  EXPECT_TRUE(poses.present[0].all().item<bool>());
+  EXPECT_THROW(model::apply_edit(poses, io::parse_actor_edit("remove:zzz")), InputError);
+  EXPECT_THROW(io::parse_actor_edit("move:a:1,2"), InputError);
+  EXPECT_THROW(io::parse_actor_edit("paint:a"), InputError);
 }
 
 TEST(Environment, LooksUpTheSkyAlongEachRayAndTakesGradients) {
