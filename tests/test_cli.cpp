@@ -301,12 +301,26 @@ TEST(Cli, FitWritesOutputsAndResumes) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("checkpoint.ttgs"), std::string::npos) << r.err;
   EXPECT_TRUE(test::read_text(dir / "out/scene.ply") == first);
-  for (const std::string bad : std::vector<std::string>{"--strategy adc", "--lpips " + quote(dir / "none.pt"),
+  for (const std::string& bad : std::vector<std::string>{"--strategy adc", "--lpips " + quote(dir / "none.pt"),
                                                         "--iters 0", "--max-gaussians -1"}) {
     r = run_ttgs("fit --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " " + bad, dir);
     EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
     EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
   }
+  // Scene-model options on data and files that cannot take them: one line, exit 2.
+  for (const std::string& bad :
+       std::vector<std::string>{"eval --ply " + quote(dir / "out/scene.ply") + " --data " + quote(dir / "s") +
+                                    " --edit remove:car_0",
+                                "eval --scene " + quote(dir / "nowhere") + " --data " + quote(dir / "s"),
+                                "eval --ply " + quote(dir / "out/scene.ply") + " --data " + quote(dir / "s") +
+                                    " --test-frames 5",
+                                "export --scene " + quote(dir / "nowhere") + " --out " + quote(dir / "x.ply"),
+                                "fit --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " --dynamic maybe"}) {
+    r = run_ttgs("--quiet " + bad, dir);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.ply"));
 }
 
 // refine end to end: outputs, a transforms.json the loader reads back with the same frames, clear errors.
@@ -334,7 +348,7 @@ TEST(Cli, RefineWritesOutputsThatLoadBack) {
   EXPECT_NE(r.out.find("\"num_train\":4"), std::string::npos) << r.out;
   r = run_ttgs("--quiet eval --json --ply " + quote(dir / "ref/scene.ply") + " --data " + quote(dir / "ref"), dir);
   EXPECT_EQ(r.code, 0) << r.err;
-  for (const std::string bad : std::vector<std::string>{"--attrs opacity,shine", "--stages posture", "--val nosuch.png",
+  for (const std::string& bad : std::vector<std::string>{"--attrs opacity,shine", "--stages posture", "--val nosuch.png",
                                                         "--steps-pose -1", "--depth " + quote(dir / "nodepth"),
                                                         "--ransac-sample 1"}) {
     r = run_ttgs(refine + " --out " + quote(dir / "bad") + " " + bad, dir);
@@ -372,7 +386,9 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
   EXPECT_EQ(ttt.at("ran"), true);
   EXPECT_EQ(ttt.at("pretext_views").size() + ttt.at("check_views").size() + ttt.at("input_views").size(), 4u);
   EXPECT_GE(ttt.at("pretext_losses").size(), 2u);
-  if (ttt.at("kept") == true) EXPECT_TRUE(ttt.contains("gain_test_psnr"));
+  if (ttt.at("kept") == true) {
+    EXPECT_TRUE(ttt.contains("gain_test_psnr"));
+  }
   ASSERT_EQ(report.at("baselines").size(), 3u);
   for (int k = 0; k < 3; ++k) {
     const nlohmann::json& b = report.at("baselines")[size_t(k)];
@@ -380,7 +396,9 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
     EXPECT_GT(b.at("test_psnr").get<double>(), 5.0);
     EXPECT_GT(b.at("time_s").get<double>(), 0.0);
     const nlohmann::json& match = b.at("matches_learned_test_psnr_at");  // null when Adam never got there
-    if (!match.is_null()) EXPECT_LE(match.at("step").get<int>(), b.at("steps").get<int>());
+    if (!match.is_null()) {
+      EXPECT_LE(match.at("step").get<int>(), b.at("steps").get<int>());
+    }
   }
   // Without test-time training the report says so.
   r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +

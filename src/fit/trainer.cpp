@@ -107,7 +107,7 @@ class FitLoop {
   model::SceneModel kept_scene() const {
     const std::vector<at::Tensor>& t = guard_->kept();
     model::SceneModel s = scene_;
-    s.gaussians = {t.at(0), t.at(1), t.at(2), t.at(3), t.at(4), t.at(5)};
+    s.gaussians = {t.at(0), t.at(1), t.at(2), t.at(3), t.at(4), t.at(5), {}};
     size_t k = 6;
     if (s.environment.defined()) s.environment.logits = t.at(k++);
     if (s.appearance.defined()) s.appearance = t.at(k++);

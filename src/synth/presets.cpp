@@ -155,18 +155,18 @@ SynthScene build_object(const SynthOptions& o) {
   };
   const auto elevation = [&](double i) { return e_lo + (e_hi - e_lo - 8 * kDeg) * (i + 0.5) / o.views; };
   std::vector<ViewSpec> train, novel;
-  for (int i = 0; i < o.views; ++i) train.push_back({stem("frame", i), "train", orbit(i, elevation(i), dist), 0.0, {}});
+  for (int i = 0; i < o.views; ++i) train.push_back({stem("frame", i), "train", orbit(i, elevation(i), dist), 0.0, {}, ""});
   const int n_interp = (o.novel + 1) / 2;
   for (int k = 0; k < o.novel; ++k) {
     if (k < n_interp) {
       const double i = (k + 0.5) * o.views / n_interp;  // halfway between two training views
-      novel.push_back({stem("novel", k), "interpolated", orbit(std::floor(i) + 0.5, elevation(std::floor(i) + 0.5), dist), 0.0, {}});
+      novel.push_back({stem("novel", k), "interpolated", orbit(std::floor(i) + 0.5, elevation(std::floor(i) + 0.5), dist), 0.0, {}, ""});
     } else {
       // Beyond the path: above the highest training elevation, closer or farther than the orbit.
       const int j = k - n_interp;
       const double i = (j + 0.25) * o.views / std::max(1, o.novel - n_interp);
       const double elev = std::min(e_hi + rng.uniform(0, 10) * kDeg, 85 * kDeg);
-      novel.push_back({stem("novel", k), "extrapolated", orbit(i, elev, dist * (j % 2 ? 1.2 : 0.8)), 0.0, {}});
+      novel.push_back({stem("novel", k), "extrapolated", orbit(i, elev, dist * (j % 2 ? 1.2 : 0.8)), 0.0, {}, ""});
     }
   }
   add_views(out, o, o.seed, train, novel);
