@@ -1,5 +1,7 @@
 #include "model/scene_files.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
