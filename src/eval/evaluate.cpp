@@ -90,12 +90,8 @@ void lidar_depth_errors(const io::Dataset& ds, size_t frame, const render::Rende
     if (sweep.time_index != f.time_index || sweep.size() == 0) continue;
     const at::Tensor p = at::from_blob(const_cast<float*>(sweep.points.data()), {int64_t(sweep.size()), 3}, at::kFloat)
                              .to(at::kDouble);
-    at::Tensor R = at::empty({3, 3}, at::kDouble), t = at::empty({3}, at::kDouble);
-    for (int r = 0; r < 3; ++r) {
-      for (int k = 0; k < 3; ++k) R[r][k] = c.R[size_t(r)][size_t(k)];
-      t[r] = c.t[size_t(r)];
-    }
-    const at::Tensor cam = p.matmul(R.t()) + t;
+    const at::Tensor viewmat = render::viewmat_of(c, at::kDouble);
+    const at::Tensor cam = p.matmul(viewmat.slice(0, 0, 3).slice(1, 0, 3).t()) + viewmat.slice(0, 0, 3).select(1, 3);
     const at::Tensor z = cam.select(1, 2);
     const at::Tensor u = (c.fx * cam.select(1, 0) / z + c.cx).floor(), v = (c.fy * cam.select(1, 1) / z + c.cy).floor();
     const at::Tensor in = (z > 0.5) & (u >= 0) & (v >= 0) & (u < c.width) & (v < c.height);

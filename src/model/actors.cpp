@@ -50,7 +50,8 @@ Gaussians place_at(const Gaussians& g, const ActorPoses& poses, int time_index) 
   const at::Tensor t_all = at::cat({at::zeros({1, 3}, t_t.options()), t_t}, 0);
   const at::Tensor row = (g.part + 1).clamp(0, a);
   const at::Tensor q = q_all.index_select(0, row), t = t_all.index_select(0, row);
-  const at::Tensor R = quaternion_to_rotation(q).to(g.means.dtype());
+  // One rotation matrix per actor, gathered per Gaussian (not one conversion per Gaussian).
+  const at::Tensor R = quaternion_to_rotation(q_all).index_select(0, row).to(g.means.dtype());
   Gaussians out = g;
   out.means = at::matmul(R, g.means.unsqueeze(2)).squeeze(2) + t.to(g.means.dtype());
   out.quats = quaternion_multiply(q.to(g.quats.dtype()), g.quats);
@@ -58,28 +59,6 @@ Gaussians place_at(const Gaussians& g, const ActorPoses& poses, int time_index) 
   const at::Tensor hidden = ~present.index_select(0, row);
   out.opacity_logits = at::where(hidden.unsqueeze(1), at::full_like(g.opacity_logits, -30), g.opacity_logits);
   return out;
-}
-
-at::Tensor actor_of_points(const at::Tensor& points, const std::vector<io::ActorTrack>& tracks, int time_index,
-                           double margin) {
-  at::Tensor owner = at::full({points.size(0)}, -1, at::kLong);
-  const at::Tensor p = points.to(at::kDouble);
-  for (size_t k = 0; k < tracks.size(); ++k) {
-    const std::optional<Pose> pose = tracks[k].pose_at(time_index);
-    if (!pose) continue;
-    const Pose inv = pose->inverse();
-    at::Tensor R = at::empty({3, 3}, at::kDouble), t = at::empty({3}, at::kDouble);
-    for (int r = 0; r < 3; ++r) {
-      for (int c = 0; c < 3; ++c) R[r][c] = inv.rotation[size_t(r)][size_t(c)];
-      t[r] = inv.translation[size_t(r)];
-    }
-    const at::Tensor local = p.matmul(R.t()) + t;
-    const at::Tensor half = at::tensor({tracks[k].size[0] / 2 + margin, tracks[k].size[1] / 2 + margin,
-                                        tracks[k].size[2] / 2 + margin}, at::kDouble);
-    const at::Tensor inside = (local.abs() <= half).all(1) & (owner < 0);
-    owner.masked_fill_(inside, int64_t(k));
-  }
-  return owner;
 }
 
 void apply_edit(ActorPoses& poses, const io::ActorEdit& e) {

@@ -31,11 +31,6 @@ at::Tensor quaternion_multiply(const at::Tensor& a, const at::Tensor& b);
 // timestamp made transparent (opacity logit -30). SH colours stay as they are (evaluated in world directions).
 Gaussians place_at(const Gaussians& gaussians, const ActorPoses& poses, int time_index);
 
-// Which actor box (index, or -1) contains each point at a timestamp (box frame: |x| <= length / 2 ... ; `margin`
-// metres added on each side). Points: (N, 3) world.
-at::Tensor actor_of_points(const at::Tensor& points, const std::vector<io::ActorTrack>& tracks, int time_index,
-                           double margin = 0.1);
-
 // An actor edit (io::ActorEdit) on a model's poses (a removed actor is hidden at every timestamp).
 void apply_edit(ActorPoses& poses, const io::ActorEdit& edit);
 
