@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread            # tensors/autograd (LibTorch 1.13.1, CPU) on OpenBLAS, not reference BLAS
+  libgloo-dev                                  # headers of the Gloo backend of LibTorch's c10d (distributed training)
   nlohmann-json3-dev libcli11-dev libnanoflann-dev libstb-dev zlib1g-dev
   libgtest-dev libbenchmark-dev                # tests and benchmarks
   clang libclang-rt-14-dev                     # sanitizer and libFuzzer builds of the readers

@@ -400,6 +400,24 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
       EXPECT_LE(match.at("step").get<int>(), b.at("steps").get<int>());
     }
   }
+  // The model was trained for T = 2 only: other step counts are refused before anything is written.
+  r = run_ttgs("reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " + quote(dir / "bad") +
+                   " --steps 3", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--steps"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
+  // Two local worker processes (Gloo) train one model: one log line per batch of two scenes.
+  r = run_ttgs("--quiet train-optimizer --scenes " + quote(dir / "a") + " " + quote(dir / "b") + " --out " +
+                   quote(dir / "p.ttgs") + " --iters 2 --steps 2 --hidden 4 --levels 2 --latent 4 --nproc 2", dir);
+  if (r.err.find("no Gloo backend") == std::string::npos) {
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream log(test::read_text(dir / "p.ttgs.log.jsonl"));
+    std::string line;
+    int lines = 0;
+    for (; std::getline(log, line); ++lines) EXPECT_EQ(nlohmann::json::parse(line).at("scenes").size(), 2u);
+    EXPECT_EQ(lines, 2);
+    EXPECT_TRUE(std::filesystem::exists(dir / "p.ttgs"));
+  }
   // Without test-time training the report says so.
   r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
                    quote(dir / "rec0") + " --ttt-steps 0", dir);

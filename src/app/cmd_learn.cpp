@@ -1,4 +1,4 @@
-// `ttgs train-optimizer` (train the learned optimizer across scenes) and `ttgs reconstruct` (use it on a new one).
+// `ttgs reconstruct`: the learned optimizer on a new scene, with its baselines.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -12,80 +12,10 @@
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
 #include "learn/baselines.hpp"
-#include "learn/training.hpp"
+#include "learn/reconstruct.hpp"
 #include "model/threads.hpp"
-#include "synth/writer.hpp"
 
 namespace ttgs::app {
-namespace {
-
-// `count` small object scenes with every randomization but sensor effects, seeds seed, seed + 1, ...
-std::vector<std::string> synthesize_training_scenes(const std::string& dir, int count, int width, int height,
-                                                    uint64_t seed) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (!io::is_directory(dir)) throw InputError(dir, "cannot create the folder for generated scenes");
-  for (int i = 0; i < count; ++i) {
-    synth::SynthOptions s;
-    s.seed = seed + uint64_t(i);
-    s.views = 8;
-    s.novel = 2;
-    s.width = width;
-    s.height = height;
-    s.scaffold.points = 3000;
-    s.randomize = {true, true, true, false};
-    const std::string path = io::join_path(dir, "scene_" + std::to_string(i));
-    if (!io::file_exists(io::join_path(path, "transforms.json"))) synth::write_synth_dataset(s, path);
-    paths.push_back(path);
-  }
-  return paths;
-}
-
-}  // namespace
-
-void add_train_optimizer_command(CLI::App& root) {
-  struct Options {
-    learn::TrainingRun run;
-    int synth = 0, synth_width = 96, synth_height = 72, threads = 0;
-  };
-  auto o = std::make_shared<Options>();
-  learn::TrainingRun& r = o->run;
-  r.network.hidden = 16;
-  r.network.levels = 2;
-  CLI::App* cmd = root.add_subcommand("train-optimizer", "Train the learned optimizer (G3R) across scenes");
-  cmd->add_option("--scenes", r.scenes, "Dataset folders with points (e.g. ttgs synth outputs)");
-  cmd->add_option("--synth", o->synth, "Also generate this many randomized object scenes next to the model")
-      ->capture_default_str();
-  cmd->add_option("--synth-size", o->synth_width, "Width of generated scenes (height = 3/4 of it)")->capture_default_str();
-  cmd->add_option("--out", r.out, "Model file (checkpoint at OUT.ckpt, loss curve at OUT.svg)")->required();
-  cmd->add_option("--steps", r.steps, "T: learned steps per reconstruction")->capture_default_str();
-  cmd->add_option("--iters", r.iters, "Training passes (one scene each)")->capture_default_str();
-  cmd->add_option("--checkpoint-every", r.checkpoint_every, "Passes between checkpoints")->capture_default_str();
-  cmd->add_flag("--resume", r.resume, "Continue from OUT.ckpt");
-  cmd->add_option("--seed", r.seed, "Seed")->capture_default_str();
-  cmd->add_option("--hidden", r.network.hidden, "Channels at the finest voxel level")->capture_default_str();
-  cmd->add_option("--levels", r.network.levels, "Voxel levels of the U-Net (1-4)")->capture_default_str();
-  cmd->add_option("--latent", r.init.latent, "Latent channels per point")->capture_default_str();
-  cmd->add_option("--lr", r.train.lr, "Adam learning rate of the network")->capture_default_str();
-  cmd->add_option("--downscale", r.downscale, "Integer downscale factor applied on load")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
-  cmd->callback([o] {
-    model::configure_threads(o->threads);
-    learn::TrainingRun& r = o->run;
-    if (o->synth < 0 || o->synth_width < 16) throw InputError("--synth", "needs a count >= 0 and a size >= 16");
-    if (r.init.latent < 0) throw InputError("--latent", "must not be negative");
-    if (o->synth > 0) {
-      const std::vector<std::string> made =
-          synthesize_training_scenes(r.out + ".scenes", o->synth, o->synth_width, o->synth_width * 3 / 4, r.seed);
-      r.scenes.insert(r.scenes.end(), made.begin(), made.end());
-    }
-    const learn::TrainingSummary s = learn::train_learned_optimizer(r);
-    std::printf("trained on %zu scenes, %d passes in %.1f s: loss %.4f -> %.4f\nwrote %s and %s.svg\n",
-                r.scenes.size(), r.iters, s.time_s, s.losses.front(), s.losses.back(), r.out.c_str(), r.out.c_str());
-  });
-}
-
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
     std::string data, out, model = TTGS_BUNDLED_MODEL, points;

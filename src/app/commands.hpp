@@ -4,7 +4,14 @@ namespace CLI {
 class App;
 }
 
+#include <string>
+#include <vector>
+
 namespace ttgs::app {
+// The command line the program was started with (after the program name), for commands that start copies of it.
+void set_invocation(int argc, char** argv);
+const std::vector<std::string>& invocation();
+
 void add_info_command(CLI::App& root);
 void add_synth_command(CLI::App& root);
 void add_bench_command(CLI::App& root);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+  ttgs::app::set_invocation(argc, argv);
   CLI::App app{"ttgs: test-time Gaussian splatting - fit, refine and learn 3D Gaussian scenes from posed photos"};
   app.set_version_flag("--version", std::string("ttgs ") + TTGS_VERSION);
   bool quiet = false;

@@ -33,6 +33,7 @@ model::Gaussians with_sh_degree(model::Gaussians g, int degree) {
 
 // The strategy, its schedule divided by the views rendered per step.
 std::unique_ptr<optim::IStrategy> make_strategy(const FitOptions& o, int views_per_step) {
+  if (o.full_batch) return optim::make_fixed_strategy();
   const auto per_step = [&](int steps) { return std::max(1, steps / views_per_step); };
   if (o.strategy_kind == StrategyKind::kMcmc) {
     optim::McmcStrategyOptions m = o.mcmc;
@@ -120,14 +121,19 @@ class FitLoop {
     return state_.elapsed_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
 
+  // Full batch: snapshots of the lowest-loss state instead of every N steps (see loss_rose).
+  train::GuardOptions guard_options() const {
+    return {o_.full_batch ? 0 : o_.snapshot_every, o_.max_rollbacks};
+  }
+
   void resume() {
-    guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, guarded(), adam_, 0);
+    guard_.emplace(guard_options(), guarded(), adam_, 0);
     if (o_.resume && checkpoints() && std::filesystem::exists(o_.checkpoint_path)) {
       Checkpoint c = load_checkpoint(o_.checkpoint_path, o_, adam_, *strategy_, scene_);
       optim::make_trainable(g_);
       sampler_.restore(c.rng, c.state.order);
       state_ = c.state;
-      guard_.emplace(train::GuardOptions{o_.snapshot_every, o_.max_rollbacks}, guarded(), adam_, state_.step);
+      guard_.emplace(guard_options(), guarded(), adam_, state_.step);
       guard_->restore_counters(state_.rollbacks, state_.lr_scale);
       note("resuming from " + o_.checkpoint_path + " at step " + std::to_string(state_.step));
     } else if (o_.resume) {
@@ -176,6 +182,7 @@ class FitLoop {
       guard_->roll_back(step, "the loss became " + std::to_string(step_loss), guarded(), adam_);
       return;
     }
+    if (loss_rose(step, step_loss / double(views.size()))) return;
     state_.loss_sum += step_loss / double(views.size());
     ++state_.loss_count;
     adam_.step(params());
@@ -186,6 +193,43 @@ class FitLoop {
     guard_->check(step, guarded(), adam_, checkpoint_now);
     if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < o_.iters) record(step);
     if (checkpoint_now) write_checkpoint();
+  }
+
+  // Full batch: the loss of all views is deterministic, so a rise well above its lowest value is an overshoot (Adam
+  // with every view agreeing takes full-size steps): back to the state of the lowest loss, rates halved, as for a
+  // non-finite loss. That state (before this step's update) is the guard's snapshot in this mode.
+  bool loss_rose(int step, double loss) {
+    if (!o_.full_batch) return false;
+    if (loss > (1 + o_.full_batch_rise) * lowest_loss_) {
+      clear_gradients();
+      guard_->roll_back(step, "the full-batch loss rose from " + std::to_string(lowest_loss_) + " to " +
+                                  std::to_string(loss), guarded(), adam_);
+      return true;
+    }
+    if (loss < lowest_loss_) {
+      lowest_loss_ = loss;
+      guard_->keep_now(step - 1, guarded(), adam_);
+    }
+    return false;
+  }
+
+  // Full batch: the last update is checked too (one more pass over the views, no gradients).
+  void check_last_update() {
+    if (!o_.full_batch) return;
+    double loss = 0;
+    {
+      at::NoGradGuard no_grad;
+      render::RenderSettings s;
+      s.config.sh_degree = std::min(o_.sh_degree, (o_.iters - 1) / 1000);
+      s.background = fixed_bg_;
+      for (size_t i : ds_.train)
+        loss += loss::masked_photometric(render::render_view(scene_, ds_, i, s).rgb, cache_.photo(i), cache_.mask(i),
+                                         o_.ssim_lambda).item<double>();
+    }
+    loss /= double(ds_.train.size());
+    if (!(loss <= (1 + o_.full_batch_rise) * lowest_loss_))
+      guard_->roll_back(o_.iters, "the full-batch loss after the last step rose from " +
+                                      std::to_string(lowest_loss_) + " to " + std::to_string(loss), guarded(), adam_);
   }
 
   void record(int step) {
@@ -218,6 +262,7 @@ class FitLoop {
   }
 
   FitResult finish() {
+    check_last_update();
     guard_->check(o_.iters, guarded(), adam_, true);
     record(o_.iters);
     for (at::Tensor* t : params()) *t = t->detach();
@@ -248,6 +293,7 @@ class FitLoop {
   optim::Schedule schedule_, means_schedule_;  // all rates; positions (stochastic mode: exponential decay)
   std::optional<train::DivergenceGuard> guard_;
   LoopState state_;
+  double lowest_loss_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace

@@ -33,13 +33,14 @@ struct FitOptions {
   StrategyKind strategy_kind = StrategyKind::kDefault;
   optim::DefaultStrategyOptions strategy;
   optim::McmcStrategyOptions mcmc;
-  // Full batch: every step renders all training views and sums their gradients; the learning rates (positions
-  // included, instead of their exponential decay) are multiplied by `full_batch_decay` at each fraction of the run
-  // in `full_batch_decay_at`; the strategy's schedule (in steps) is divided by the number of training views, so it
-  // refines after as many rendered views as in the stochastic mode.
+  // Full batch (the G3R paper's 3DGS baseline): every step renders all training views and sums their gradients; no
+  // densification; the learning rates (positions included, instead of their exponential decay) are multiplied by
+  // `full_batch_decay` at each fraction of the run in `full_batch_decay_at`. The loss is then deterministic, so the
+  // divergence guard also rolls back when it rises above (1 + full_batch_rise) times its lowest value so far.
   bool full_batch = false;
-  std::vector<double> full_batch_decay_at{0.5, 0.75};
-  double full_batch_decay = 0.3;
+  std::vector<double> full_batch_decay_at{0.4, 0.6, 0.8, 0.9};
+  double full_batch_decay = 0.5;
+  double full_batch_rise = 0.25;
   // A checkpoint is written to `checkpoint_path` every `checkpoint_every` steps (0 or empty path: never);
   // `resume` continues from it when it exists.
   std::string checkpoint_path;

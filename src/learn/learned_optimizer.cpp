@@ -1,5 +1,8 @@
 #include "learn/learned_optimizer.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <memory>
 #include <stdexcept>
 
 
@@ -60,30 +63,76 @@ optim::Adam network_adam(LearnedOptimizer& opt, double lr) {
   return adam;
 }
 
-double train_on_scene(LearnedOptimizer& opt, optim::Adam& adam, const TrainingScene& scene, const TrainOptions& o) {
+namespace {
+
+// The loss a training step minimizes: the photometric loss of the stepped state over the scene's novel views and
+// up to `loss_views` of its source views (evenly spaced, the choice rotating with the step), plus flatness (the
+// smallest scale of each Gaussian pushed below the threshold: surfaces are thin).
+at::Tensor training_loss(const LearnedOptimizer& opt, const at::Tensor& next, const TrainingScene& scene, int step,
+                         const TrainOptions& o) {
+  std::vector<View> views = scene.novel;
+  const size_t n = scene.source.size();
+  const size_t take = o.loss_views > 0 ? std::min(n, size_t(o.loss_views)) : n;
+  for (size_t i = 0; i < take; ++i) views.push_back(scene.source[(size_t(step) + i * n / take) % n]);
+  const at::Tensor loss = render_loss(next, opt.decoder, views);
+  const at::Tensor smallest = std::get<0>(opt.decoder.decode(next).slice(1, kLogScale, kLogScale + 3).min(1));
+  return loss + o.flatness_weight * at::relu(smallest - o.flatness_threshold).mean();
+}
+
+}  // namespace
+
+BatchLoss train_batch(LearnedOptimizer& opt, optim::Adam& adam, const std::vector<const TrainingScene*>& scenes,
+                      const TrainOptions& o, dist::Collective& ranks) {
   const std::vector<at::Tensor*> params = opt.trainable();
-  if (adam.num_groups() != params.size()) throw std::invalid_argument("train_on_scene: optimizer of another model");
+  if (adam.num_groups() != params.size()) throw std::invalid_argument("train_batch: optimizer of another model");
+  if (scenes.empty()) throw std::invalid_argument("train_batch: every rank needs at least one scene");
   for (size_t k = 0; k < params.size(); ++k) adam.set_lr(k, o.lr);
   for (at::Tensor* p : params) p->requires_grad_(true);
-  opt.set_scene_extent(scene.extent);
-  std::vector<View> all = scene.source;
-  all.insert(all.end(), scene.novel.begin(), scene.novel.end());
-  at::Tensor state = scene.initial_state.detach();
-  double loss_sum = 0;
+  std::vector<at::Tensor> states;
+  for (const TrainingScene* s : scenes) states.push_back(s->initial_state.detach());
+  BatchLoss out;
+  out.local.assign(scenes.size(), 0.0);
+  double total = 0;
   for (int t = 0; t < o.steps; ++t) {
-    const at::Tensor next = run_learned_step(opt, state, scene.source, t, o.steps);
-    at::Tensor loss = render_loss(next, opt.decoder, all);
-    // Flatness: the smallest scale of each Gaussian pushed below the threshold (surfaces are thin).
-    const at::Tensor smallest = std::get<0>(opt.decoder.decode(next).slice(1, kLogScale, kLogScale + 3).min(1));
-    loss = loss + o.flatness_weight * at::relu(smallest - o.flatness_threshold).mean();
-    loss_sum += loss.item<double>();
-    loss.backward();
-    adam.step(params);
+    at::Tensor sums = at::zeros({2}, at::kDouble);  // loss summed over the local scenes, number of scenes
+    for (size_t k = 0; k < scenes.size(); ++k) {
+      opt.set_scene_extent(scenes[k]->extent);
+      const at::Tensor next = run_learned_step(opt, states[k], scenes[k]->source, t, o.steps);
+      const at::Tensor loss = training_loss(opt, next, *scenes[k], t, o);
+      const double value = loss.item<double>();
+      out.local[k] += value / double(o.steps);
+      sums[0] += value;
+      sums[1] += 1.0;
+      if (std::isfinite(value)) loss.backward();
+      states[k] = next.detach();
+    }
+    std::vector<at::Tensor*> reduced;
+    for (at::Tensor* p : params) {
+      if (!p->grad().defined()) p->mutable_grad() = at::zeros_like(*p);
+      reduced.push_back(&p->mutable_grad());
+    }
+    reduced.push_back(&sums);
+    dist::allreduce_packed(ranks, reduced);
+    const double count = sums[1].item<double>(), mean = sums[0].item<double>() / count;
+    total += mean;
+    if (std::isfinite(mean)) {
+      for (at::Tensor* p : params) p->mutable_grad().div_(count);
+      adam.step(params);
+    }
     for (at::Tensor* p : params) p->mutable_grad() = at::Tensor();
-    state = next.detach();
+    if (!std::isfinite(mean)) {
+      total = mean;
+      break;
+    }
   }
   for (at::Tensor* p : params) *p = p->detach();
-  return loss_sum / double(o.steps);
+  out.mean = std::isfinite(total) ? total / double(o.steps) : total;
+  return out;
+}
+
+double train_on_scene(LearnedOptimizer& opt, optim::Adam& adam, const TrainingScene& scene, const TrainOptions& o) {
+  const std::unique_ptr<dist::Collective> one = dist::single_process();
+  return train_batch(opt, adam, {&scene}, o, *one).mean;
 }
 
 }  // namespace ttgs::learn

@@ -11,6 +11,7 @@
 #include "learn/lift.hpp"
 #include "learn/neural_gaussians.hpp"
 #include "learn/update_network.hpp"
+#include "dist/collective.hpp"
 #include "optim/adam.hpp"
 
 namespace ttgs::learn {
@@ -51,13 +52,25 @@ struct TrainOptions {
   int steps = 24;              // T
   double flatness_weight = 0.01, flatness_threshold = 0.0;  // penalize the smallest log-scale above the threshold
   double lr = 1e-3;            // Adam on the network and decoder
+  int loss_views = 8;          // source views in each step's training loss besides the novel ones (0: all)
 };
 
 // Adam over opt.trainable(), one group per tensor, all at `lr`.
 optim::Adam network_adam(LearnedOptimizer& opt, double lr);
 
-// One pass over a scene: T steps, the network updated after each by `adam` (from network_adam). Returns the mean
-// loss over the steps.
+// One update of the network per learned step, over a batch of scenes that advance in lockstep: at step t every
+// scene takes its step, the loss of the result (all its views) is backpropagated into the network, the gradients
+// are summed over the local scenes and over the ranks of `ranks`, divided by the number of scenes in the whole
+// batch, and `adam` (from network_adam) updates the network. Each rank passes its own share of the batch; every rank
+// ends with the same weights. Returns the loss of each local scene (mean over the steps) and of the whole batch.
+struct BatchLoss {
+  std::vector<double> local;  // per local scene
+  double mean = 0;            // over every scene of the batch (all ranks); not finite: the batch stopped there
+};
+BatchLoss train_batch(LearnedOptimizer& opt, optim::Adam& adam, const std::vector<const TrainingScene*>& scenes,
+                      const TrainOptions& options, dist::Collective& ranks);
+
+// A batch of one scene in one process. Returns its mean loss over the steps.
 double train_on_scene(LearnedOptimizer& opt, optim::Adam& adam, const TrainingScene& scene,
                       const TrainOptions& options);
 

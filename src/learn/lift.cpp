@@ -15,6 +15,19 @@ at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambd
   return loss::masked_photometric(render_view(g, v), v.photo, v.mask, ssim_lambda);
 }
 
+at::Tensor normalize_gradient(const at::Tensor& g) {
+  const int64_t c = g.size(1);
+  const std::vector<int64_t> bounds{kPosition, kLogScale, kQuaternion, kColor, kOpacity, kGaussianChannels, c};
+  std::vector<at::Tensor> parts;
+  for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+    if (bounds[k] >= bounds[k + 1]) continue;
+    const at::Tensor part = g.slice(1, bounds[k], bounds[k + 1]);
+    const double rms = part.pow(2).mean().sqrt().item<double>();
+    parts.push_back(rms > 0 ? (part / rms).clamp(-kGradientClip, kGradientClip) : at::zeros_like(part));
+  }
+  return at::cat(parts, 1);
+}
+
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
                               double ssim_lambda) {
   const at::Tensor s = state.detach().requires_grad_(true);
@@ -28,8 +41,7 @@ LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, c
     loss.backward(/*gradient=*/{}, /*retain_graph=*/true);
   }
   out.raw = s.grad().defined() ? s.grad().detach() : at::zeros_like(s);
-  const at::Tensor scale = std::get<0>(out.raw.abs().max(0, /*keepdim=*/true));
-  out.normalized = at::where(scale > 0, out.raw / scale.clamp_min(1e-30), at::zeros_like(out.raw));
+  out.normalized = normalize_gradient(out.raw / double(views.size()));
   return out;
 }
 

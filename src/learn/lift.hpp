@@ -1,7 +1,9 @@
 #pragma once
 // Gradient lifting (G3R): render the decoded state into all source views, take the photometric loss, and bring its
-// gradient back to every point's state, all channels, summed over the views; each channel is then divided by its
-// largest magnitude so the network sees gradients on one scale whatever the scene.
+// gradient back to every point's state, all channels, averaged over the views; each channel group (position,
+// log-scale, rotation, colour, opacity, latent) is then divided by its root mean square over the points and clipped,
+// so the network sees gradients on one scale whatever the image size, view count, point count or scene scale (the
+// paper divides each channel by its largest magnitude, which one outlier point decides).
 #include <ATen/ATen.h>
 
 #include <vector>
@@ -16,9 +18,13 @@ using View = train::View;  // camera, photo (H, W, 3), mask (H, W, 1) or undefin
 
 struct LiftedGradient {
   at::Tensor raw;         // (N, C) ∂L/∂state summed over the views
-  at::Tensor normalized;  // raw / max |raw| per channel (channels without gradient stay 0)
+  at::Tensor normalized;  // normalize_gradient(raw / views)
   double loss = 0;        // summed over the views
 };
+
+constexpr double kGradientClip = 8;
+// Each channel group divided by its RMS over the rows, clipped to ±kGradientClip (groups without gradient: 0).
+at::Tensor normalize_gradient(const at::Tensor& gradient);
 
 // The Gaussians (SH degree 0) rendered into the view, (H, W, 3).
 at::Tensor render_view(const model::Gaussians& gaussians, const View& view);

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <random>
+#include <fstream>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -18,52 +18,29 @@ namespace ttgs::learn {
 namespace {
 using json = nlohmann::json;
 
-void add_model(model::TensorArchive& a, const LearnedOptimizer& opt, int steps, int64_t latent) {
-  const UpdateNetworkConfig& c = opt.network.config();
-  a.meta["model"] = {{"kind", "ttgs learned optimizer"}, {"state_channels", c.state_channels},
-                     {"hidden", c.hidden}, {"levels", c.levels}, {"time_channels", c.time_channels},
-                     {"voxel_fraction", opt.voxel_fraction}, {"gamma0", opt.gamma0}, {"steps", steps},
-                     {"latent", latent}};
-  for (const auto& [name, t] : opt.network.parameters()) a.add("net." + name, t);
-  a.add("decoder.weight", opt.decoder.weight);
-  a.add("decoder.bias", opt.decoder.bias);
-  a.add("update_scale", opt.update_scale);
+// What a checkpoint must agree on to be resumed: the corpus, the step range, the seed and the batch shape (the
+// number of batches may grow: a resumed run can train longer). Scenes by folder name, so that a run can move.
+json run_identity(const TrainingRun& r, int ranks) {
+  json corpus = json::array();
+  for (const CorpusEntry& e : r.corpus)
+    corpus.push_back({{"scene", std::filesystem::path(e.path).filename().string()}, {"source", e.source},
+                      {"weight", e.weight}, {"downscale", e.downscale}});
+  return {{"corpus", corpus}, {"steps", r.steps}, {"steps_range", {r.steps_min, r.steps_max}}, {"seed", r.seed},
+          {"batch", r.scenes_per_rank * ranks}};
 }
 
-LoadedOptimizer get_model(const model::TensorArchive& a) {
-  try {
-    const json& m = a.meta.at("model");
-    if (m.at("kind") != "ttgs learned optimizer") throw InputError(a.path, "not a ttgs learned-optimizer model");
-    UpdateNetworkConfig c;
-    c.state_channels = m.at("state_channels").get<int64_t>();
-    c.hidden = m.at("hidden").get<int64_t>();
-    c.levels = m.at("levels").get<int>();
-    c.time_channels = m.at("time_channels").get<int64_t>();
-    LoadedOptimizer out{LearnedOptimizer::create(c, 0), m.at("steps").get<int>(), m.at("latent").get<int64_t>()};
-    out.opt.voxel_fraction = m.at("voxel_fraction").get<double>();
-    out.opt.gamma0 = m.at("gamma0").get<double>();
-    for (auto& [name, t] : out.opt.network.parameters()) {
-      const at::Tensor& stored = a.get("net." + name);
-      if (stored.sizes() != t.sizes()) throw InputError(a.path, "tensor net." + name + " has the wrong shape");
-      t = stored.clone();
-    }
-    out.opt.decoder.weight = a.get("decoder.weight").clone();
-    out.opt.decoder.bias = a.get("decoder.bias").clone();
-    out.opt.update_scale = a.get("update_scale").clone();
-    if (out.opt.decoder.weight.sizes() != at::IntArrayRef({kGaussianChannels, c.state_channels}) ||
-        out.opt.update_scale.numel() != c.state_channels)
-      throw InputError(a.path, "decoder or update scale has the wrong shape");
-    return out;
-  } catch (const json::exception& e) {
-    throw InputError(a.path, std::string("malformed model header: ") + e.what());
-  } catch (const std::invalid_argument& e) {
-    throw InputError(a.path, e.what());
-  }
+LoadedOptimizer fresh_model(const TrainingRun& r) {
+  UpdateNetworkConfig config = r.network;
+  config.state_channels = kGaussianChannels + r.init.latent;
+  return {LearnedOptimizer::create(config, r.seed), r.steps, r.steps_min, r.steps_max, r.init.latent};
 }
 
-json run_identity(const TrainingRun& r) {
-  return {{"scenes", r.scenes}, {"steps", r.steps}, {"iters", r.iters}, {"seed", r.seed}};
-}
+// Where a run stands between batches (what a checkpoint holds besides the weights and Adam's state).
+struct RunState {
+  int batch = 0, rollbacks = 0;
+  double lr_scale = 1;
+  std::vector<double> losses;
+};
 
 }  // namespace
 
@@ -82,14 +59,6 @@ TrainingScene make_training_scene(const io::Dataset& ds, const NeuralInitOptions
   for (size_t i : ds.test) s.novel.push_back(cache.view(i));
   return s;
 }
-
-void save_learned_optimizer(const std::string& path, const LearnedOptimizer& opt, int steps, int64_t latent) {
-  model::TensorArchive a;
-  add_model(a, opt, steps, latent);
-  model::save_archive(path, a);
-}
-
-LoadedOptimizer load_learned_optimizer(const std::string& path) { return get_model(model::load_archive(path)); }
 
 std::string loss_curve_svg(const std::vector<double>& values, const std::string& title) {
   const double w = 640, h = 360, m = 40;
@@ -115,139 +84,141 @@ std::string loss_curve_svg(const std::vector<double>& values, const std::string&
   return svg.str();
 }
 
-TrainingSummary train_learned_optimizer(const TrainingRun& r) {
-  if (r.scenes.empty()) throw InputError("--scenes", "no scene folders given");
-  if (r.steps < 1 || r.iters < 1) throw InputError("--steps/--iters", "must be at least 1");
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<TrainingScene> scenes;
-  for (const std::string& path : r.scenes) {
-    io::LoadOptions lo;
-    lo.downscale = r.downscale;
-    NeuralInitOptions init = r.init;
-    init.seed = r.seed + scenes.size();
-    scenes.push_back(make_training_scene(io::load_dataset(path, lo), init));
-  }
-  UpdateNetworkConfig config = r.network;
-  config.state_channels = kGaussianChannels + r.init.latent;
-  LearnedOptimizer opt = LearnedOptimizer::create(config, r.seed);
-  optim::Adam adam = network_adam(opt, r.train.lr);
-  TrainingSummary summary;
-  int start = 0, rollbacks = 0;
-  double lr_scale = 1;
+namespace {
+
+// Rank 0 loads the checkpoint when resuming; every rank then takes rank 0's weights, Adam state and counters.
+RunState resume_or_start(const TrainingRun& r, LoadedOptimizer& m, optim::Adam& adam, dist::Collective& ranks) {
+  RunState st;
   const std::string ckpt = r.out + ".ckpt";
-  if (r.resume && io::file_exists(ckpt)) {
+  if (r.resume && ranks.rank() == 0 && io::file_exists(ckpt)) {
     const model::TensorArchive a = model::load_archive(ckpt);
     try {
-      if (a.meta.at("run") != run_identity(r))
-        throw InputError(ckpt, "written by a run with other options; resume with the same ones or remove it");
-      opt = get_model(a).opt;
+      if (a.meta.at("run") != run_identity(r, ranks.size()))
+        throw InputError(ckpt, "written by a run with another corpus, step range, seed or batch; resume with the "
+                               "same ones or remove it");
+      m = get_model(a);
       adam.load(a, "adam.");
-      rollbacks = a.meta.value("rollbacks", 0);
-      lr_scale = a.meta.value("lr_scale", 1.0);
-      start = a.meta.at("pass").get<int>();
-      summary.losses = a.meta.at("losses").get<std::vector<double>>();
+      st.batch = a.meta.at("batch").get<int>();
+      st.rollbacks = a.meta.value("rollbacks", 0);
+      st.lr_scale = a.meta.value("lr_scale", 1.0);
+      st.losses = a.meta.at("losses").get<std::vector<double>>();
     } catch (const json::exception& e) {
       throw InputError(ckpt, std::string("malformed checkpoint: ") + e.what());
     }
-    note("resuming training from " + ckpt + " at pass " + std::to_string(start));
+    note("resuming training from " + ckpt + " at batch " + std::to_string(st.batch));
   }
-  // Snapshots after every finite pass (the network is small); a diverged pass goes back to the last one.
-  train::DivergenceGuard guard({1, 5}, opt.trainable(), adam, start);
-  if (start > 0) guard.restore_counters(rollbacks, lr_scale);
-  std::vector<size_t> order;
-  Progress progress("training", r.iters);
-  for (int i = 0; i < start; ++i) progress.advance();
-  for (int pass = start; pass < r.iters; ++pass) {
-    if (order.empty() || pass % int(scenes.size()) == 0) {  // each epoch's order depends only on seed and epoch
-      std::mt19937_64 rng(r.seed * 1000003 + uint64_t(pass / int(scenes.size())));
-      order.resize(scenes.size());
-      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-      std::shuffle(order.begin(), order.end(), rng);
-    }
-    // Warm-up: T grows from 4 to its full value over the first quarter of the passes.
-    TrainOptions to = r.train;
-    const int warm = std::max(1, r.iters / 4);
-    to.steps = std::min(r.steps, std::min(4, r.steps) + (r.steps - std::min(4, r.steps)) * pass / warm);
-    to.lr = r.train.lr * guard.lr_scale();
-    const double loss = train_on_scene(opt, adam, scenes[order[pass % scenes.size()]], to);
-    if (std::isfinite(loss)) guard.check(pass + 1, opt.trainable(), adam);
-    else guard.roll_back(pass + 1, "the training loss became " + std::to_string(loss), opt.trainable(), adam);
-    summary.losses.push_back(loss);
-    progress.advance();
-    if (r.checkpoint_every > 0 && (pass + 1) % r.checkpoint_every == 0 && pass + 1 < r.iters) {
-      model::TensorArchive a;
-      add_model(a, opt, r.steps, r.init.latent);
-      adam.save(a, "adam.");
-      a.meta["run"] = run_identity(r);
-      a.meta["pass"] = pass + 1;
-      a.meta["rollbacks"] = guard.rollbacks();
-      a.meta["lr_scale"] = guard.lr_scale();
-      a.meta["losses"] = summary.losses;
-      model::save_archive(ckpt, a);
-    }
-  }
-  progress.finish();
-  save_learned_optimizer(r.out, opt, r.steps, r.init.latent);
-  io::write_file_atomic(r.out + ".svg", loss_curve_svg(summary.losses, "ttgs train-optimizer: loss per pass"));
-  summary.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return summary;
+  at::Tensor counters =
+      at::tensor({double(st.batch), double(st.rollbacks), st.lr_scale, double(adam.steps())}, at::kDouble);
+  std::vector<at::Tensor*> shared = m.opt.trainable();
+  for (at::Tensor* t : adam.moments()) shared.push_back(t);
+  shared.push_back(&counters);
+  dist::broadcast_packed(ranks, shared, 0);
+  st.batch = int(counters[0].item<double>());
+  st.rollbacks = int(counters[1].item<double>());
+  st.lr_scale = counters[2].item<double>();
+  adam.set_steps(int64_t(counters[3].item<double>()));
+  st.losses.resize(size_t(st.batch), NAN);  // other ranks keep no history (only rank 0 writes it)
+  return st;
 }
 
-namespace {
-model::Gaussians detached_gaussians(const at::Tensor& state, const Decoder& decoder) {
-  at::NoGradGuard no_grad;
-  model::Gaussians g = to_gaussians(decoder.decode(state));
-  for (at::Tensor* t : g.tensors()) *t = t->detach().contiguous();
-  return g;
+void write_checkpoint(const TrainingRun& r, const LoadedOptimizer& m, const optim::Adam& adam, const RunState& st,
+                      int ranks) {
+  model::TensorArchive a;
+  add_model(a, m);
+  adam.save(a, "adam.");
+  a.meta["run"] = run_identity(r, ranks);
+  a.meta["batch"] = st.batch;
+  a.meta["rollbacks"] = st.rollbacks;
+  a.meta["lr_scale"] = st.lr_scale;
+  a.meta["losses"] = st.losses;
+  a.meta["sampler"] = {{"kind", "slot j of batch b: weighted draw seeded by (seed, b, j)"}, {"seed", r.seed},
+                       {"next_batch", st.batch}};
+  model::save_archive(r.out + ".ckpt", a);
 }
+
+// The log keeps one line per finished batch: a resumed run drops lines past its checkpoint first.
+void truncate_log(const std::string& path, int batches) {
+  if (!io::file_exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      if (json::parse(line).at("batch").get<int>() < batches) kept += line + "\n";
+    } catch (const json::exception&) {
+    }
+  }
+  io::write_file_atomic(path, kept);
+}
+
+json log_line(const TrainingRun& r, int batch, int steps, double lr, const std::vector<size_t>& drawn,
+              const at::Tensor& slot_losses, double mean, double elapsed_s) {
+  json scenes = json::array();
+  for (size_t j = 0; j < drawn.size(); ++j)
+    scenes.push_back({{"scene", r.corpus[drawn[j]].path}, {"source", r.corpus[drawn[j]].source},
+                      {"loss", slot_losses[int64_t(j)].item<double>()}});
+  return {{"batch", batch}, {"steps", steps}, {"lr", lr}, {"loss", mean}, {"time_s", elapsed_s}, {"scenes", scenes}};
+}
+
 }  // namespace
 
-ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const ReconstructOptions& o) {
-  const int steps = o.steps > 0 ? o.steps : m.steps;
-  if (o.steps < 0 || steps < 1) throw InputError("--steps", "must be at least 1");
-  if (o.final_steps < 0 || o.final_steps > steps) throw InputError("--final-steps", "must be in 0..T");
+TrainingSummary train_learned_optimizer(const TrainingRun& r, dist::Collective& ranks) {
+  if (r.corpus.empty()) throw InputError("--scenes/--real/--synth", "no training scenes given");
+  if (r.steps_min < 1 || r.steps < r.steps_min || r.steps > r.steps_max)
+    throw InputError("--steps-range", "must hold the default T (--steps) and start at 1 or more");
+  if (r.iters < 1 || r.scenes_per_rank < 1) throw InputError("--iters/--batch", "must be at least 1");
   const auto t0 = std::chrono::steady_clock::now();
-  NeuralInitOptions init;
-  init.latent = m.latent;
-  init.seed = o.seed;
-  const TrainingScene scene = make_training_scene(ds, init);
-  m.opt.set_scene_extent(scene.extent);
-  ReconstructResult out;
-  out.steps = steps;
-  out.initial = detached_gaussians(scene.initial_state, Decoder::zeros(scene.initial_state.size(1)));
-  const int final_steps = o.ttt.steps > 0 ? (o.final_steps > 0 ? o.final_steps : std::max(1, steps / 4)) : 0;
-  at::Tensor state = scene.initial_state;
-  Progress progress("reconstructing", steps);
-  for (int t = 0; t < steps - final_steps; ++t) {
-    state = run_learned_step(m.opt, state, scene.source, t, steps);
+  const bool leader = ranks.rank() == 0;
+  LoadedOptimizer m = fresh_model(r);
+  optim::Adam adam = network_adam(m.opt, r.train.lr);
+  RunState st = resume_or_start(r, m, adam, ranks);
+  TrainingSummary summary;
+  summary.first_batch = st.batch;
+  const std::string log_path = r.out + ".log.jsonl";
+  if (leader) truncate_log(log_path, st.batch);
+  std::ofstream log;
+  if (leader) log.open(log_path, std::ios::app);
+  // Snapshots after every finite batch (the network is small); a diverged batch goes back to the last one.
+  train::DivergenceGuard guard({1, 5}, m.opt.trainable(), adam, st.batch);
+  guard.restore_counters(st.rollbacks, st.lr_scale);
+  SceneCache cache(r.corpus, r.init, r.seed, std::max(r.cached_scenes, size_t(r.scenes_per_rank)));
+  const int batch_size = r.scenes_per_rank * ranks.size();
+  Progress progress("training", r.iters);
+  for (int i = 0; i < st.batch && i < r.iters; ++i) progress.advance();
+  for (int b = st.batch; b < r.iters; ++b) {
+    std::vector<size_t> drawn;
+    for (int j = 0; j < batch_size; ++j) drawn.push_back(draw_scene(r.corpus, r.seed, b, j));
+    std::vector<const TrainingScene*> mine;
+    for (int k = 0; k < r.scenes_per_rank; ++k) mine.push_back(&cache.get(drawn[size_t(ranks.rank() * r.scenes_per_rank + k)]));
+    TrainOptions to = r.train;
+    to.steps = draw_steps(r.seed, b, r.steps_min, r.steps_max);
+    to.lr = r.train.lr * guard.lr_scale();
+    const BatchLoss loss = train_batch(m.opt, adam, mine, to, ranks);
+    at::Tensor slots = at::zeros({batch_size}, at::kDouble);
+    for (int k = 0; k < r.scenes_per_rank; ++k) slots[ranks.rank() * r.scenes_per_rank + k] = loss.local[size_t(k)];
+    dist::allreduce_packed(ranks, {&slots});
+    if (std::isfinite(loss.mean)) guard.check(b + 1, m.opt.trainable(), adam);
+    else guard.roll_back(b + 1, "the training loss became " + std::to_string(loss.mean), m.opt.trainable(), adam);
+    st.losses.push_back(loss.mean);
+    st.batch = b + 1;
+    st.rollbacks = guard.rollbacks();
+    st.lr_scale = guard.lr_scale();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (leader) log << log_line(r, b, to.steps, to.lr, drawn, slots, loss.mean, elapsed).dump() << "\n" << std::flush;
     progress.advance();
-  }
-  LearnedOptimizer finishing = m.opt;
-  at::Tensor unadapted_state;
-  double comparison_s = 0;
-  if (final_steps > 0) {
-    finishing.decoder = test_time_train(m.opt, state, scene.source, steps - final_steps, steps, o.ttt, out.ttt);
-    if (out.ttt.kept && o.compare_unadapted) {
-      const auto c0 = std::chrono::steady_clock::now();
-      unadapted_state = state;
-      for (int t = steps - final_steps; t < steps; ++t)
-        unadapted_state = run_learned_step(m.opt, unadapted_state, scene.source, t, steps);
-      out.unadapted = detached_gaussians(unadapted_state, m.opt.decoder);
-      comparison_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    if (leader && r.checkpoint_every > 0 && st.batch % r.checkpoint_every == 0 && st.batch < r.iters) {
+      write_checkpoint(r, m, adam, st, ranks.size());
+      io::write_file_atomic(r.out + ".svg", loss_curve_svg(st.losses, "ttgs train-optimizer: loss per batch"));
     }
   }
-  for (int t = steps - final_steps; t < steps; ++t) {
-    state = run_learned_step(finishing, state, scene.source, t, steps);
-    progress.advance();
-  }
   progress.finish();
-  {
-    at::NoGradGuard no_grad;
-    out.source_loss = render_loss(state, finishing.decoder, scene.source).item<double>();
+  if (leader) {
+    write_checkpoint(r, m, adam, st, ranks.size());
+    save_learned_optimizer(r.out, m);
+    io::write_file_atomic(r.out + ".svg", loss_curve_svg(st.losses, "ttgs train-optimizer: loss per batch"));
   }
-  out.gaussians = detached_gaussians(state, finishing.decoder);
-  out.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - comparison_s;
-  return out;
+  summary.losses = st.losses;
+  summary.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
 }
 
 }  // namespace ttgs::learn

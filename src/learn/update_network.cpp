@@ -21,6 +21,13 @@ double cosine_step_size(int step, int total_steps, double gamma0) {
   return gamma0 * 0.5 * (1 + std::cos(M_PI * double(step) / double(total_steps)));
 }
 
+at::Tensor scale_free_state(const at::Tensor& state, double voxel) {
+  const at::Tensor cell = state.slice(1, 0, 3) / voxel;
+  const at::Tensor offset = 2 * (cell - at::floor(cell)) - 1;
+  const at::Tensor log_scale = state.slice(1, 3, 6) - std::log(voxel);
+  return at::cat({offset, log_scale, state.slice(1, 6)}, 1);
+}
+
 UpdateNetwork::UpdateNetwork(const UpdateNetworkConfig& c, uint64_t seed) : config_(c) {
   if (c.levels < 1 || c.levels > 4) throw std::invalid_argument("UpdateNetwork: levels must be 1..4");
   if (c.state_channels < 14 || c.hidden < 1 || c.time_channels < 0 || !(c.voxel_size > 0))
@@ -70,7 +77,7 @@ at::Tensor UpdateNetwork::forward(const at::Tensor& state, const at::Tensor& gra
                                 std::to_string(c.state_channels) + ")");
   const int64_t n = state.size(0);
   const at::Tensor time = timestep_encoding(step, total_steps, c.time_channels).to(state.options()).expand({n, -1});
-  const at::Tensor x = at::cat({state, gradient, time}, 1);
+  const at::Tensor x = at::cat({scale_free_state(state, c.voxel_size), gradient, time}, 1);
   const at::Tensor point = at::relu(at::addmm(p("in.b"), x, p("in.w")));
 
   // The voxel pyramid over the points' current positions.

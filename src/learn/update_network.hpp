@@ -2,7 +2,7 @@
 // The update network of the learned optimizer (G3R): per point it takes [state, normalized gradient, timestep
 // encoding], lifts a point feature into a sparse voxel U-Net (3x3x3 sparse convolutions, residual blocks, 2-3
 // resolution levels joined by mean pooling and copy-up), brings the voxel features back to the points and predicts an
-// update through tanh. LibTorch autograd gives its backward; parameters are plain named tensors.
+// update through tanh. The state enters scale-free (scale_free_state); the gradient comes normalized (lift.hpp). LibTorch autograd gives its backward; parameters are plain named tensors.
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -43,6 +43,10 @@ class UpdateNetwork {
   UpdateNetworkConfig config_;
   std::vector<std::pair<std::string, at::Tensor>> params_;
 };
+
+// What the network reads of a state, free of the scene's scale and placement: the position as its offset within
+// its finest voxel (in [-1, 1)), the log-scales relative to the voxel's, the other channels as they are.
+at::Tensor scale_free_state(const at::Tensor& state, double voxel_size);
 
 // Sinusoidal features of t / T: (time_channels) = [sin(2^k π t/T), cos(2^k π t/T)] for k < time_channels / 2.
 at::Tensor timestep_encoding(int step, int total_steps, int64_t channels);

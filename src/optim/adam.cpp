@@ -114,6 +114,15 @@ Adam Adam::clone() const {
 }
 
 // Names m<k>, v<k>, lr and t, as the fit checkpoints of earlier versions wrote them.
+std::vector<at::Tensor*> Adam::moments() {
+  std::vector<at::Tensor*> out;
+  for (Group& g : groups_) {
+    out.push_back(&g.m);
+    out.push_back(&g.v);
+  }
+  return out;
+}
+
 void Adam::save(model::TensorArchive& a, const std::string& prefix) const {
   std::vector<double> rates;
   for (size_t k = 0; k < groups_.size(); ++k) {

@@ -55,6 +55,9 @@ class Adam {
   void save(model::TensorArchive& archive, const std::string& prefix) const;
   void load(const model::TensorArchive& archive, const std::string& prefix);
   int64_t steps() const { return t_; }
+  void set_steps(int64_t t) { t_ = t; }
+  // Every group's first and second moments (m0, v0, m1, v1, ...), e.g. for copying the state to other processes.
+  std::vector<at::Tensor*> moments();
   Adam clone() const;  // state tensors cloned, for snapshots
 
  private:

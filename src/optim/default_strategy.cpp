@@ -119,6 +119,16 @@ std::unique_ptr<IStrategy> make_default_strategy(const DefaultStrategyOptions& o
   return std::make_unique<DefaultStrategy>(options);
 }
 
+namespace {
+class FixedStrategy final : public IStrategy {
+ public:
+  void after_backward(const model::Gaussians&, const render::RenderResult&, const StrategyContext&) override {}
+  void after_step(model::Gaussians&, Adam&, const StrategyContext&) override {}
+};
+}  // namespace
+
+std::unique_ptr<IStrategy> make_fixed_strategy() { return std::make_unique<FixedStrategy>(); }
+
 void make_trainable(model::Gaussians& g) {
   for (at::Tensor* t : g.tensors()) *t = t->detach().contiguous().requires_grad_(true);
 }

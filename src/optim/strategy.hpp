@@ -46,6 +46,9 @@ struct DefaultStrategyOptions {
 // Clone / split by accumulated screen-space gradient, prune by opacity and size, periodic opacity reset.
 std::unique_ptr<IStrategy> make_default_strategy(const DefaultStrategyOptions& options);
 
+// No densification: the Gaussians keep their number (the G3R paper's full-batch baseline).
+std::unique_ptr<IStrategy> make_fixed_strategy();
+
 // 3DGS-MCMC with gsplat's defaults: relocation of Gaussians below `min_opacity`, 5% growth per refinement up to
 // `max_gaussians`, position noise gated by sigmoid(-noise_sharpness * (opacity - noise_opacity)) and scaled by
 // noise_lr x the current position learning rate, L1 regularizers on opacity and scale.

@@ -27,6 +27,8 @@ class DivergenceGuard {
   // At a due step (or when `force`): keeps a snapshot when the parameters are finite, else rolls back (a NaN in a
   // parameter no view sees leaves the loss finite). Returns false when it rolled back.
   bool check(int step, const std::vector<at::Tensor*>& params, optim::Adam& adam, bool force = false);
+  // Keeps a snapshot now (a state whose loss is known to be good, e.g. the lowest so far).
+  void keep_now(int step, const std::vector<at::Tensor*>& params, const optim::Adam& adam) { keep(step, params, adam); }
   // Restores the snapshot (requires_grad as it was), halves lr_scale and warns "<what> at step <step>: rolled
   // back ...". Throws std::runtime_error once the rollbacks exceed max_rollbacks.
   void roll_back(int step, const std::string& what, const std::vector<at::Tensor*>& params, optim::Adam& adam);

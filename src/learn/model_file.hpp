@@ -1,0 +1,29 @@
+#pragma once
+// The learned optimizer's model file (a tensor archive): configuration, network and decoder weights, the step count
+// T it was trained for and the range of T it was trained across.
+#include <cstdint>
+#include <string>
+
+#include "learn/learned_optimizer.hpp"
+#include "model/tensor_archive.hpp"
+
+namespace ttgs::learn {
+
+// Models older than this read their inputs differently (absolute positions, max-abs gradients): refused.
+constexpr int kModelVersion = 2;
+
+struct LoadedOptimizer {
+  LearnedOptimizer opt;
+  int steps = 24;                  // the default T
+  int steps_min = 24, steps_max = 24;  // the T it was trained across (reconstruct refuses others)
+  int64_t latent = 32;
+};
+
+void add_model(model::TensorArchive& archive, const LoadedOptimizer& model);
+// InputError naming the archive's path when it is not a model of this version.
+LoadedOptimizer get_model(const model::TensorArchive& archive);
+
+void save_learned_optimizer(const std::string& path, const LoadedOptimizer& model);
+LoadedOptimizer load_learned_optimizer(const std::string& path);
+
+}  // namespace ttgs::learn
