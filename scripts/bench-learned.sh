@@ -1,74 +1,77 @@
 #!/usr/bin/env bash
-# The learned optimizer against full-batch Adam, with and without test-time training (issue #7's figures):
-#   - 8 unseen synthetic object scenes (seeds 900-907, never used for training), clean: `ttgs reconstruct` with
-#     --ttt-steps 0 and with test-time training, plus full-batch Adam from the same initial Gaussians for
-#     T, 10T and 40T steps;
-#   - the same scenes corrupted (every view, novel ones included): noise sigma 0.05, blur sigma 1.5 px, exposure x1.5,
-#     with test-time training (the report holds the unadapted result for the gain);
-#   - the real fox scene zero-shot (downscale 4, every 8th frame held out), with test-time training and T Adam steps.
-# Usage: scripts/bench-learned.sh [MODEL] [OUT_DIR]   (env: TTGS=path/to/ttgs, THREADS=1, SCENES="900 ...")
-# Prints one line per run and writes OUT_DIR/summary.md (needs python3 for the table).
+# The learned optimizer against optimization at equal compute (issue #20's figures), on scenes never trained on:
+#   - unseen synthetic scenes of several sizes, view counts and both presets (seeds 9001-9005, never in a training
+#     corpus): `ttgs reconstruct` at the model's default T (test-time training on), at T = 12 (turbo), and without
+#     test-time training; `--baselines` with full-batch Adam for T steps and plain `ttgs fit` at the same number of
+#     view renders (T x training views iterations); plus `ttgs fit --iters 3000`, the aim;
+#   - one of them corrupted on every view (noise sigma 0.05, blur sigma 1.5 px, exposure x1.5): the gain of test-time
+#     training per corruption (the report holds the unadapted result);
+#   - the real fox scene zero-shot (downscale 4, its COLMAP points, every 8th frame held out).
+# Usage: scripts/bench-learned.sh [MODEL] [OUT_DIR]   (env: TTGS=path/to/ttgs, THREADS=2, QUICK=1 skips fit 3000)
+# Prints one line per run and writes OUT_DIR/summary.md (Debian's /usr/bin/python3 makes the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TTGS=${TTGS:-build/src/app/ttgs}
-MODEL=${1:-models/g3r_small.ttgs}
+MODEL=${1:-models/g3r.ttgs}
 OUT=${2:-bench-out/learned}
-THREADS=${THREADS:-1}
-SCENES=${SCENES:-"900 901 902 903 904 905 906 907"}
+THREADS=${THREADS:-2}
 FOX=../shared/data/fox
 mkdir -p "$OUT/scenes" "$OUT/runs"
 run() { echo "+ $*" >&2; "$TTGS" --quiet "$@" --threads "$THREADS"; }
 
-for seed in $SCENES; do
-  scene="$OUT/scenes/s$seed"
-  [ -f "$scene/transforms.json" ] || run synth --out "$scene" --views 8 --novel 2 --width 96 --height 72 --points 3000 --seed "$seed"
-  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/s$seed-plain" --ttt-steps 0
-  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/s$seed-ttt" --baselines
-  for c in "noise:--noise 0.05" "blur:--blur 1.5" "exposure:--exposure 1.5"; do
-    name=${c%%:*}
-    corrupted="$OUT/scenes/s$seed-$name"
-    # shellcheck disable=SC2086
-    [ -f "$corrupted/transforms.json" ] || run synth --out "$corrupted" --views 8 --novel 2 --width 96 --height 72 \
-      --points 3000 --seed "$seed" ${c#*:}
-    run reconstruct --data "$corrupted" --model "$MODEL" --out "$OUT/runs/s$seed-$name-ttt"
-  done
+# name seed preset width height views
+SCENES="obj96:9001:object:96:72:8 obj192:9002:object:192:144:32 street160:9003:street:160:120:24 obj384:9004:object:384:288:16 obj128:9005:object:128:96:64"
+for spec in $SCENES; do
+  IFS=: read -r name seed preset w h views <<<"$spec"
+  scene="$OUT/scenes/$name"
+  [ -f "$scene/transforms.json" ] || run synth --out "$scene" --preset "$preset" --views "$views" \
+    --novel $((views / 4 > 2 ? views / 4 : 2)) --width "$w" --height "$h" --points 3000 --seed "$seed"
+  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T24" --baseline-steps 24
+  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T12" --steps 12 --baseline-steps 12
+  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-nottt" --ttt-steps 0
+  [ -n "${QUICK:-}" ] || run fit --data "$scene" --out "$OUT/runs/$name-fit3000" --iters 3000 --eval-every 0
+done
+for c in "noise:--noise 0.05" "blur:--blur 1.5" "exposure:--exposure 1.5"; do
+  name=${c%%:*}
+  corrupted="$OUT/scenes/obj96-$name"
+  # shellcheck disable=SC2086
+  [ -f "$corrupted/transforms.json" ] || run synth --out "$corrupted" --views 8 --novel 2 --width 96 --height 72 \
+    --points 3000 --seed 9001 ${c#*:}
+  run reconstruct --data "$corrupted" --model "$MODEL" --out "$OUT/runs/corrupt-$name"
 done
 if [ -f "$FOX/transforms.json" ]; then
-  run reconstruct --data "$FOX" --downscale 4 --test-every 8 --model "$MODEL" --points "$FOX/points3D.ply" --out "$OUT/runs/fox-ttt" --baseline-steps 24
+  run reconstruct --data "$FOX" --downscale 4 --test-every 8 --model "$MODEL" --points "$FOX/points3D.ply" \
+    --out "$OUT/runs/fox-T24" --baseline-steps 24
 fi
 
-python3 - "$OUT" <<'EOF'
+/usr/bin/python3 - "$OUT" <<'PY'
 import glob, json, os, sys
 out = sys.argv[1]
 def load(name):
     p = os.path.join(out, "runs", name, "report.json")
     return json.load(open(p)) if os.path.exists(p) else None
-def test_psnr(r): return r["metrics"]["test"]["psnr"]
-def unadapted(r):
-    t = r["test_time_training"]
-    return t["unadapted_metrics"]["test"]["psnr"] if "unadapted_metrics" in t else test_psnr(r)
-lines = ["| scene | learned T | time | novel PSNR (no TTT) | with TTT | TTT gain | kept | Adam T | Adam 10T | Adam 40T | Adam 40T time | Adam matches learned at |",
-         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-gains = {}
-for p in sorted(glob.glob(os.path.join(out, "runs", "*-ttt"))):
-    name = os.path.basename(p)[:-4]
-    r = load(name + "-ttt")
-    if r is None: continue
-    plain = load(name + "-plain")
-    before = test_psnr(plain) if plain else unadapted(r)
-    base = r.get("baselines", [])
-    row = [name, str(r["iters"]), "%.1f s" % (plain or r)["time_s"], "%.2f" % before, "%.2f" % test_psnr(r),
-           "%+.2f" % (test_psnr(r) - before), "yes" if r["test_time_training"]["kept"] else "no"]
-    row += ["%.2f" % b["test_psnr"] for b in base] + [""] * (3 - len(base))
-    row += ["%.1f s" % base[-1]["time_s"] if base else ""]
-    match = base[-1].get("matches_learned_test_psnr_at") if base else None
-    row += ["step %d, %.1f s" % (match["step"], match["time_s"]) if match else ("never" if base else "")]
+def test(r): return r["metrics"]["test"]["psnr"]
+lines = ["| scene | start | learned T=24 (time) | no TTT | T=12 (time) | full-batch Adam T | fit, equal renders (iters, time) | fit 3000 |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+names = sorted({os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(os.path.join(out, "runs", "*-T24"))})
+for name in names:
+    r24, r12, plain, f3 = load(name + "-T24"), load(name + "-T12"), load(name + "-nottt"), load(name + "-fit3000")
+    b = {x["method"].split(",")[0]: x for x in r24.get("baselines", [])}
+    fb = b.get("full-batch Adam (ttgs fit --full-batch)")
+    fit = b.get("ttgs fit")
+    row = [name, "%.2f" % r24["initial_metrics"]["test"]["psnr"], "%.2f (%.1f s)" % (test(r24), r24["time_s"]),
+           "%.2f" % test(plain) if plain else "", "%.2f (%.1f s)" % (test(r12), r12["time_s"]) if r12 else "",
+           "%.2f" % fb["test_psnr"] if fb else "",
+           "%.2f (%d, %.1f s)" % (fit["test_psnr"], fit["steps"], fit["time_s"]) if fit else "",
+           "%.2f" % f3["metrics"]["test"]["psnr"] if f3 else ""]
     lines.append("| " + " | ".join(row) + " |")
-    kind = name.split("-")[1] if "-" in name else ("clean" if name.startswith("s") else name)
-    gains.setdefault(kind, []).append(test_psnr(r) - before)
 lines.append("")
-for kind, g in sorted(gains.items()):
-    lines.append("- TTT gain on %s: mean %+.3f dB, min %+.3f dB, max %+.3f dB over %d scenes" % (kind, sum(g) / len(g), min(g), max(g), len(g)))
+for c in ["noise", "blur", "exposure"]:
+    r = load("corrupt-" + c)
+    if r is None: continue
+    t = r["test_time_training"]
+    gain = t.get("gain_test_psnr", 0.0)
+    lines.append("- test-time training on %s: %s, test PSNR %.2f dB, gain %+.2f dB" % (c, "kept" if t["kept"] else "not kept", test(r), gain))
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
-EOF
+PY

@@ -389,7 +389,8 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
   if (ttt.at("kept") == true) {
     EXPECT_TRUE(ttt.contains("gain_test_psnr"));
   }
-  ASSERT_EQ(report.at("baselines").size(), 3u);
+  ASSERT_EQ(report.at("baselines").size(), 4u);
+  EXPECT_EQ(report.at("baselines")[3].at("steps").get<int>(), 2 * 4);  // T x training views: plain fit
   for (int k = 0; k < 3; ++k) {
     const nlohmann::json& b = report.at("baselines")[size_t(k)];
     EXPECT_EQ(b.at("steps").get<int>(), 2 * (k == 0 ? 1 : k == 1 ? 10 : 40));
@@ -438,6 +439,29 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("no points"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
+}
+
+// The bundled model (models/g3r.ttgs, what reconstruct uses without --model) on a small scene it never saw, at its
+// default T and at the turbo T = 12: well above the scaffold it starts from, and T outside its trained range refused.
+TEST(Cli, BundledModelReconstructsAnUnseenScene) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") +
+                             " --views 8 --novel 2 --width 64 --height 48 --points 2000 --seed 4242", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* steps : {"", " --steps 12"}) {
+    r = run_ttgs("--quiet reconstruct --data " + quote(dir / "s") + " --out " + quote(dir / "rec") + " --threads 2" +
+                     steps, dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const nlohmann::json report = nlohmann::json::parse(test::read_text(dir / "rec/report.json"));
+    const double start = report.at("initial_metrics").at("test").at("psnr").get<double>();
+    const double learned = report.at("metrics").at("test").at("psnr").get<double>();
+    std::printf("bundled model,%s T = %d: test PSNR %.2f dB -> %.2f dB\n", steps, report.at("iters").get<int>(), start,
+                learned);
+    EXPECT_GT(learned, start + 3.0) << steps;
+  }
+  r = run_ttgs("reconstruct --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " --steps 40", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--steps"), std::string::npos) << r.err;
 }
 
 TEST(Cli, RealFoxReportsSkippedFrames) {

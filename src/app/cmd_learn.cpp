@@ -16,6 +16,42 @@
 #include "model/threads.hpp"
 
 namespace ttgs::app {
+namespace {
+
+nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds) {
+  nlohmann::json run = {{"method", b.full_batch ? "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"
+                                                : "ttgs fit, same initial Gaussians, as many view renders as the "
+                                                  "learned steps (T x training views iterations)"},
+                        {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
+                        {"train_psnr", b.train_psnr}};
+  if (!ds.test.empty()) {
+    run["test_psnr"] = b.test_psnr;
+    run["matches_learned_test_psnr_at"] =
+        b.match_step > 0 ? nlohmann::json{{"step", b.match_step}, {"time_s", b.match_time_s}} : nlohmann::json();
+  }
+  std::printf("baseline %s %d steps, %.1f s: train PSNR %.2f dB", b.full_batch ? "full-batch Adam" : "ttgs fit",
+              b.steps, b.time_s, b.train_psnr);
+  if (!ds.test.empty()) std::printf(", test PSNR %.2f dB", b.test_psnr);
+  std::printf("\n");
+  return run;
+}
+
+// Full-batch Adam for T, 10T, 40T steps (or the given counts), then plain fit at the learned steps' view renders.
+// Test views are evaluated every T steps (every training-view count for fit; not timed) to find when each first
+// matches the learned result.
+nlohmann::json run_baselines(const io::Dataset& ds, const learn::ReconstructResult& rec, const std::vector<int>& steps,
+                             uint64_t seed, double learned_psnr) {
+  const int T = rec.steps, views = int(ds.train.size());
+  const std::vector<int> counts = steps.empty() ? std::vector<int>{T, 10 * T, 40 * T} : steps;
+  nlohmann::json runs = nlohmann::json::array();
+  for (const learn::BaselineRun& b : learn::full_batch_adam_baselines(ds, rec.initial, counts, seed, T, learned_psnr))
+    runs.push_back(baseline_json(b, ds));
+  runs.push_back(baseline_json(learn::plain_fit_baseline(ds, rec.initial, T * views, seed, views, learned_psnr), ds));
+  return runs;
+}
+
+}  // namespace
+
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
     std::string data, out, model = TTGS_BUNDLED_MODEL, points;
@@ -43,7 +79,8 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_option("--final-steps", r.final_steps, "Learned steps after test-time training (0 = T/4)")
       ->capture_default_str();
   cmd->add_flag("--baselines", o->baselines, "Also run full-batch Adam from the same initialization for T, 10T and "
-                                             "40T steps and report their time and PSNR");
+                                             "40T steps, and ttgs fit for T x training views iterations (the same "
+                                             "number of view renders), and report their time and PSNR");
   cmd->add_option("--baseline-steps", o->baseline_steps, "Step counts of the baselines (implies --baselines; default "
                                                          "T, 10T, 40T)")->delimiter(',');
   add_load_options(*cmd, o->load);
@@ -74,8 +111,9 @@ void add_reconstruct_command(CLI::App& root) {
       }
       return metrics;
     };
-    std::vector<double> psnr, unadapted_psnr;
+    std::vector<double> psnr, unadapted_psnr, initial_psnr;
     const nlohmann::json metrics = metrics_of(rec.gaussians, psnr);
+    const nlohmann::json initial_metrics = metrics_of(rec.initial, initial_psnr);
     const learn::TttReport& t = rec.ttt;
     nlohmann::json ttt = {{"steps", r.ttt.steps},
                           {"ran", t.ran},
@@ -105,7 +143,7 @@ void add_reconstruct_command(CLI::App& root) {
     nlohmann::json report = {{"iters", rec.steps},      {"time_s", rec.time_s},
                              {"num_gaussians", rec.gaussians.size()}, {"method", "learned optimizer"},
                              {"model", o->model},       {"data", ds.path},
-                             {"metrics", metrics},      {"test_time_training", ttt},
+                             {"metrics", metrics},      {"initial_metrics", initial_metrics},      {"test_time_training", ttt},
                              {"history", nlohmann::json::array()}};
     std::printf("reconstructed %lld Gaussians in %d learned steps, %.1f s: train PSNR %.2f dB",
                 static_cast<long long>(rec.gaussians.size()), rec.steps, rec.time_s, psnr[0]);
@@ -114,29 +152,8 @@ void add_reconstruct_command(CLI::App& root) {
     if (t.ran)
       std::printf("test-time training: %d steps on the decoder, check views %.2f -> %.2f dB, %s\n", t.steps_taken,
                   t.check_psnr_unadapted, t.check_psnr_adapted, t.kept ? "kept" : "not kept (unadapted result used)");
-    if (o->baselines || !o->baseline_steps.empty()) {
-      const int T = rec.steps;
-      const std::vector<int> counts = o->baseline_steps.empty() ? std::vector<int>{T, 10 * T, 40 * T} : o->baseline_steps;
-      nlohmann::json runs = nlohmann::json::array();
-      // Test views evaluated every T steps (not timed) to find when Adam first matches the learned result.
-      const double learned_psnr = psnr.size() > 1 ? psnr[1] : 0.0;
-      for (const learn::BaselineRun& b :
-           learn::full_batch_adam_baselines(ds, rec.initial, counts, r.seed, T, learned_psnr)) {
-        nlohmann::json run = {{"method", "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"},
-                              {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
-                              {"train_psnr", b.train_psnr}};
-        if (!ds.test.empty()) {
-          run["test_psnr"] = b.test_psnr;
-          run["matches_learned_test_psnr_at"] =
-              b.match_step > 0 ? nlohmann::json{{"step", b.match_step}, {"time_s", b.match_time_s}} : nlohmann::json();
-        }
-        runs.push_back(run);
-        std::printf("baseline full-batch Adam %d steps, %.1f s: train PSNR %.2f dB", b.steps, b.time_s, b.train_psnr);
-        if (!ds.test.empty()) std::printf(", test PSNR %.2f dB", b.test_psnr);
-        std::printf("\n");
-      }
-      report["baselines"] = runs;
-    }
+    if (o->baselines || !o->baseline_steps.empty())
+      report["baselines"] = run_baselines(ds, rec, o->baseline_steps, r.seed, psnr.size() > 1 ? psnr[1] : 0.0);
     std::error_code ec;
     std::filesystem::create_directories(o->out, ec);
     if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");

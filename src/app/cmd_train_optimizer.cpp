@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -138,7 +139,9 @@ void add_train_optimizer_command(CLI::App& root) {
         args.push_back("--threads");
         args.push_back(std::to_string(std::max(1, int(std::thread::hardware_concurrency()) / o->nproc)));
       }
-      const int status = dist::run_local_job("/proc/self/exe", args, o->nproc, "--quiet");
+      std::error_code ec;
+      const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+      const int status = dist::run_local_job(ec ? "/proc/self/exe" : self, args, o->nproc, "--quiet");
       if (status != 0) {  // the worker printed its error; the job ends with its status
         std::fflush(stdout);
         std::exit(status);

@@ -1,6 +1,7 @@
 #pragma once
-// Baselines for the learned optimizer: full-batch Adam (`ttgs fit --full-batch`) from the same initial Gaussians for
-// a list of step counts (T, 10 T, 40 T), each with its wall time and PSNR, so the speed/quality trade-off is visible.
+// Baselines for the learned optimizer, from the same initial Gaussians: full-batch Adam (`ttgs fit --full-batch`)
+// for a list of step counts (T, 10 T, 40 T), and plain `ttgs fit` (one view per step, densification) given the same
+// number of view renders as T learned steps (T x training views iterations); each with its wall time and PSNR.
 #include <cstdint>
 #include <vector>
 
@@ -10,6 +11,7 @@
 namespace ttgs::learn {
 
 struct BaselineRun {
+  bool full_batch = true;
   int steps = 0;
   double time_s = 0;
   int64_t num_gaussians = 0;
@@ -24,5 +26,9 @@ struct BaselineRun {
 std::vector<BaselineRun> full_batch_adam_baselines(const io::Dataset& dataset, const model::Gaussians& initial,
                                                    const std::vector<int>& steps, uint64_t seed, int eval_every = 0,
                                                    double match_psnr = 0);
+
+// Plain `ttgs fit` for `iters` iterations (eval_every and match_psnr as above).
+BaselineRun plain_fit_baseline(const io::Dataset& dataset, const model::Gaussians& initial, int iters, uint64_t seed,
+                               int eval_every = 0, double match_psnr = 0);
 
 }  // namespace ttgs::learn

@@ -18,15 +18,14 @@ namespace ttgs::learn {
 namespace {
 using json = nlohmann::json;
 
-// What a checkpoint must agree on to be resumed: the corpus, the step range, the seed and the batch shape (the
-// number of batches may grow: a resumed run can train longer). Scenes by folder name, so that a run can move.
-json run_identity(const TrainingRun& r, int ranks) {
+// What a checkpoint must agree on to be resumed: the corpus, the step range and the seed. The number of batches
+// may grow (a resumed run can train longer) and the number of ranks may change (a run can move to more machines). Scenes by folder name, so that a run can move.
+json run_identity(const TrainingRun& r) {
   json corpus = json::array();
   for (const CorpusEntry& e : r.corpus)
     corpus.push_back({{"scene", std::filesystem::path(e.path).filename().string()}, {"source", e.source},
                       {"weight", e.weight}, {"downscale", e.downscale}});
-  return {{"corpus", corpus}, {"steps", r.steps}, {"steps_range", {r.steps_min, r.steps_max}}, {"seed", r.seed},
-          {"batch", r.scenes_per_rank * ranks}};
+  return {{"corpus", corpus}, {"steps", r.steps}, {"steps_range", {r.steps_min, r.steps_max}}, {"seed", r.seed}};
 }
 
 LoadedOptimizer fresh_model(const TrainingRun& r) {
@@ -93,9 +92,14 @@ RunState resume_or_start(const TrainingRun& r, LoadedOptimizer& m, optim::Adam& 
   if (r.resume && ranks.rank() == 0 && io::file_exists(ckpt)) {
     const model::TensorArchive a = model::load_archive(ckpt);
     try {
-      if (a.meta.at("run") != run_identity(r, ranks.size()))
-        throw InputError(ckpt, "written by a run with another corpus, step range, seed or batch; resume with the "
-                               "same ones or remove it");
+      json stored = a.meta.at("run");
+      stored.erase("batch");  // written by the first version of this format, which also fixed the batch
+      if (stored != run_identity(r))
+        throw InputError(ckpt, "written by a run with another corpus, step range or seed; resume with the same ones "
+                               "or remove it");
+      const int was = a.meta.value("batch_size", 0), now = r.scenes_per_rank * ranks.size();
+      if (was != now)
+        note("the checkpoint's batches held " + std::to_string(was) + " scenes; this run's hold " + std::to_string(now));
       m = get_model(a);
       adam.load(a, "adam.");
       st.batch = a.meta.at("batch").get<int>();
@@ -126,7 +130,8 @@ void write_checkpoint(const TrainingRun& r, const LoadedOptimizer& m, const opti
   model::TensorArchive a;
   add_model(a, m);
   adam.save(a, "adam.");
-  a.meta["run"] = run_identity(r, ranks);
+  a.meta["run"] = run_identity(r);
+  a.meta["batch_size"] = r.scenes_per_rank * ranks;
   a.meta["batch"] = st.batch;
   a.meta["rollbacks"] = st.rollbacks;
   a.meta["lr_scale"] = st.lr_scale;
