@@ -3,7 +3,10 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 
 #include "app/commands.hpp"
@@ -12,6 +15,12 @@
 #include "model/threads.hpp"
 
 int main(int argc, char** argv) {
+  // OpenMP (LibTorch's thread pool) reads its wait policy once, when it loads, and by default its idle workers spin.
+  // On a busy machine a spinning worker burns the core a descheduled sibling needs (2-core machine, two busy
+  // programs: 13x slower iterations). Waiting passively costs little when the machine is quiet, so the program
+  // restarts itself once with OMP_WAIT_POLICY=passive unless the user chose a policy.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr && ::setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
+    ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
 #if defined(__GLIBC__)
   // Image-sized tensors (MBs) are allocated and freed on every training step. glibc serves those from fresh mmap'd
   // pages each time, and the page faults cost more than some of the kernels using them: keep blocks up to the
