@@ -11,6 +11,7 @@
 #include "eval/evaluate.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "fit/trainer.hpp"
 #include "learn/baselines.hpp"
 #include "learn/reconstruct.hpp"
 #include "model/threads.hpp"
@@ -50,12 +51,32 @@ nlohmann::json run_baselines(const io::Dataset& ds, const learn::ReconstructResu
   return runs;
 }
 
+// The learned result continued by plain fit (learned steps, then K Adam steps): its own row, never the learned one.
+nlohmann::json run_hybrid(const io::Dataset& ds, const learn::ReconstructResult& rec, int iters, uint64_t seed) {
+  fit::FitOptions o;
+  o.iters = iters;
+  o.eval_every = 0;
+  o.seed = seed;
+  const fit::FitResult f = fit::fit(ds, rec.gaussians, o);
+  nlohmann::json row = {{"method", "learned steps, then ttgs fit"}, {"learned_steps", rec.steps},
+                        {"fit_iters", iters}, {"time_s", rec.time_s + f.time_s}, {"num_gaussians", f.gaussians.size()},
+                        {"train_psnr", f.train.psnr}};
+  std::printf("hybrid: %d learned steps + %d fit iterations, %.1f s: train PSNR %.2f dB", rec.steps, iters,
+              rec.time_s + f.time_s, f.train.psnr);
+  if (!ds.test.empty()) {
+    row["test_psnr"] = f.test.psnr;
+    std::printf(", test PSNR %.2f dB", f.test.psnr);
+  }
+  std::printf("\n");
+  return row;
+}
+
 }  // namespace
 
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
     std::string data, out, model = TTGS_BUNDLED_MODEL, points;
-    int threads = 0;
+    int threads = 0, hybrid_iters = 0;
     bool baselines = false;
     std::vector<int> baseline_steps;
     learn::ReconstructOptions run;
@@ -81,6 +102,9 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_flag("--baselines", o->baselines, "Also run full-batch Adam from the same initialization for T, 10T and "
                                              "40T steps, and ttgs fit for T x training views iterations (the same "
                                              "number of view renders), and report their time and PSNR");
+  cmd->add_option("--hybrid-iters", o->hybrid_iters, "Hybrid: also continue the learned result with this many ttgs "
+                                                     "fit iterations and report it as its own row (0 = off)")
+      ->capture_default_str();
   cmd->add_option("--baseline-steps", o->baseline_steps, "Step counts of the baselines (implies --baselines; default "
                                                          "T, 10T, 40T)")->delimiter(',');
   add_load_options(*cmd, o->load);
@@ -152,6 +176,7 @@ void add_reconstruct_command(CLI::App& root) {
     if (t.ran)
       std::printf("test-time training: %d steps on the decoder, check views %.2f -> %.2f dB, %s\n", t.steps_taken,
                   t.check_psnr_unadapted, t.check_psnr_adapted, t.kept ? "kept" : "not kept (unadapted result used)");
+    if (o->hybrid_iters > 0) report["hybrid"] = run_hybrid(ds, rec, o->hybrid_iters, r.seed);
     if (o->baselines || !o->baseline_steps.empty())
       report["baselines"] = run_baselines(ds, rec, o->baseline_steps, r.seed, psnr.size() > 1 ? psnr[1] : 0.0);
     std::error_code ec;
