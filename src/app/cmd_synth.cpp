@@ -1,4 +1,5 @@
-// `ttgs synth --out DIR ...`: generate a synthetic scene with exact ground truth as a nerfstudio dataset.
+// `ttgs synth --out DIR ...`: generate a synthetic scene with exact ground truth as a nerfstudio (or drivestudio)
+// dataset.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <sstream>
@@ -49,6 +50,11 @@ void add_synth_command(CLI::App& root) {
   cmd->add_option("--edit", o->synth.edits,
                   "Also write edited/: the same views with an actor edited (remove:ID or move:ID:dx,dy,dyaw, metres "
                   "and degrees in the actor's box frame); repeatable");
+  cmd->add_option("--layout", o->synth.layout,
+                  "Files to write: nerfstudio (transforms.json, masks, depth, ...) or drivestudio (street: the "
+                  "processed Waymo layout drivestudio/OmniRe, DGGT and STORM read; training timestamps only)")
+      ->check(CLI::IsMember({"nerfstudio", "drivestudio"}))
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores)")->capture_default_str();
   cmd->callback([o, noise, blur, exposure] {
     if (noise->count() + blur->count() + exposure->count() > 0) {

@@ -11,6 +11,7 @@
 #include "io/actors_json.hpp"
 #include "io/colmap.hpp"
 #include "io/dgp.hpp"
+#include "io/drivestudio.hpp"
 #include "io/file_util.hpp"
 #include "io/image_io.hpp"
 #include "io/npy.hpp"
@@ -101,6 +102,18 @@ Image read_depth(const std::string& path, double scale, int width, int height) {
   return depth;
 }
 
+// The frame's mask (1 = use): its mask file, with the pixels its exclude masks set taken out; none when it has none.
+std::optional<Image> read_masks(const FrameSource& fs, int width, int height) {
+  std::optional<Image> mask;
+  if (!fs.mask_path.empty()) mask = read_mask(fs.mask_path, width, height);
+  for (const std::string& path : fs.exclude_mask_paths) {
+    const Image excluded = read_mask(path, width, height);
+    if (!mask) mask = Image(width, height, 1, 1.f);
+    for (size_t i = 0; i < mask->data.size(); ++i) mask->data[i] *= 1.f - excluded.data[i];
+  }
+  return mask;
+}
+
 bool same_lens(const FrameSource& a, const FrameSource& b) {
   const auto& x = a.camera;
   const auto& y = b.camera;
@@ -129,12 +142,14 @@ DatasetSource read_dataset_source(const std::string& path) {
     throw InputError(path, "not a dataset: expected a transforms.json, a COLMAP model folder, or a folder holding one");
   }
   if (file_exists(join_path(path, "transforms.json"))) return read_transforms_json(join_path(path, "transforms.json"));
+  if (is_drivestudio_scene(path)) return read_drivestudio_source(path);
   if (has_colmap_model(path)) return read_colmap_source(path, colmap_images_dir(path));
   for (const char* sub : {"sparse/0", "sparse", "colmap/sparse/0"}) {
     const std::string m = join_path(path, sub);
     if (has_colmap_model(m)) return read_colmap_source(m, colmap_images_dir(m));
   }
-  throw InputError(path, "not a dataset: no transforms.json, no COLMAP model (cameras.bin/.txt), no sparse/0 folder");
+  throw InputError(path, "not a dataset: no transforms.json, no COLMAP model (cameras.bin/.txt), no sparse/0 folder, "
+                         "no drivestudio ego_pose/ and extrinsics/");
 }
 
 namespace {
@@ -205,6 +220,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
   ds.camera_model = src.frames.front().camera_model;
   ds.num_missing = src.missing.size();
   ds.world_offset = src.world_offset;
+  ds.masks_exclude_sky_and_actors = src.masks_exclude_sky_and_actors;
   if (src.points) ds.points = src.points;
   if (!src.points_path.empty()) ds.points = read_point_cloud_ply(src.points_path);
   if (ds.points)
@@ -226,7 +242,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     Frame f;
     f.name = fs.name;
     f.camera = cam;
-    if (!fs.mask_path.empty()) f.mask = read_mask(fs.mask_path, cam.width, cam.height);
+    f.mask = read_masks(fs, cam.width, cam.height);
     if (!fs.depth_path.empty()) f.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
     if (!fs.distortion.is_zero()) {
       ds.has_distortion = true;
@@ -284,7 +300,8 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
   } else {
     for (size_t i = 0; i < ds.frames.size(); ++i) (is_test_frame(ds, i, opt) ? ds.test : ds.train).push_back(i);
   }
-  if (ds.train.empty()) throw InputError(src.meta_path, "the split leaves no training frame");
+  if (ds.train.empty() && opt.require_training_frames)
+    throw InputError(src.meta_path, "the split leaves no training frame");
   return ds;
 }
 

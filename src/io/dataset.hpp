@@ -19,6 +19,7 @@ struct FrameSource {
   std::string name;        // the name the dataset uses (file_path / COLMAP image name); split lists refer to it
   std::string image_path;  // resolved path
   std::string mask_path, depth_path;  // resolved, empty when absent
+  std::vector<std::string> exclude_mask_paths;  // masks whose set pixels (> 0.5) are ignored (drivestudio sky, movers)
   double depth_scale = 1e-3;          // metres per unit of an integer depth PNG
   Camera camera;                      // pinhole intrinsics of the source resolution, and pose
   std::string camera_model;           // as named by the source, e.g. OPENCV
@@ -30,7 +31,7 @@ struct FrameSource {
 // What a dataset's metadata says, before images are decoded.
 struct DatasetSource {
   std::string root;    // folder that relative paths are resolved against
-  std::string format;  // "nerfstudio", "instant-ngp", "colmap" or "dgp"
+  std::string format;  // "nerfstudio", "instant-ngp", "colmap", "dgp" or "drivestudio"
   std::string meta_path;  // transforms.json or the COLMAP model folder
   std::vector<FrameSource> frames;
   size_t num_listed = 0;                 // frames listed, including missing ones
@@ -78,6 +79,8 @@ struct Dataset {
 };
 
 struct LoadOptions {
+  // A split without training frames is an error for commands that train; render and eval only read the frames.
+  bool require_training_frames = true;
   int downscale = 1;  // integer factor: area filter for images, nearest for depth, block minimum for masks
   // Without split lists: frames with index % test_every == 0 are test (time series: every frame of the timestamps
   // with index % test_every == 0, all cameras of each); 0 = no test split.
@@ -88,7 +91,8 @@ struct LoadOptions {
 };
 
 // Reads the metadata at `path`: a transforms.json, a folder holding one, a COLMAP model folder
-// (cameras/images/points3D .bin or .txt), a folder with sparse/0 and images/, or a DGP scene (io/dgp.hpp).
+// (cameras/images/points3D .bin or .txt), a folder with sparse/0 and images/, a DGP scene (io/dgp.hpp) or a
+// drivestudio scene folder (io/drivestudio.hpp).
 DatasetSource read_dataset_source(const std::string& path);
 // Reads, validates, undistorts and downsamples everything the source refers to.
 Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);

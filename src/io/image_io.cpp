@@ -131,6 +131,18 @@ void write_png(const std::string& path, const Image& img, int bit_depth) {
   write_file_atomic(path, bytes);
 }
 
+void write_jpeg(const std::string& path, const Image& img, int quality) {
+  if (img.empty() || (img.channels != 1 && img.channels != 3))
+    throw InputError(path, "cannot write an empty JPEG or one with " + std::to_string(img.channels) + " channels");
+  if (quality < 1 || quality > 100) throw InputError(path, "JPEG quality must be 1-100");
+  std::vector<unsigned char> v(img.data.size());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = (unsigned char)std::lround(std::clamp(img.data[i], 0.f, 1.f) * 255.f);
+  std::string bytes;
+  if (!stbi_write_jpg_to_func(append_bytes, &bytes, img.width, img.height, img.channels, v.data(), quality))
+    throw InputError(path, "JPEG encoding failed");
+  write_file_atomic(path, bytes);
+}
+
 void write_png16_raw(const std::string& path, int width, int height, const std::vector<uint16_t>& values) {
   if (values.size() != size_t(width) * height) throw InputError(path, "depth values do not match the image size");
   write_file_atomic(path, encode_png16(width, height, 1, values));

@@ -1,5 +1,5 @@
 #pragma once
-// PNG and JPEG decoding (8- or 16-bit; gray, gray+alpha, RGB, RGBA) to float images in [0, 1], and PNG writing.
+// PNG and JPEG decoding (8- or 16-bit; gray, gray+alpha, RGB, RGBA) to float images in [0, 1], PNG and JPEG writing.
 #include <optional>
 #include <string>
 
@@ -23,6 +23,9 @@ Image read_rgb_image(const std::string& path, const float background[3]);
 
 // Writes an 8-bit (or 16-bit) PNG of a 1-, 3- or 4-channel image with values clamped to [0, 1]; atomic.
 void write_png(const std::string& path, const Image& img, int bit_depth = 8);
+// Writes an 8-bit baseline JPEG (stb_image_write) of a 1- or 3-channel image with values clamped to
+// [0, 1], at `quality` 1-100; atomic.
+void write_jpeg(const std::string& path, const Image& img, int quality = 95);
 // A 16-bit single-channel PNG of raw integer values (e.g. depth in units of a scale factor); atomic.
 void write_png16_raw(const std::string& path, int width, int height, const std::vector<uint16_t>& values);
 

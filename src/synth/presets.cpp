@@ -206,6 +206,12 @@ SynthScene build_synth_scene(const SynthOptions& o) {
   if (o.scaffold.points < 0) throw InputError("--points", "must not be negative");
   if (!(o.scaffold.noise >= 0)) throw InputError("--point-noise", "must not be negative");
   if (!(o.scaffold.outliers >= 0 && o.scaffold.outliers <= 1)) throw InputError("--point-outliers", "must lie in [0, 1]");
+  if (o.layout != "nerfstudio" && o.layout != "drivestudio")
+    throw InputError("--layout", "unknown layout '" + o.layout + "' (choose nerfstudio or drivestudio)");
+  if (o.layout == "drivestudio" && o.preset != "street")
+    throw InputError("--layout", "drivestudio's layout needs --preset street (cameras on a moving vehicle)");
+  if (o.layout == "drivestudio" && !o.edits.empty())
+    throw InputError("--edit", "edited views are written with --layout nerfstudio only");
   return o.preset == "object" ? build_object(o) : build_street(o);
 }
 

@@ -51,6 +51,8 @@ struct SynthOptions {
   std::optional<SensorEffects> fixed_sensor;
   // Actor edits (remove:ID, move:ID:dx,dy,dyaw): the same views rendered with them applied go to edited/.
   std::vector<std::string> edits;
+  // What files to write: nerfstudio (synth/writer.hpp) or drivestudio (street only: synth/drivestudio_writer.hpp).
+  std::string layout = "nerfstudio";
 };
 
 struct ViewSpec {

@@ -16,6 +16,7 @@
 #include "io/npy.hpp"
 #include "io/ply.hpp"
 #include "io/transforms_json.hpp"
+#include "synth/drivestudio_writer.hpp"
 #include "synth/lidar.hpp"
 #include "synth/raytrace.hpp"
 #include "synth/scaffold.hpp"
@@ -144,61 +145,41 @@ void write_edited_views(const SynthScene& ss, const SynthOptions& opt, const std
   times.erase(std::unique(times.begin(), times.end()), times.end());
   io::write_actors_json((dir / "actors.json").string(), scene_tracks(ss.scene, times, edits), times);
 }
-}  // namespace
 
-WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out_dir) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const SynthScene ss = build_synth_scene(opt);
-  for (const std::string& e : opt.edits) edited_scene(ss.scene, {io::parse_actor_edit(e)});  // bad edits fail first
-  if (out_dir.empty()) throw InputError("--out", "an output folder is required");
-  const fs::path out_path = fs::absolute(out_dir);
-  std::error_code ec;
-  fs::create_directories(out_path.parent_path(), ec);  // `--out a/b` with no `a` yet: made, as mkdir -p would
-  if (!fs::is_directory(out_path.parent_path(), ec)) throw InputError(out_dir, "cannot create its parent folder");
-  const std::string staging = out_path.string() + ".partial-" + std::to_string(::getpid());
-  fs::remove_all(staging, ec);
-  // Removes the staging folder unless the dataset was moved into place.
-  struct StagingGuard {
-    std::string path;
-    bool done = false;
-    ~StagingGuard() {
-      std::error_code e;
-      if (!done) fs::remove_all(path, e);
-    }
-  } guard{staging};
+// images/, masks/, labels/ and depth/*.npy of every view; returns the depth maps for the 16-bit PNGs.
+std::vector<Image> write_view_files(const SynthScene& ss, const SynthOptions& opt, const std::string& staging) {
   for (const char* sub : {"images", "masks", "labels", "depth"}) fs::create_directories(fs::path(staging) / sub);
   const auto path = [&](const std::string& rel) { return (fs::path(staging) / rel).string(); };
-
-  WriteSummary summary;
   RenderOptions ropt;
   ropt.supersample = opt.supersample;
   std::vector<Image> depths;
-  double max_depth = 0;
-  {
-    Progress progress("rendering views", int64_t(ss.views.size()));
-    for (size_t v = 0; v < ss.views.size(); ++v) {
-      const ViewSpec& view = ss.views[v];
-      const RenderOutput r = render(ss.scene, view.camera, view.time, ropt);
-      const Image rgb = apply_sensor_effects(r.color, view.sensor, opt.seed, v);
-      io::write_png(path("images/" + view.name + ".png"), rgb);
-      Image mask(r.depth.width, r.depth.height, 1), label(r.depth.width, r.depth.height, 1);
-      for (size_t i = 0; i < r.label.size(); ++i) {
-        mask.data[i] = r.label[i] == kLabelStatic ? 1.f : 0.f;
-        label.data[i] = float(r.label[i]) / 255.f;
-      }
-      io::write_png(path("masks/" + view.name + ".png"), mask);
-      io::write_png(path("labels/" + view.name + ".png"), label);
-      io::write_npy_float32(path("depth/" + view.name + ".npy"), r.depth);
-      for (float d : r.depth.data) max_depth = std::max(max_depth, double(d));
-      depths.push_back(r.depth);
-      progress.advance();
+  Progress progress("rendering views", int64_t(ss.views.size()));
+  for (size_t v = 0; v < ss.views.size(); ++v) {
+    const ViewSpec& view = ss.views[v];
+    const RenderOutput r = render(ss.scene, view.camera, view.time, ropt);
+    const Image rgb = apply_sensor_effects(r.color, view.sensor, opt.seed, v);
+    io::write_png(path("images/" + view.name + ".png"), rgb);
+    Image mask(r.depth.width, r.depth.height, 1), label(r.depth.width, r.depth.height, 1);
+    for (size_t i = 0; i < r.label.size(); ++i) {
+      mask.data[i] = r.label[i] == kLabelStatic ? 1.f : 0.f;
+      label.data[i] = float(r.label[i]) / 255.f;
     }
-    progress.finish();
+    io::write_png(path("masks/" + view.name + ".png"), mask);
+    io::write_png(path("labels/" + view.name + ".png"), label);
+    io::write_npy_float32(path("depth/" + view.name + ".npy"), r.depth);
+    depths.push_back(r.depth);
+    progress.advance();
   }
-  summary.render_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  summary.images = int(ss.views.size());
+  progress.finish();
+  return depths;
+}
 
-  // One depth unit for the whole dataset: millimetres when everything fits in 16 bits, coarser otherwise.
+// depth/*.png with one depth unit for the whole dataset: millimetres when everything fits in 16 bits, coarser
+// otherwise; returns the unit (metres).
+double write_depth_pngs(const SynthScene& ss, const std::vector<Image>& depths, const std::string& staging) {
+  double max_depth = 0;
+  for (const Image& d : depths)
+    for (float v : d.data) max_depth = std::max(max_depth, double(v));
   const double scale = std::max(1e-3, std::ceil(max_depth / 65535.0 * 1e4) / 1e4);
   for (size_t v = 0; v < ss.views.size(); ++v) {
     std::vector<uint16_t> units(depths[v].data.size());
@@ -206,13 +187,14 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
       const double u = std::round(depths[v].data[i] / scale);
       units[i] = u > 65535 ? 0 : uint16_t(u);
     }
-    io::write_png16_raw(path("depth/" + ss.views[v].name + ".png"), depths[v].width, depths[v].height, units);
+    io::write_png16_raw((fs::path(staging) / ("depth/" + ss.views[v].name + ".png")).string(), depths[v].width,
+                        depths[v].height, units);
   }
+  return scale;
+}
 
-  const PointCloud scaffold = make_scaffold(ss, opt.scaffold, opt.seed);
-  io::write_point_cloud_ply(path("scaffold.ply"), scaffold);
-  summary.points = scaffold.size();
-
+// transforms.json without the LiDAR list.
+json transforms_json(const SynthScene& ss, double depth_scale) {
   const Camera& cam0 = ss.views.front().camera;
   json tj;
   tj["camera_model"] = "PINHOLE";
@@ -222,7 +204,7 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
   tj["cy"] = cam0.cy;
   tj["w"] = cam0.width;
   tj["h"] = cam0.height;
-  tj["depth_unit_scale_factor"] = scale;
+  tj["depth_unit_scale_factor"] = depth_scale;
   tj["ply_file_path"] = "scaffold.ply";
   json frames = json::array(), train = json::array(), test = json::array();
   for (size_t v = 0; v < ss.views.size(); ++v) {
@@ -240,33 +222,54 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
     (int(v) < ss.num_train ? train : test).push_back(file);
   }
   if (ss.rig) tj["rig"] = rig_json(*ss.rig);
-  if (ss.rig && opt.scaffold.lidar) tj["lidar"] = write_lidar_sweeps(ss, staging);
   tj["frames"] = frames;
   tj["train_filenames"] = train;
   tj["test_filenames"] = test;
+  return tj;
+}
+
+// actors.json: every actor's box and its pose at every view.
+json actors_json(const SynthScene& ss) {
+  json actors = json::array();
+  for (size_t k = 0; k < ss.scene.actors.size(); ++k) {
+    const Actor& a = ss.scene.actors[k];
+    json poses = json::array();
+    for (const ViewSpec& view : ss.views)
+      poses.push_back({{"file_path", "images/" + view.name + ".png"}, {"time", view.time},
+                       {"transform_matrix", io::matrix_rows(a.pose_at(view.time).matrix())}});
+    actors.push_back({{"name", a.name}, {"class", "car"}, {"label", int(kLabelActorBase) + int(k)},
+                      {"box_size", vec_json(a.box_size)},
+                      {"velocity", vec_json(a.velocity)}, {"poses", poses}});
+  }
+  return {{"comment", "transform_matrix: actor box frame (centre, x forward, z up) to world"}, {"actors", actors}};
+}
+
+// The nerfstudio layout (writer.hpp): everything but synth.json.
+WriteSummary write_nerfstudio_files(const SynthScene& ss, const SynthOptions& opt, const std::string& staging) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto path = [&](const std::string& rel) { return (fs::path(staging) / rel).string(); };
+  WriteSummary summary;
+  const std::vector<Image> depths = write_view_files(ss, opt, staging);
+  summary.render_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.images = int(ss.views.size());
+  const double scale = write_depth_pngs(ss, depths, staging);
+  const PointCloud scaffold = make_scaffold(ss, opt.scaffold, opt.seed);
+  io::write_point_cloud_ply(path("scaffold.ply"), scaffold);
+  summary.points = scaffold.size();
+  json tj = transforms_json(ss, scale);
+  if (ss.rig && opt.scaffold.lidar) tj["lidar"] = write_lidar_sweeps(ss, staging);
   io::write_file_atomic(path("transforms.json"), tj.dump(2) + "\n");
   if (!opt.edits.empty()) write_edited_views(ss, opt, staging, tj);
+  if (!ss.scene.actors.empty()) io::write_file_atomic(path("actors.json"), actors_json(ss).dump(2) + "\n");
+  return summary;
+}
 
-  if (!ss.scene.actors.empty()) {
-    json actors = json::array();
-    for (size_t k = 0; k < ss.scene.actors.size(); ++k) {
-      const Actor& a = ss.scene.actors[k];
-      json poses = json::array();
-      for (const ViewSpec& view : ss.views)
-        poses.push_back({{"file_path", "images/" + view.name + ".png"}, {"time", view.time},
-                         {"transform_matrix", io::matrix_rows(a.pose_at(view.time).matrix())}});
-      actors.push_back({{"name", a.name}, {"class", "car"}, {"label", int(kLabelActorBase) + int(k)},
-                        {"box_size", vec_json(a.box_size)},
-                        {"velocity", vec_json(a.velocity)}, {"poses", poses}});
-    }
-    io::write_file_atomic(path("actors.json"),
-                          json{{"comment", "transform_matrix: actor box frame (centre, x forward, z up) to world"},
-                               {"actors", actors}}.dump(2) + "\n");
-  }
-
+// synth.json: the options, the layout and every randomized value drawn.
+json synth_meta(const SynthScene& ss, const SynthOptions& opt) {
   json meta;
   meta["generator"] = "ttgs synth";
   meta["preset"] = opt.preset;
+  meta["layout"] = opt.layout;
   meta["seed"] = opt.seed;
   meta["views"] = opt.views;
   meta["cameras"] = opt.cameras;
@@ -289,8 +292,34 @@ WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out
                        {"white_balance", vec_json(view.sensor.white_balance)}, {"blur_sigma", view.sensor.blur_sigma},
                        {"noise_sigma", view.sensor.noise_sigma}, {"jpeg_quality", view.sensor.jpeg_quality}});
   meta["sensor"] = sensors;
-  io::write_file_atomic(path("synth.json"), meta.dump(2) + "\n");
+  return meta;
+}
+}  // namespace
 
+WriteSummary write_synth_dataset(const SynthOptions& opt, const std::string& out_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SynthScene ss = build_synth_scene(opt);
+  for (const std::string& e : opt.edits) edited_scene(ss.scene, {io::parse_actor_edit(e)});  // bad edits fail first
+  if (out_dir.empty()) throw InputError("--out", "an output folder is required");
+  const fs::path out_path = fs::absolute(out_dir);
+  std::error_code ec;
+  fs::create_directories(out_path.parent_path(), ec);  // `--out a/b` with no `a` yet: made, as mkdir -p would
+  if (!fs::is_directory(out_path.parent_path(), ec)) throw InputError(out_dir, "cannot create its parent folder");
+  const std::string staging = out_path.string() + ".partial-" + std::to_string(::getpid());
+  fs::remove_all(staging, ec);
+  // Removes the staging folder unless the dataset was moved into place.
+  struct StagingGuard {
+    std::string path;
+    bool done = false;
+    ~StagingGuard() {
+      std::error_code e;
+      if (!done) fs::remove_all(path, e);
+    }
+  } guard{staging};
+  fs::create_directories(staging);
+  WriteSummary summary = opt.layout == "drivestudio" ? write_drivestudio_files(ss, opt, staging)
+                                                     : write_nerfstudio_files(ss, opt, staging);
+  io::write_file_atomic((fs::path(staging) / "synth.json").string(), synth_meta(ss, opt).dump(2) + "\n");
   move_into_place(staging, out_path.string());
   guard.done = true;
   summary.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,5 +1,6 @@
 #pragma once
-// Renders a synthetic scene and writes it as a nerfstudio dataset:
+// Renders a synthetic scene and writes it as a dataset. SynthOptions::layout "drivestudio" writes drivestudio's
+// processed layout instead (synth/drivestudio_writer.hpp; street preset), plus synth.json. The nerfstudio layout:
 //   images/<view>.png        RGB, with the view's sensor effects
 //   masks/<view>.png         nerfstudio mask: 255 = static surface (use), 0 = sky or moving actor (ignore)
 //   labels/<view>.png        8-bit labels: 0 static, 1 sky, 2 + k actor k (see actors.json)
@@ -8,7 +9,7 @@
 //   scaffold.ply             the point scaffold (ply_file_path)
 //   transforms.json          cameras (OpenGL camera-to-world), per-frame paths and time, train/test lists
 //   actors.json              street preset: each actor's box size and pose at every frame
-//   synth.json               the options, seed and every randomized value drawn
+//   synth.json               the options, seed, layout and every randomized value drawn
 // Everything is written to a staging folder that is renamed into place at the end: an interrupted run leaves no
 // partial dataset behind.
 #include <string>
