@@ -272,6 +272,36 @@ TEST(Cli, RenderAndEvalAScene) {
   r = run_ttgs("eval --ply " + quote(dir / "missing.ply") + " --data " + quote(dir / "s"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("missing.ply"), std::string::npos);
+  // Every frame listed as a test frame: rendering and evaluating need no training split; fitting does.
+  test::TempDir all_test;
+  valid_dataset(all_test);
+  std::string transforms = test::read_text(all_test / "transforms.json");
+  transforms.insert(1, "\"test_filenames\": [\"images/a.png\", \"images/b.png\"], ");
+  test::write_text(all_test / "transforms.json", transforms);
+  r = run_ttgs("--quiet render --ply " + quote(dir / "g.ply") + " --data " + quote(all_test.path()) +
+                   " --split all --threads 1 --out " + quote(dir / "all"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "all"), {}), 2);
+  r = run_ttgs("--quiet eval --json --ply " + quote(dir / "g.ply") + " --data " + quote(all_test.path()), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"num_images\":2"), std::string::npos) << r.out;
+  r = run_ttgs("fit --data " + quote(all_test.path()) + " --out " + quote(dir / "nofit"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no training frame"), std::string::npos) << r.err;
+  // --threads on every command that computes; a negative count is an option error.
+  for (const std::string cmd : {"eval --ply x --data y", "render --ply x --data y --out z", "info x",
+                                "fit --data y --out z", "reconstruct --data y --out z", "bench render"}) {
+    r = run_ttgs(cmd + " --threads -4", dir);
+    EXPECT_EQ(r.code, 2) << cmd;
+    EXPECT_NE(r.err.find("--threads: must not be negative"), std::string::npos) << cmd << ": " << r.err;
+  }
+  // A PLY without points cannot start a fit.
+  test::write_text(dir / "empty.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\n"
+                                      "property float y\nproperty float z\nend_header\n");
+  r = run_ttgs("fit --data " + quote(dir / "s") + " --init " + quote(dir / "empty.ply") + " --out " + quote(dir / "f0"), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("empty.ply: has no points"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "f0"));
 }
 
 // fit end to end: outputs and checkpoint; --resume from the last checkpoint rewrites an identical scene.ply; bad

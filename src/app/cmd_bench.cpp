@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
 #include "core/error.hpp"
 #include "fit/benchmark.hpp"
 
@@ -21,7 +22,7 @@ void add_bench_command(CLI::App& root) {
   cmd->add_option("--height", o->bench.height, "Image height")->capture_default_str();
   cmd->add_option("--gaussians", o->bench.gaussians, "Gaussian count")->capture_default_str();
   cmd->add_option("--iters", o->bench.iters, "Timed iterations (medians are reported)")->capture_default_str();
-  cmd->add_option("--threads", o->bench.threads, "Threads (0 = all cores)")->capture_default_str();
+  add_threads_option(*cmd, o->bench.threads);
   cmd->add_option("--seed", o->bench.seed, "Scene seed")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] {

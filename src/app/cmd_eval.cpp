@@ -6,6 +6,7 @@
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
+#include "model/threads.hpp"
 #include "eval/evaluate.hpp"
 
 namespace ttgs::app {
@@ -22,6 +23,8 @@ void add_eval_command(CLI::App& root) {
   cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, lpips, per_image: [...]}");
   cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
   cmd->callback([o] {
+    model::configure_threads(o->scene.threads);
+    o->scene.load.require_training_frames = false;  // reading frames needs no training split
     const eval::Split split = eval::parse_split(o->scene.split);
     const io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
     const model::SceneModel scene = load_scene_model(o->scene, ds);

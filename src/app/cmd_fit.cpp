@@ -60,7 +60,7 @@ void add_fit_command(CLI::App& root) {
   toggle("--sky", o->sky, "An environment map for the sky and far background (auto: for time series)");
   toggle("--appearance", o->appearance, "A colour transform per training image (auto: for time series)");
   cmd->add_option("--seed", o->fit.seed, "Seed")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  add_threads_option(*cmd, o->threads);
   cmd->callback([o] {
     model::configure_threads(o->threads);
     if (o->strategy == "mcmc") o->fit.strategy_kind = fit::StrategyKind::kMcmc;
@@ -76,6 +76,7 @@ void add_fit_command(CLI::App& root) {
     model::Gaussians g;
     if (!o->init.empty()) {
       const io::PlyVertexTable table = io::parse_ply_vertices(io::read_file(o->init), o->init);
+      if (table.count == 0) throw InputError(o->init, "has no points to start from");
       g = io::is_splat_ply(table) ? model::from_splat_data(io::splat_data_from_table(table, o->init))
                                   : model::init_from_points(io::point_cloud_from_table(table, o->init), init);
     } else if (ds.points && ds.points->size() > 0) {

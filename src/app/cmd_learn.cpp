@@ -109,7 +109,7 @@ void add_reconstruct_command(CLI::App& root) {
                                                          "T, 10T, 40T)")->delimiter(',');
   add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.seed, "Seed of the initial latents")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  add_threads_option(*cmd, o->threads);
   cmd->callback([o] {
     model::configure_threads(o->threads);
     const learn::ReconstructOptions& r = o->run;

@@ -82,7 +82,7 @@ void add_refine_command(CLI::App& root) {
   cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement")->capture_default_str();
   add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.ransac.seed, "Seed (RANSAC sampling)")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str();
+  add_threads_option(*cmd, o->threads);
   cmd->callback([o] {
     model::configure_threads(o->threads);
     refine::RefineOptions& r = o->refine;

@@ -7,6 +7,7 @@
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
+#include "model/threads.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "eval/evaluate.hpp"
@@ -32,6 +33,8 @@ void add_render_command(CLI::App& root) {
   cmd->add_option("--shift", o->shift, "Move every camera by X,Y,Z (world units), e.g. a lane change")
       ->delimiter(',')->expected(3);
   cmd->callback([o] {
+    model::configure_threads(o->scene.threads);
+    o->scene.load.require_training_frames = false;  // reading frames needs no training split
     const eval::Split split = eval::parse_split(o->scene.split);
     io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
     const model::SceneModel scene = load_scene_model(o->scene, ds);

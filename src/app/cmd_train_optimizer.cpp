@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/commands.hpp"
+#include "app/scene_inputs.hpp"
 #include "core/error.hpp"
 #include "dist/collective.hpp"
 #include "dist/launch.hpp"
@@ -57,7 +58,6 @@ void check(const TrainOptionsCli& o) {
   if (o.run.network.hidden < 1) throw InputError("--hidden", "must be at least 1");
   if (o.run.network.levels < 1 || o.run.network.levels > 4) throw InputError("--levels", "must be 1..4");
   if (!(o.run.train.lr > 0)) throw InputError("--lr", "must be positive");
-  if (o.threads < 0) throw InputError("--threads", "must not be negative");
   if (o.nproc < 1) throw InputError("--nproc", "must be at least 1");
   if (o.world_size != 0 && (o.rank < 0 || o.rank >= o.world_size || o.master.empty()))
     throw InputError("--world-size", "a multi-process job needs --rank in 0..W-1 and --master HOST:PORT");
@@ -125,7 +125,7 @@ void add_train_optimizer_command(CLI::App& root) {
   cmd->add_option("--levels", r.network.levels, "Voxel levels of the U-Net (1-4)")->capture_default_str();
   cmd->add_option("--latent", r.init.latent, "Latent channels per point")->capture_default_str();
   cmd->add_option("--lr", r.train.lr, "Adam learning rate of the network")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Threads per process (0 = all cores / processes)")->capture_default_str();
+  add_threads_option(*cmd, o->threads, "Threads per process (0 = all cores / processes)");
   cmd->add_option("--nproc", o->nproc, "Local worker processes (Gloo)")->capture_default_str();
   cmd->add_option("--world-size", o->world_size, "Ranks of a multi-machine job");
   cmd->add_option("--rank", o->rank, "This process's rank in the job");

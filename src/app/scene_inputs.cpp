@@ -8,7 +8,21 @@
 
 namespace ttgs::app {
 
+void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
+  const CLI::Validator non_negative(
+      [](const std::string& value) {
+        try {
+          return std::stoi(value) >= 0 ? std::string() : std::string("must not be negative");
+        } catch (const std::exception&) {
+          return std::string("must be a whole number");
+        }
+      },
+      "N >= 0");
+  cmd.add_option("--threads", threads, help)->check(non_negative)->capture_default_str();
+}
+
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {
+  add_threads_option(cmd, in.threads);
   CLI::Option* ply = cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame");
   CLI::Option* scene = cmd.add_option("--scene", in.scene, "Scene folder written by `ttgs fit` (or its scene.json)");
   ply->excludes(scene);

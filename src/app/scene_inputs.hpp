@@ -18,7 +18,11 @@ struct SceneInputs {
   std::string ply, scene, data, split = "test";
   std::vector<std::string> edits;  // --edit remove:ID | move:ID:dx,dy,dyaw
   io::LoadOptions load;
+  int threads = 0;
 };
+
+// --threads N (0 = all cores; a negative count is an option error) for every command that computes.
+void add_threads_option(CLI::App& cmd, int& threads, const std::string& help = "Threads (0 = all cores)");
 
 void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
 // How every command loads a dataset: --downscale, --test-every, --test-frames.

@@ -26,7 +26,8 @@ std::vector<size_t> split_frames(const io::Dataset& ds, Split split, const std::
   else
     for (size_t i = 0; i < ds.frames.size(); ++i) frames.push_back(i);
   if (frames.empty())
-    throw InputError(what, std::string("the dataset has no ") + (split == Split::Test ? "test" : "") + " frames for this split (try --split all)");
+    throw InputError(what, std::string("the dataset has no ") + (split == Split::Test ? "test" : split == Split::Train ? "training" : "") +
+                               " frames for this split (try --split all)");
   return frames;
 }
 
