@@ -221,6 +221,20 @@ TEST(Transforms, TimeSeriesErrorsNameTheFile) {
   EXPECT_THROW(io::read_actors_json(dir / "actors.json", {0.0}), InputError);
 }
 
+// "masks_exclude" says what the masks hide (a 4D scene model with a sky then trains on every pixel).
+TEST(Transforms, MasksExcludeSaysWhatMasksHide) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "images");
+  write_dataset(dir, 2);
+  EXPECT_FALSE(io::load_dataset(dir.path(), {}).masks_exclude_sky_and_actors);
+  write_dataset(dir, 2, R"(, "masks_exclude": ["sky", "actors"])");
+  EXPECT_TRUE(io::load_dataset(dir.path(), {}).masks_exclude_sky_and_actors);
+  for (const std::string bad : {R"(, "masks_exclude": "sky")", R"(, "masks_exclude": [])", R"(, "masks_exclude": ["trees"])"}) {
+    write_dataset(dir, 2, bad);
+    EXPECT_THROW(io::load_dataset(dir.path(), {}), InputError) << bad;
+  }
+}
+
 TEST(Transforms, MalformedJsonThrowsInputError) {
   const std::string m = "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]";
   for (const std::string& bad : {

@@ -138,6 +138,14 @@ DatasetSource parse_transforms_json(const std::string& text, const std::string& 
   src.train_names = name_list(root, "train_filenames", path);
   auto val = name_list(root, "val_filenames", path), test = name_list(root, "test_filenames", path);
   src.test_names = test ? test : val;
+  if (root.contains("masks_exclude")) {
+    const json& ex = root.at("masks_exclude");
+    if (!ex.is_array() || ex.empty()) throw InputError(path, "'masks_exclude' must be a non-empty list");
+    for (const json& what : ex)
+      if (!what.is_string() || (what != "sky" && what != "actors"))
+        throw InputError(path, "'masks_exclude' lists what masks hide: \"sky\", \"actors\"");
+    src.masks_exclude_sky_and_actors = true;
+  }
 
   if (!root.contains("frames") || !root.at("frames").is_array()) throw InputError(path, "no 'frames' list");
   const json& frames = root.at("frames");

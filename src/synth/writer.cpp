@@ -222,6 +222,7 @@ json transforms_json(const SynthScene& ss, double depth_scale) {
     (int(v) < ss.num_train ? train : test).push_back(file);
   }
   if (ss.rig) tj["rig"] = rig_json(*ss.rig);
+  tj["masks_exclude"] = {"sky", "actors"};  // a mask keeps exactly the static scene's pixels
   tj["frames"] = frames;
   tj["train_filenames"] = train;
   tj["test_filenames"] = test;
