@@ -115,12 +115,17 @@ TEST(Lift, GradientMatchesFiniteDifferencesAndIsNormalized) {
     EXPECT_GT(std::abs(fd), 1e-6) << "entry " << row << "," << col << " does not affect the loss";
     EXPECT_NEAR(lifted.raw[row][col].item<double>(), fd, 1e-5 + 1e-3 * std::abs(fd)) << row << "," << col;
   }
-  // Each channel group divided by its RMS over the points (the gradient averaged over the views), then clipped.
+  // Each channel group divided by its RMS over the points (the gradient averaged over the views; the dimensionless
+  // groups by at least 1% of the largest of their RMS), then clipped.
   const std::vector<int64_t> bounds{0, 3, 6, 10, 13, 14, state.size(1)};
+  double reference = 0;
+  for (size_t k = 1; k + 1 < bounds.size(); ++k)
+    reference = std::max(reference, lifted.raw.slice(1, bounds[k], bounds[k + 1]).pow(2).mean().sqrt().item<double>());
   for (size_t k = 0; k + 1 < bounds.size(); ++k) {
     const at::Tensor raw = lifted.raw.slice(1, bounds[k], bounds[k + 1]);
-    const double rms = raw.pow(2).mean().sqrt().item<double>();
+    double rms = raw.pow(2).mean().sqrt().item<double>();
     ASSERT_GT(rms, 0) << "group " << k;
+    if (k > 0) rms = std::max(rms, learn::kGradientFloor * reference);
     const at::Tensor expected = (raw / rms).clamp(-learn::kGradientClip, learn::kGradientClip);
     EXPECT_LT((lifted.normalized.slice(1, bounds[k], bounds[k + 1]) - expected).abs().max().item<double>(), 1e-9)
         << "group " << k;
@@ -258,6 +263,51 @@ TEST(TestTimeTraining, AdaptsTheDecoderToAnExposureShiftAndGuardsAgainstHarm) {
   learn::test_time_train(opt, state, {source[0], source[1]}, 2, 4, o, report);
   EXPECT_FALSE(report.ran);
   EXPECT_NE(report.stop_reason.find("at least 3"), std::string::npos);
+}
+
+// Scale-free: the same scene at 10x its size (points, scales, camera positions) gives the same learned steps: the
+// voxel and the position steps follow the extent, the network reads offsets within voxels and log-scales relative to
+// the voxel, and the gradient is RMS-normalized, so the renders agree.
+TEST(LearnedOptimizer, SameStepsAtTenTimesTheSceneScale) {
+  test::TempDir dir;
+  synth::write_synth_dataset(test::small_object_scene(6, 1500), dir / "scene");
+  learn::NeuralInitOptions init;
+  init.latent = 4;
+  const learn::TrainingScene a = learn::make_training_scene(io::load_dataset(dir / "scene", {}), init);
+  learn::TrainingScene b = a;
+  const double s = 10;
+  b.extent = a.extent * s;
+  b.initial_state = a.initial_state.clone();
+  b.initial_state.slice(1, learn::kPosition, learn::kPosition + 3).mul_(s);
+  b.initial_state.slice(1, learn::kLogScale, learn::kLogScale + 3).add_(std::log(s));
+  for (std::vector<learn::View>* views : {&b.source, &b.novel})
+    for (learn::View& v : *views)
+      for (double& x : v.camera.t) x *= s;
+  learn::UpdateNetworkConfig c;
+  c.state_channels = a.initial_state.size(1);
+  c.hidden = 8;
+  c.levels = 2;
+  learn::LearnedOptimizer opt = learn::LearnedOptimizer::create(c, 4);
+  for (auto& [name, t] : opt.network.parameters()) t.mul_(3);  // an untrained network that moves things visibly
+  opt.set_scene_extent(a.extent);
+  const int T = 6;
+  const at::Tensor sa = learn::run_learned_optimizer(opt, a.initial_state, a.source, T);
+  opt.set_scene_extent(b.extent);
+  const at::Tensor sb = learn::run_learned_optimizer(opt, b.initial_state, b.source, T);
+  at::NoGradGuard no_grad;
+  const double moved = (sa - a.initial_state).slice(1, 0, 3).abs().mean().item<double>() / a.extent;
+  EXPECT_GT(moved, 1e-3) << "the steps did not move the points";
+  const model::Gaussians ga = learn::to_gaussians(opt.decoder.decode(sa)), gb = learn::to_gaussians(opt.decoder.decode(sb));
+  const model::Gaussians start = learn::to_gaussians(opt.decoder.decode(a.initial_state));
+  double largest = 0, change = 0;
+  for (size_t k = 0; k < a.novel.size(); ++k) {
+    const at::Tensor ra = learn::render_view(ga, a.novel[k]);
+    largest = std::max(largest, (ra - learn::render_view(gb, b.novel[k])).abs().mean().item<double>());
+    change += (ra - learn::render_view(start, a.novel[k])).abs().mean().item<double>() / double(a.novel.size());
+  }
+  std::printf("the steps moved points by %.4f of the extent and changed novel renders by %.2e on average; at 10x the "
+              "scale the renders differ by at most %.2e\n", moved, change, largest);
+  EXPECT_LT(largest, 0.1 * change);
 }
 
 // Data-parallel training: two ranks (Gloo, in two threads of this process) with one scene each end with the same

@@ -1,5 +1,7 @@
 #include "learn/lift.hpp"
 
+#include <algorithm>
+
 #include "loss/photometric.hpp"
 #include "render/rasterizer.hpp"
 
@@ -18,12 +20,21 @@ at::Tensor view_loss(const model::Gaussians& g, const View& v, double ssim_lambd
 at::Tensor normalize_gradient(const at::Tensor& g) {
   const int64_t c = g.size(1);
   const std::vector<int64_t> bounds{kPosition, kLogScale, kQuaternion, kColor, kOpacity, kGaussianChannels, c};
+  std::vector<double> rms;
+  double reference = 0;  // the largest RMS of the dimensionless groups (all but positions)
+  for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+    rms.push_back(bounds[k] < bounds[k + 1] ? g.slice(1, bounds[k], bounds[k + 1]).pow(2).mean().sqrt().item<double>()
+                                            : 0.0);
+    if (k > 0) reference = std::max(reference, rms.back());
+  }
   std::vector<at::Tensor> parts;
   for (size_t k = 0; k + 1 < bounds.size(); ++k) {
     if (bounds[k] >= bounds[k + 1]) continue;
+    // A group whose gradient is only rounding noise (rotations of round Gaussians) stays near 0 instead of being
+    // blown up to unit size: its divisor is at least kGradientFloor times the reference.
+    const double divisor = k == 0 ? rms[0] : std::max(rms[k], kGradientFloor * reference);
     const at::Tensor part = g.slice(1, bounds[k], bounds[k + 1]);
-    const double rms = part.pow(2).mean().sqrt().item<double>();
-    parts.push_back(rms > 0 ? (part / rms).clamp(-kGradientClip, kGradientClip) : at::zeros_like(part));
+    parts.push_back(divisor > 0 ? (part / divisor).clamp(-kGradientClip, kGradientClip) : at::zeros_like(part));
   }
   return at::cat(parts, 1);
 }

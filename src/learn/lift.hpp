@@ -1,7 +1,8 @@
 #pragma once
 // Gradient lifting (G3R): render the decoded state into all source views, take the photometric loss, and bring its
 // gradient back to every point's state, all channels, averaged over the views; each channel group (position,
-// log-scale, rotation, colour, opacity, latent) is then divided by its root mean square over the points and clipped,
+// log-scale, rotation, colour, opacity, latent) is then divided by its root mean square over the points (floored, see
+// normalize_gradient) and clipped,
 // so the network sees gradients on one scale whatever the image size, view count, point count or scene scale (the
 // paper divides each channel by its largest magnitude, which one outlier point decides).
 #include <ATen/ATen.h>
@@ -22,8 +23,10 @@ struct LiftedGradient {
   double loss = 0;        // summed over the views
 };
 
-constexpr double kGradientClip = 8;
-// Each channel group divided by its RMS over the rows, clipped to ±kGradientClip (groups without gradient: 0).
+constexpr double kGradientClip = 8, kGradientFloor = 1e-2;
+// Each channel group divided by its RMS over the rows, clipped to ±kGradientClip (groups without gradient: 0). The
+// dimensionless groups (all but positions) are divided by at least kGradientFloor times the largest of their RMS, so
+// a group of pure rounding noise stays near 0.
 at::Tensor normalize_gradient(const at::Tensor& gradient);
 
 // The Gaussians (SH degree 0) rendered into the view, (H, W, 3).
