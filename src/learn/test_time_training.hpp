@@ -22,7 +22,7 @@ namespace ttgs::learn {
 
 struct TttOptions {
   int steps = 4;               // K gradient steps (0: off)
-  double lr = 2e-3;            // Adam on the decoder
+  double lr = 2e-4;            // Adam on the decoder (2e-3 overshoots on a trained decoder: the pretext loss rises)
   double lambda = 1.0;         // weight of the held-out (consistency) loss against the reconstruction loss
   int holdout_every = 4;       // every Nth source view is held out of the gradient input
   double min_decrease = 1e-4;  // relative decrease of the pretext loss below which adaptation stops
