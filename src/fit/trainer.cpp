@@ -148,17 +148,24 @@ class FitLoop {
     adam_.set_lr(optim::kMeans, scale * means_schedule_.factor(step, o_.iters) * base_lr_[optim::kMeans]);
   }
 
+  // The loss of view i as step `step` renders it (SH degree and background of that step, the strategy's
+  // regularizer added), with the render.
+  std::pair<at::Tensor, render::RenderResult> view_loss(size_t i, int step) {
+    render::RenderSettings s;
+    s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
+    s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
+    render::RenderResult r = render::render_view(scene_, ds_, i, s);
+    at::Tensor loss = loss::masked_photometric(r.rgb, cache_.photo(i), cache_.mask(i), o_.ssim_lambda);
+    const at::Tensor reg = strategy_->regularizer(g_);
+    if (reg.defined()) loss = loss + reg;
+    return {loss, std::move(r)};
+  }
+
   // Renders view i, adds its loss's gradient to the parameters' and lets the strategy see its screen-space
   // gradient; returns the loss (not finite: nothing accumulated).
   double accumulate_view(size_t i, int step) {
     const io::Frame& f = ds_.frames[i];
-    render::RenderSettings s;
-    s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
-    s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
-    const render::RenderResult r = render::render_view(scene_, ds_, i, s);
-    at::Tensor loss = loss::masked_photometric(r.rgb, cache_.photo(i), cache_.mask(i), o_.ssim_lambda);
-    const at::Tensor reg = strategy_->regularizer(g_);
-    if (reg.defined()) loss = loss + reg;
+    const auto [loss, r] = view_loss(i, step);
     const double value = loss.item<double>();
     if (!std::isfinite(value)) return value;
     loss.backward();
@@ -213,18 +220,13 @@ class FitLoop {
     return false;
   }
 
-  // Full batch: the last update is checked too (one more pass over the views, no gradients).
+  // Full batch: the last update is checked too (one more pass over the views, no gradients, the same loss).
   void check_last_update() {
     if (!o_.full_batch) return;
     double loss = 0;
     {
       at::NoGradGuard no_grad;
-      render::RenderSettings s;
-      s.config.sh_degree = std::min(o_.sh_degree, (o_.iters - 1) / 1000);
-      s.background = fixed_bg_;
-      for (size_t i : ds_.train)
-        loss += loss::masked_photometric(render::render_view(scene_, ds_, i, s).rgb, cache_.photo(i), cache_.mask(i),
-                                         o_.ssim_lambda).item<double>();
+      for (size_t i : ds_.train) loss += view_loss(i, o_.iters).first.item<double>();
     }
     loss /= double(ds_.train.size());
     if (!(loss <= (1 + o_.full_batch_rise) * lowest_loss_))
