@@ -388,6 +388,44 @@ TEST(Cli, RefineWritesOutputsThatLoadBack) {
   }
 }
 
+// init builds a 4D scene folder from a street's LiDAR or depth maps in one go; refine takes it (--init FOLDER) and
+// writes a scene folder with the refined tracks that eval reads; bad sources and parts exit 2 writing nothing.
+TEST(Cli, InitThenRefineAStreetSceneFolder) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --preset street --cameras 2 --views 3 --novel 0 --width 64 --height 48 --lidar "
+                         "--out " + quote(dir / "s"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* source : {"lidar", "depth"}) {
+    r = run_ttgs(std::string("--quiet init --data ") + quote(dir / "s") + " --source " + source + " --out " +
+                     quote(dir / ("init_" + std::string(source))), dir);
+    ASSERT_EQ(r.code, 0) << source << ": " << r.err;
+    for (const char* f : {"scene.json", "static.ply", "actors.json", "scene.ply"})
+      EXPECT_TRUE(std::filesystem::exists(dir / ("init_" + std::string(source) + "/" + f))) << source << " " << f;
+  }
+  r = run_ttgs("--quiet eval --json --split all --scene " + quote(dir / "init_depth") + " --data " + quote(dir / "s"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"dynamic_psnr\""), std::string::npos) << r.out;
+  const std::string refine = "--quiet refine --data " + quote(dir / "s") + " --test-frames 1 --init " +
+                             quote(dir / "init_lidar/scene.json");
+  r = run_ttgs(refine + " --out " + quote(dir / "ref") + " --steps-pose 2 --steps-actors 2 --steps-gs 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"scene.json", "actors.json", "transforms.json", "report.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / ("ref/" + std::string(f)))) << f;
+  EXPECT_NE(test::read_text(dir / "ref/report.json").find("\"actor_corrections\""), std::string::npos);
+  r = run_ttgs("--quiet eval --json --split all --scene " + quote(dir / "ref") + " --data " + quote(dir / "ref"), dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  for (const std::string& bad : std::vector<std::string>{"init --stride 0", "init --source radar",
+                                                        "refine --parts static,clouds", "refine --stages actors,paint"}) {
+    const bool init = bad.rfind("init", 0) == 0;
+    const std::string args = init ? "init --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + bad.substr(4)
+                                  : refine + " --out " + quote(dir / "bad") + bad.substr(6);
+    r = run_ttgs(args, dir);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ttgs: error: ", 0), 0u) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad")) << bad;
+  }
+}
+
 // train-optimizer and reconstruct end to end on tiny scenes, and their errors.
 TEST(Cli, TrainOptimizerThenReconstruct) {
   test::TempDir dir;

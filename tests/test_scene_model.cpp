@@ -112,6 +112,54 @@ TEST(Actors, EditsOnPosesMatchEditsOnTracks) {
   EXPECT_THROW(io::parse_actor_edit("paint:a"), InputError);
 }
 
+// The actor stage's corrections: zero changes nothing; (dx, dy, dyaw) is the `move:ID:dx,dy,dyaw` edit (box frame);
+// gradients match finite differences; poses written back as tracks read the same.
+TEST(Actors, CorrectionsAreBoxFrameMovesWithGradientsAndRoundTripAsTracks) {
+  const std::vector<io::ActorTrack> tracks{track("a", 0.5, {10, 0, 1}, {0, 1}), track("b", -1, {0, 5, 0}, {1})};
+  const model::ActorPoses poses = model::actor_poses(tracks, 2);
+  const model::ActorPoses same = model::corrected_poses(poses, at::zeros({2, 2, 3}));
+  EXPECT_LT((same.translation - poses.translation).abs().max().item<double>(), 1e-6);
+  EXPECT_LT((same.quaternion - poses.quaternion).abs().max().item<double>(), 1e-6);
+
+  at::Tensor c = at::zeros({2, 2, 3});
+  c[0].select(1, 0).fill_(1.5);
+  c[0].select(1, 1).fill_(-0.5);
+  c[0].select(1, 2).fill_(30 * M_PI / 180);
+  const model::ActorPoses moved = model::corrected_poses(poses, c);
+  const model::ActorPoses expected = model::actor_poses(io::apply_edit(tracks, io::parse_actor_edit("move:a:1.5,-0.5,30")), 2);
+  EXPECT_LT((moved.translation - expected.translation).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((model::quaternion_to_rotation(moved.quaternion.view({-1, 4})) -
+             model::quaternion_to_rotation(expected.quaternion.view({-1, 4}))).abs().max().item<double>(), 1e-5);
+
+  model::ActorPoses dposes = poses;
+  dposes.quaternion = poses.quaternion.to(at::kDouble);
+  dposes.translation = poses.translation.to(at::kDouble);
+  const at::Tensor tw = at::randn({2, 2, 3}, at::kDouble), qw = at::randn({2, 2, 4}, at::kDouble);
+  const auto loss = [&](const at::Tensor& corr) {
+    const model::ActorPoses p = model::corrected_poses(dposes, corr);
+    return (p.translation * tw).sum() + (p.quaternion * qw).sum();
+  };
+  const at::Tensor c0 = (0.1 * at::randn({2, 2, 3}, at::kDouble)).requires_grad_(true);
+  loss(c0).backward();
+  for (int64_t k = 0; k < 3; ++k) {
+    at::NoGradGuard no_grad;
+    const double eps = 1e-6;
+    at::Tensor plus = c0.detach().clone(), minus = c0.detach().clone();
+    plus[1][1][k] += eps;
+    minus[1][1][k] -= eps;
+    const double numeric = (loss(plus).item<double>() - loss(minus).item<double>()) / (2 * eps);
+    EXPECT_NEAR(c0.grad()[1][1][k].item<double>(), numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << k;
+  }
+
+  const std::vector<io::ActorTrack> back = model::tracks_of(moved, tracks);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].time_indices, std::vector<int>{1});  // b is tracked at timestamp 1 only
+  EXPECT_EQ(back[0].size, tracks[0].size);
+  const model::ActorPoses again = model::actor_poses(back, 2);
+  EXPECT_LT((again.translation - moved.translation).abs().max().item<double>(), 1e-5);
+  EXPECT_TRUE(again.present.equal(poses.present));
+}
+
 TEST(Environment, LooksUpTheSkyAlongEachRayAndTakesGradients) {
   model::EnvironmentMap env = model::make_environment({0, 0, 1}, 8);
   // Upper half red, lower half blue (logits).

@@ -1,4 +1,5 @@
-// `ttgs refine --data PATH --init PLY --out DIR ...`: test-time refinement of cameras, then Gaussian attributes.
+// `ttgs refine --data PATH --init PLY|SCENE --out DIR ...`: test-time refinement of cameras, then actor boxes (4D
+// scenes), then Gaussian attributes.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -7,6 +8,7 @@
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
+#include "io/file_util.hpp"
 #include "model/threads.hpp"
 #include "refine/depth_prior.hpp"
 #include "refine/outputs.hpp"
@@ -36,7 +38,8 @@ std::vector<size_t> parse_frames(const std::string& list, const io::Dataset& ds)
 
 void add_refine_command(CLI::App& root) {
   struct Options {
-    std::string data, out, init, stages = "pose,gs", attrs = "opacity,color,rotation", val, depth, depth_model;
+    std::string data, out, init, stages = "pose,actors,gs", attrs = "opacity,color,rotation", val, depth, depth_model;
+    std::string parts = "static,actors,distant,appearance", pose_mode = "rig";
     bool no_val = false, depth_disparity = false;
     io::LoadOptions load;
     refine::RefineOptions refine;
@@ -46,10 +49,22 @@ void add_refine_command(CLI::App& root) {
   refine::RefineOptions& r = o->refine;
   CLI::App* cmd = root.add_subcommand("refine", "Refine an existing reconstruction at test time: cameras, then Gaussians");
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model")->required();
-  cmd->add_option("--init", o->init, "The 3DGS .ply to refine")->required();
-  cmd->add_option("--out", o->out, "Output folder (scene.ply, cameras.json, transforms.json, report.json)")->required();
-  cmd->add_option("--stages", o->stages, "Stages to run: pose, gs or pose,gs")->capture_default_str();
+  cmd->add_option("--init", o->init, "What to refine: a 3DGS .ply, or a scene folder (or its scene.json) written by "
+                                      "`ttgs init`, `ttgs fit` or `ttgs refine`")->required();
+  cmd->add_option("--out", o->out, "Output folder (scene.ply or the scene folder, cameras.json, transforms.json, "
+                                    "actors.json with the refined tracks, report.json)")->required();
+  cmd->add_option("--stages", o->stages, "Stages to run, in this order: pose, actors (scenes with actors), gs")
+      ->capture_default_str();
   cmd->add_option("--steps-pose", r.steps_pose, "Steps of the camera stage")->capture_default_str();
+  cmd->add_option("--steps-actors", r.steps_actors, "Steps of the actor stage")->capture_default_str();
+  cmd->add_option("--pose-mode", o->pose_mode, "rig: one correction per timestamp for all its cameras; frame: one per frame")
+      ->check(CLI::IsMember({"rig", "frame"}))
+      ->capture_default_str();
+  cmd->add_option("--parts", o->parts, "Parts the Gaussian stage changes: static,actors,distant,appearance")
+      ->capture_default_str();
+  cmd->add_option("--lr-actor-shift", r.lr_actor_shift, "Actor box shift step size (scene units, metres for driving data)")
+      ->capture_default_str();
+  cmd->add_option("--lr-actor-yaw", r.lr_actor_yaw, "Actor box turn step size (radians)")->capture_default_str();
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
   cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
       ->capture_default_str();
@@ -86,15 +101,20 @@ void add_refine_command(CLI::App& root) {
   cmd->callback([o] {
     model::configure_threads(o->threads);
     refine::RefineOptions& r = o->refine;
-    r.stage_pose = r.stage_gs = false;
+    r.stage_pose = r.stage_actors = r.stage_gs = false;
     std::stringstream ss(o->stages);
     for (std::string s; std::getline(ss, s, ',');) {
       if (s == "pose") r.stage_pose = true;
+      else if (s == "actors") r.stage_actors = true;
       else if (s == "gs") r.stage_gs = true;
-      else throw InputError("--stages", "unknown stage '" + s + "' (pose, gs)");
+      else throw InputError("--stages", "unknown stage '" + s + "' (pose, actors, gs)");
     }
-    if (!r.stage_pose && !r.stage_gs) throw InputError("--stages", "no stage selected");
+    if (!r.stage_pose && !r.stage_actors && !r.stage_gs) throw InputError("--stages", "no stage selected");
     r.attrs = refine::parse_attributes(o->attrs);
+    r.parts = refine::parse_parts(o->parts);
+    r.pose_mode = o->pose_mode == "frame" ? refine::PoseMode::kFrame : refine::PoseMode::kRig;
+    if (!(r.lr_actor_shift >= 0) || !(r.lr_actor_yaw >= 0))
+      throw InputError("--lr-actor-shift/--lr-actor-yaw", "must not be negative");
     if (r.ransac.sample_size < 2) throw InputError("--ransac-sample", "must be at least 2");
     if (r.sky_fusion && o->depth.empty() && o->depth_model.empty())
       throw InputError("--sky-fusion", "needs a depth prior (--depth or --depth-model)");
@@ -103,8 +123,10 @@ void add_refine_command(CLI::App& root) {
     if (r.ransac.iterations < 1) throw InputError("--ransac-iters", "must be at least 1");
     if (!(r.ransac.inlier_threshold > 0)) throw InputError("--ransac-threshold", "must be positive");
     if (!o->depth.empty() && !o->depth_model.empty()) throw InputError("--depth", "give --depth or --depth-model, not both");
-    const model::Gaussians g = load_gaussians(o->init);
     const io::Dataset ds = io::load_dataset(o->data, o->load);
+    SceneInputs init;
+    (io::lower_extension(o->init) == ".ply" ? init.ply : init.scene) = o->init;
+    const model::SceneModel start = load_scene_model(init, ds);
     r.val = o->no_val ? std::vector<size_t>{} : o->val.empty() ? ds.test : parse_frames(o->val, ds);
     refine::ReportContext context{o->init, {}};
     std::vector<size_t> all(ds.frames.size());
@@ -116,13 +138,14 @@ void add_refine_command(CLI::App& root) {
       r.depth_priors = refine::predict_depth_priors(ds, all, o->depth_model, o->depth_disparity);
       context.depth_source = {"model", o->depth_model};
     }
-    const refine::RefineResult result = refine::refine(ds, g, r);
+    const refine::RefineResult result = refine::refine(ds, start, r);
     refine::write_refine_outputs(o->out, result, r, ds, context);
     std::printf("refined %zu frames in %.1f s: train PSNR %.2f -> %.2f dB", result.train.size(), result.time_s,
                 result.before_train.psnr, result.after_train.psnr);
     if (!result.before_val.images.empty())
       std::printf(", validation PSNR %.2f -> %.2f dB", result.before_val.psnr, result.after_val.psnr);
-    std::printf("\nwrote %s/scene.ply, transforms.json and report.json\n", o->out.c_str());
+    std::printf("\nwrote %s/%s, transforms.json and report.json\n", o->out.c_str(),
+                model::is_plain_splat(result.scene) ? "scene.ply" : "scene.json");
   });
 }
 

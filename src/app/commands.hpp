@@ -19,6 +19,7 @@ void add_fit_command(CLI::App& root);
 void add_render_command(CLI::App& root);
 void add_eval_command(CLI::App& root);
 void add_refine_command(CLI::App& root);
+void add_init_command(CLI::App& root);
 void add_train_optimizer_command(CLI::App& root);
 void add_reconstruct_command(CLI::App& root);
 void add_export_command(CLI::App& root);

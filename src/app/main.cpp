@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   ttgs::app::add_render_command(app);
   ttgs::app::add_eval_command(app);
   ttgs::app::add_export_command(app);
+  ttgs::app::add_init_command(app);
   ttgs::app::add_refine_command(app);
   ttgs::app::add_train_optimizer_command(app);
   ttgs::app::add_reconstruct_command(app);

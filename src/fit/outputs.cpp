@@ -67,7 +67,7 @@ void write_outputs(const std::string& dir, const FitResult& r, const FitOptions&
   std::filesystem::create_directories(dir, ec);
   if (!io::is_directory(dir)) throw InputError(dir, "cannot create the output folder");
   const model::SceneModel& scene = r.scene;
-  if (scene.dynamic() || scene.environment.defined() || scene.appearance.defined()) {
+  if (!model::is_plain_splat(scene)) {
     model::write_scene_folder(dir, scene, ds);
   } else {
     const SplatData splats = model::to_splat_data(r.gaussians);

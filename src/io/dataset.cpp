@@ -324,6 +324,37 @@ Dataset shifted(Dataset ds, const Vec3& offset) {
   return ds;
 }
 
+Dataset without_pixels(const Dataset& ds) {
+  Dataset out;
+  out.path = ds.path;
+  out.format = ds.format;
+  out.camera_model = ds.camera_model;
+  out.has_distortion = ds.has_distortion;
+  out.points = ds.points;
+  out.train = ds.train;
+  out.test = ds.test;
+  out.num_missing = ds.num_missing;
+  out.timestamps = ds.timestamps;
+  out.sensors = ds.sensors;
+  out.rig = ds.rig;
+  out.lidar = ds.lidar;
+  out.actors = ds.actors;
+  out.world_offset = ds.world_offset;
+  out.masks_exclude_sky_and_actors = ds.masks_exclude_sky_and_actors;
+  out.frames.reserve(ds.frames.size());
+  for (const Frame& f : ds.frames) {
+    Frame c;
+    c.name = f.name;
+    c.camera = f.camera;
+    c.time = f.time;
+    c.time_index = f.time_index;
+    c.sensor = f.sensor;
+    c.sensor_index = f.sensor_index;
+    out.frames.push_back(std::move(c));
+  }
+  return out;
+}
+
 double scene_extent(const Dataset& ds) {
   Vec3 mean{0, 0, 0};
   for (const Frame& f : ds.frames) mean = mean + (1.0 / double(ds.frames.size())) * f.camera.center();

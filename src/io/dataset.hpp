@@ -60,7 +60,7 @@ struct Frame {
   int sensor_index = 0;        // into Dataset::sensors
 };
 
-struct Dataset {
+struct Dataset {  // a new field: copy it in without_pixels (below) too
   std::string path, format, camera_model;
   bool has_distortion = false;
   std::vector<Frame> frames;
@@ -103,6 +103,9 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options);
 Dataset at_timestamp(Dataset dataset, int time_index);
 // The dataset's cameras moved by `offset` in world coordinates (a shifted trajectory, e.g. a lane change).
 Dataset shifted(Dataset dataset, const Vec3& offset);
+
+// The dataset without its frames' pixels (images, masks, depth maps): every other field, frame metadata included.
+Dataset without_pixels(const Dataset& dataset);
 
 // Largest distance of the camera centres from their mean, times 1.1 (3DGS's scene extent; 1.1e-3 at least).
 double scene_extent(const Dataset& dataset);

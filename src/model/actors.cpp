@@ -81,4 +81,51 @@ void apply_edit(ActorPoses& poses, const io::ActorEdit& e) {
   poses.quaternion[k] = quaternion_multiply(q, q_edit.expand_as(q));
 }
 
+ActorPoses corrected_poses(const ActorPoses& poses, const at::Tensor& correction) {
+  if (poses.num_actors() == 0) return poses;
+  if (correction.dim() != 3 || correction.size(0) != poses.num_actors() ||
+      correction.size(1) != poses.quaternion.size(1) || correction.size(2) != 3)
+    throw std::invalid_argument("corrected_poses: correction must be (actors, timestamps, 3)");
+  const at::Tensor c = correction.to(poses.translation.dtype());
+  const int64_t a = poses.quaternion.size(0), t = poses.quaternion.size(1);
+  const at::Tensor R = quaternion_to_rotation(poses.quaternion.reshape({a * t, 4})).reshape({a, t, 3, 3});
+  // Box x and y axes (columns of R) scaled by dx and dy.
+  const at::Tensor shift = at::matmul(R.narrow(3, 0, 2).to(c.dtype()), c.narrow(2, 0, 2).unsqueeze(3)).squeeze(3);
+  const at::Tensor half = 0.5 * c.select(2, 2);
+  const at::Tensor zero = at::zeros_like(half);
+  const at::Tensor q_yaw = at::stack({at::cos(half), zero, zero, at::sin(half)}, 2);
+  ActorPoses out = poses;
+  out.translation = poses.translation + shift;
+  out.quaternion = quaternion_multiply(poses.quaternion, q_yaw.to(poses.quaternion.dtype()));
+  return out;
+}
+
+std::vector<io::ActorTrack> tracks_of(const ActorPoses& poses, const std::vector<io::ActorTrack>& like) {
+  std::vector<io::ActorTrack> tracks;
+  const at::Tensor q = poses.quaternion.detach().to(at::kDouble).contiguous();
+  const at::Tensor t = poses.translation.detach().to(at::kDouble).contiguous();
+  const at::Tensor present = poses.present.contiguous();
+  for (int64_t k = 0; k < poses.num_actors(); ++k) {
+    io::ActorTrack track;
+    track.id = poses.ids[size_t(k)];
+    const auto it = std::find_if(like.begin(), like.end(), [&](const io::ActorTrack& l) { return l.id == track.id; });
+    if (it != like.end()) {
+      track.label = it->label;
+      track.size = it->size;
+    }
+    for (int64_t j = 0; j < present.size(1); ++j) {
+      if (!present[k][j].item<bool>()) continue;
+      const Quat qk{q[k][j][0].item<double>(), q[k][j][1].item<double>(), q[k][j][2].item<double>(),
+                    q[k][j][3].item<double>()};
+      Pose pose;
+      pose.rotation = quat_to_rotation(qk);
+      pose.translation = {t[k][j][0].item<double>(), t[k][j][1].item<double>(), t[k][j][2].item<double>()};
+      track.time_indices.push_back(int(j));
+      track.object_to_world.push_back(pose);
+    }
+    tracks.push_back(track);
+  }
+  return tracks;
+}
+
 }  // namespace ttgs::model

@@ -31,6 +31,14 @@ at::Tensor quaternion_multiply(const at::Tensor& a, const at::Tensor& b);
 // timestamp made transparent (opacity logit -30). SH colours stay as they are (evaluated in world directions).
 Gaussians place_at(const Gaussians& gaussians, const ActorPoses& poses, int time_index);
 
+// The poses moved by per-actor, per-timestamp corrections (A, T, 3) = (dx, dy, dyaw): a shift along the box's own
+// x (forward) and y (left) axes and a turn about its z (up) axis, radians; the `move:ID:dx,dy,dyaw` edit's
+// convention. Differentiable w.r.t. `correction` (zero: the poses unchanged).
+ActorPoses corrected_poses(const ActorPoses& poses, const at::Tensor& correction);
+
+// The poses as tracks: ids, classes and box sizes from `like` (matched by id), a pose at every present timestamp.
+std::vector<io::ActorTrack> tracks_of(const ActorPoses& poses, const std::vector<io::ActorTrack>& like);
+
 // An actor edit (io::ActorEdit) on a model's poses (a removed actor is hidden at every timestamp).
 void apply_edit(ActorPoses& poses, const io::ActorEdit& edit);
 

@@ -73,8 +73,10 @@ void write_scene_folder(const std::string& dir, const SceneModel& scene, const i
   }
   json j{{"kind", "ttgs scene"}, {"version", 1}, {"static", "static.ply"}, {"actors", actors},
          {"timestamps", ds.timestamps}, {"world_offset", {ds.world_offset[0], ds.world_offset[1], ds.world_offset[2]}}};
-  if (!ds.actors.empty()) {
-    io::write_actors_json(io::join_path(dir, "actors.json"), ds.actors, ds.timestamps);
+  if (!ds.actors.empty()) {  // the model's own poses (refined ones, after `ttgs refine`)
+    const std::vector<io::ActorTrack> tracks =
+        scene.actors.num_actors() > 0 ? tracks_of(scene.actors, ds.actors) : ds.actors;
+    io::write_actors_json(io::join_path(dir, "actors.json"), tracks, ds.timestamps);
     j["tracks"] = "actors.json";
   }
   if (scene.environment.defined())

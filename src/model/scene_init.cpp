@@ -1,7 +1,9 @@
 #include "model/scene_init.hpp"
 
 #include <cmath>
+#include <map>
 #include <random>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "core/log.hpp"
@@ -131,6 +133,35 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
        (lidar ? " (from " + std::to_string(ds.lidar.size()) + " LiDAR sweeps)" : std::string()) +
        (o.environment ? ", environment map" : "") + (o.appearance ? ", per-image appearance" : ""));
   return scene;
+}
+
+std::vector<io::LidarSweep> sweeps_from_depth(const io::Dataset& ds, const std::vector<size_t>& frames, int stride) {
+  if (stride < 1) throw std::invalid_argument("sweeps_from_depth: stride must be at least 1");
+  std::map<int, io::LidarSweep> by_time;
+  for (size_t i : frames) {
+    const io::Frame& f = ds.frames.at(i);
+    if (!f.depth || f.depth->empty()) continue;
+    const Image& d = *f.depth;
+    // Depth maps may be stored at another resolution than the photo: scale the intrinsics to the map.
+    const double sx = double(d.width) / f.camera.width, sy = double(d.height) / f.camera.height;
+    const Mat4 to_world = f.camera.camera_to_world_opencv();
+    io::LidarSweep& sweep = by_time[f.time_index];
+    sweep.time_index = f.time_index;
+    sweep.time = f.time;
+    sweep.origin = f.camera.center();
+    for (int y = stride / 2; y < d.height; y += stride)
+      for (int x = stride / 2; x < d.width; x += stride) {
+        const double z = d.at(x, y);
+        if (!(z > 0) || !std::isfinite(z)) continue;
+        const double cx = (x + 0.5 - f.camera.cx * sx) / (f.camera.fx * sx) * z;
+        const double cy = (y + 0.5 - f.camera.cy * sy) / (f.camera.fy * sy) * z;
+        for (size_t r = 0; r < 3; ++r)
+          sweep.points.push_back(float(to_world[r][0] * cx + to_world[r][1] * cy + to_world[r][2] * z + to_world[r][3]));
+      }
+  }
+  std::vector<io::LidarSweep> sweeps;
+  for (auto& [t, sweep] : by_time) sweeps.push_back(std::move(sweep));
+  return sweeps;
 }
 
 }  // namespace ttgs::model

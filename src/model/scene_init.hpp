@@ -24,6 +24,11 @@ struct SceneInitOptions {
 
 SceneModel init_scene(const io::Dataset& dataset, const Gaussians& static_gaussians, const SceneInitOptions& options);
 
+// Pseudo-LiDAR from depth maps: every `stride`-th pixel (in x and y) with a positive depth of each of `frames`
+// unprojected to the world (z-depth along the optical axis, as io::Frame::depth holds it), one sweep per timestamp
+// with the camera centre as its origin; frames without a depth map add nothing.
+std::vector<io::LidarSweep> sweeps_from_depth(const io::Dataset& dataset, const std::vector<size_t>& frames, int stride);
+
 // Keeps one point per voxel, the voxel doubling in size from `voxel` until at most `max_points` remain.
 PointCloud voxel_thin(const PointCloud& points, double voxel, int64_t max_points);
 

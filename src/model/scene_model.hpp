@@ -29,6 +29,11 @@ inline bool uses_masks(const io::Dataset& dataset, const SceneModel& scene) {
   return !(dataset.masks_exclude_sky_and_actors && scene.environment.defined());
 }
 
+// Whether the scene is just Gaussians in the world frame (written as one scene.ply; else as a scene folder).
+inline bool is_plain_splat(const SceneModel& scene) {
+  return !scene.dynamic() && !scene.environment.defined() && !scene.appearance.defined();
+}
+
 // A scene of just these Gaussians.
 inline SceneModel static_scene(const Gaussians& g) {
   SceneModel s;

@@ -3,16 +3,29 @@
 #include <algorithm>
 #include <cmath>
 
+#include "eval/regions.hpp"
 #include "render/rasterizer.hpp"
 
 namespace ttgs::refine {
 
-ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, double blur) {
+ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, double blur,
+                            LevelMasks masks) {
   ImageLevel l;
   const size_t n = ds.frames.size();
   l.factor = factor;
   l.blur = blur;
-  l.views = train::ViewCache(ds, frames, factor);
+  l.views = train::ViewCache(ds, frames, factor, masks != LevelMasks::kNone);
+  if (masks == LevelMasks::kStatic && !ds.actors.empty()) {
+    l.static_masks.resize(n);
+    for (size_t i : frames) {
+      const at::Tensor boxes = eval::actor_box_mask(ds, i, ds.frames[i].camera);  // (H, W, 1) at full resolution
+      const at::Tensor nchw = boxes.permute({2, 0, 1}).unsqueeze(0);
+      const at::Tensor covered = (factor > 1 ? at::max_pool2d(nchw, {factor, factor}) : nchw).squeeze(0).permute({1, 2, 0});
+      const at::Tensor keep = 1 - covered.slice(0, 0, l.views.photo(i).size(0)).slice(1, 0, l.views.photo(i).size(1));
+      const at::Tensor mask = l.views.mask(i);
+      l.static_masks[i] = (mask.defined() ? mask * keep : keep).contiguous();
+    }
+  }
   l.blurred.resize(n);
   l.intrinsics.resize(n);
   for (size_t i : frames) {

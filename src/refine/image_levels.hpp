@@ -11,16 +11,28 @@
 
 namespace ttgs::refine {
 
+// Which pixels a level's masks keep: the dataset's masks as training uses them (`kTraining`: none where the model
+// covers what they hide), or for the camera stage only the static scene (`kStatic`: the dataset's masks always,
+// and the actors' projected boxes taken out).
+enum class LevelMasks { kTraining, kNone, kStatic };
+
 struct ImageLevel {
   train::ViewCache views;               // photos and masks at this level (the training core's 8-bit cache)
+  std::vector<at::Tensor> static_masks; // kStatic: per dataset frame (H, W, 1), 0 on the actors' boxes
   std::vector<at::Tensor> blurred;      // per dataset frame: photos blurred by `blur` (the photos when blur = 0)
   std::vector<render::Intrinsics> intrinsics;  // at this level
   int factor = 1;   // downscale factor (box filter; masks by block minimum)
   double blur = 0;  // Gaussian sigma, pixels of this level
+  at::Tensor mask(size_t frame) const {  // (h, w, 1) float or undefined (all pixels)
+    return frame < static_masks.size() && static_masks[frame].defined() ? static_masks[frame] : views.mask(frame);
+  }
 };
 
-// The `frames` of `dataset` at one level (other frames' entries stay undefined).
-ImageLevel make_image_level(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor, double blur);
+// The `frames` of `dataset` at one level (other frames' entries stay undefined). Masks are downscaled by block
+// minimum (a masked-out pixel stays masked out at every level: a thin pole survives) and the actors' boxes by block
+// maximum.
+ImageLevel make_image_level(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor, double blur,
+                            LevelMasks masks = LevelMasks::kTraining);
 
 // An (H, W, C) image downscaled by an integer factor by block averages (remainder rows and columns dropped).
 at::Tensor downscale_mean(const at::Tensor& image, int factor);

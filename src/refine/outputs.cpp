@@ -11,6 +11,7 @@
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
 #include "io/transforms_json.hpp"
+#include "model/scene_files.hpp"
 
 namespace ttgs::refine {
 namespace {
@@ -54,6 +55,17 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
     depth.push_back({{"frame", ds.frames[d.frame].name}, {"scale", d.scale}, {"shift", d.shift},
                      {"inlier_fraction", d.inlier_fraction},
                      {"sky_fraction", d.sky_fraction >= 0 ? json(d.sky_fraction) : json(nullptr)}});
+  json actors = json::array();
+  if (r.actor_corrections.defined()) {
+    const at::Tensor c = r.actor_corrections.to(at::kDouble);
+    const at::Tensor present = r.scene.actors.present.to(at::kDouble);
+    for (int64_t k = 0; k < c.size(0); ++k) {
+      const double n = std::max(1.0, present[k].sum().item<double>());
+      const double shift = (c[k].narrow(1, 0, 2).norm(2, 1) * present[k]).sum().item<double>() / n;
+      const double yaw = (c[k].select(1, 2).abs() * present[k]).sum().item<double>() / n;
+      actors.push_back({{"id", r.scene.actors.ids[size_t(k)]}, {"mean_shift", shift}, {"mean_yaw_deg", yaw * 180 / M_PI}});
+    }
+  }
   json val = json::array(), train = json::array();
   for (size_t i : o.val) val.push_back(ds.frames[i].name);
   for (size_t i : r.train) train.push_back(ds.frames[i].name);
@@ -62,6 +74,8 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
               {"time_s", r.time_s},
               {"num_gaussians", r.gaussians.size()},
               {"attributes", to_string(o.attrs)},
+              {"parts", to_string(o.parts)},
+              {"pose_mode", o.pose_mode == PoseMode::kRig ? "rig" : "frame"},
               {"train_frames", train},
               {"validation_frames", val},
               {"metrics", {{"before", before}, {"after", after}}},
@@ -71,6 +85,11 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
               {"stages", stages},
               {"camera_stage_frames", pose_frames},
               {"restored_input", r.restored_input},
+              {"actor_corrections", actors},
+              {"actor_convention", "mean over tracked timestamps of the box shift (box x/y axes, scene units) and turn "
+                                   "(about box z) the actor stage applied"},
+              {"held_out_note", "validation frames' cameras and actor poses are refined on their own images; their "
+                                "pixels never change the Gaussians"},
               {"depth_prior", c.depth_source.empty() ? json(nullptr) : json(c.depth_source)},
               {"depth_alignment", depth}}
       .dump(2);
@@ -88,6 +107,10 @@ std::string refined_transforms_json(const io::Dataset& ds, const RefineResult& r
     root = json::parse(io::read_file(src.meta_path));
     if (root.contains("ply_file_path") && !src.points_path.empty())
       root["ply_file_path"] = relative_to(src.points_path, out_dir);
+    if (root.contains("lidar") && root["lidar"].is_array())  // ttgs's LiDAR sweeps, re-anchored like the images
+      for (json& sweep : root["lidar"])
+        if (sweep.contains("file_path") && sweep["file_path"].is_string())
+          sweep["file_path"] = relative_to(io::join_path(src.root, sweep["file_path"].get<std::string>()), out_dir);
   }
   json frames = json::array();
   for (size_t k = 0; k < src.frames.size(); ++k) {
@@ -138,8 +161,9 @@ void write_refine_outputs(const std::string& dir, const RefineResult& r, const R
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!io::is_directory(dir)) throw InputError(dir, "cannot create the output folder");
+  const bool plain = model::is_plain_splat(r.scene);
   const SplatData splats = model::to_splat_data(r.gaussians);
-  if (!splats.all_finite()) throw InputError(dir, "the refined model holds NaN or infinite values; nothing written");
+  if (plain && !splats.all_finite()) throw InputError(dir, "the refined model holds NaN or infinite values; nothing written");
   // Everything is composed before the first file is renamed into place.
   io::Dataset refined;
   refined.path = ds.path;
@@ -153,7 +177,8 @@ void write_refine_outputs(const std::string& dir, const RefineResult& r, const R
   const std::string cameras = fit::cameras_json(refined) + "\n";
   const std::string transforms = refined_transforms_json(ds, r, dir) + "\n";
   const std::string report = refine_report_json(r, o, ds, c) + "\n";
-  io::write_splat_ply(io::join_path(dir, "scene.ply"), splats);
+  if (plain) io::write_splat_ply(io::join_path(dir, "scene.ply"), splats);
+  else model::write_scene_folder(dir, r.scene, ds);  // checks its tensors first; writes the refined tracks
   io::write_file_atomic(io::join_path(dir, "cameras.json"), cameras);
   io::write_file_atomic(io::join_path(dir, "transforms.json"), transforms);
   io::write_file_atomic(io::join_path(dir, "report.json"), report);

@@ -1,5 +1,6 @@
 #pragma once
-// What `ttgs refine` writes, each file to a temporary name and renamed: scene.ply; cameras.json (the refined
+// What `ttgs refine` writes, each file to a temporary name and renamed: scene.ply (a plain splat) or the scene
+// folder (model/scene_files.hpp, actors.json holding the refined tracks); cameras.json (the refined
 // cameras, as `ttgs fit` writes them); transforms.json (the input's own transforms.json with refined poses, or a
 // nerfstudio one for COLMAP input, at the source resolution, paths relative to the output folder, so the loader
 // reads it back); report.json.

@@ -1,20 +1,30 @@
 #pragma once
-// Test-time refinement of an existing reconstruction on its own input images: stage 1 corrects every frame's
-// camera (Gaussians frozen), stage 2 refines chosen Gaussian attributes while the cameras keep refining at a tenth
-// of their rate. Every step renders all refined frames (full batch); loss L1 + λ(1 - SSIM) over valid pixels, plus
-// an optional disparity loss against a RANSAC-aligned monocular depth prior.
-// Stage 1 treats every frame on its own (pose_search.hpp): coarse to fine, a step is kept only when the frame's
-// own loss does not rise, and at the end a frame whose full-resolution loss rose (a validation frame: whose PSNR
-// fell) goes back to its input pose. Stage 2 keeps its best iterate and stops early; with validation frames it stops
-// and rolls back to its best validated iterate as soon as the validation PSNR drops. The validation PSNR is measured
-// before any change and after each stage with the same function the report uses; a final check restores the input
-// if the result were worse on the held-out views, so metrics.after.val.psnr >= metrics.before.val.psnr.
+// Test-time refinement of an existing reconstruction (a static splat or a 4D scene model: actors, distant region,
+// appearance) on its own input images, in stages:
+//   pose:   cameras corrected, everything else frozen. With several cameras per timestamp (a rig) one correction per
+//           timestamp moves all its cameras together (the rig's extrinsics shared); `PoseMode::kFrame` corrects each
+//           frame on its own. Coarse to fine, Levenberg-Marquardt per timestamp (pose_search.hpp): a step is kept
+//           only when the cost does not rise, and at the end a timestamp whose full-resolution loss rose (a
+//           validation one: whose PSNR fell) goes back to its input pose.
+//   actors: each actor's box pose per timestamp (a shift along the box's x and y axes and a turn about its z axis),
+//           by Adam on the rendering loss with the Gaussians and cameras frozen; every timestamp keeps its own best.
+//   gs:     chosen Gaussian attributes of chosen parts, the appearance transforms and the environment map, while the
+//           cameras keep refining at a tenth of their rate.
+// Every step renders all refined frames (full batch); loss L1 + λ(1 - SSIM) over valid pixels, plus an optional
+// disparity loss against a RANSAC-aligned monocular depth prior.
+// Held-out (validation) frames: their cameras and actor poses are refined on their own images in the pose and actor
+// stages (a timestamp's poses only affect its own frames); their pixels never change the Gaussians. The Gaussian
+// stage keeps its best iterate, stops early, and with validation frames rolls back to its best validated iterate
+// as soon as the validation PSNR drops. The validation PSNR is measured before any change and after each stage with
+// the same function the report uses; a final check restores the input if the result were worse on the held-out
+// views, so metrics.after.val.psnr >= metrics.before.val.psnr.
 #include <string>
 #include <vector>
 
 #include "eval/evaluate.hpp"
 #include "io/dataset.hpp"
 #include "model/gaussians.hpp"
+#include "model/scene_model.hpp"
 #include "optim/adam.hpp"
 #include "refine/depth_alignment.hpp"
 #include "refine/sky_fusion.hpp"
@@ -31,10 +41,27 @@ struct AttributeSet {
 AttributeSet parse_attributes(const std::string& list);
 std::string to_string(const AttributeSet& attrs);
 
+// Parts of a scene model the Gaussian stage may change: the static Gaussians, the actors' Gaussians, the distant
+// region (environment map) and the per-image appearance transforms.
+struct PartSet {
+  bool static_part = true, actors = true, distant = true, appearance = true;
+};
+// "static,actors,distant,appearance" (any subset); InputError naming --parts on an unknown or empty list.
+PartSet parse_parts(const std::string& list);
+std::string to_string(const PartSet& parts);
+
+// How the camera stage groups frames: one correction per timestamp for all its cameras (a rig), or one per frame.
+enum class PoseMode { kRig, kFrame };
+
 struct RefineOptions {
-  bool stage_pose = true, stage_gs = true;
-  int steps_pose = 50, steps_gs = 50;
+  bool stage_pose = true, stage_actors = true, stage_gs = true;  // the actor stage runs only on scenes with actors
+  int steps_pose = 50, steps_actors = 50, steps_gs = 50;
+  PoseMode pose_mode = PoseMode::kRig;  // static data (one frame per timestamp) is the same either way
   AttributeSet attrs;
+  PartSet parts;
+  // Actor stage: Adam step sizes of the box shift (metres, or the scene's unit) and turn (radians).
+  double lr_actor_shift = 0.02, lr_actor_yaw = 0.004;
+  double lr_appearance = 1e-3, lr_environment = 1e-2;  // Gaussian stage, as fit's
   // Adam step sizes of the cameras in the Gaussian stage (times pose_lr_in_gs_stage): radians, fraction of the
   // scene extent.
   double lr_pose_rotation = 1e-2;
@@ -99,7 +126,8 @@ struct DepthReport {
 };
 
 struct RefineResult {
-  model::Gaussians gaussians;
+  model::SceneModel scene;      // refined: Gaussians, actor poses, environment, appearance
+  model::Gaussians gaussians;   // scene.gaussians
   std::vector<Camera> cameras;  // one per dataset frame (unchanged where not refined)
   std::vector<size_t> train;    // frames that drove the refinement
   eval::EvalReport before_train, before_val, after_train, after_val;  // val empty without validation frames
@@ -107,9 +135,11 @@ struct RefineResult {
   std::vector<FramePoseReport> pose_frames;  // camera stage, training then validation frames
   bool restored_input = false;  // the final check found the held-out views worse and restored the input
   std::vector<DepthReport> depth;  // last alignment of each frame with a prior
+  at::Tensor actor_corrections;    // (A, T, 3) dx, dy, dyaw the actor stage applied; undefined without actors
   double time_s = 0;
 };
 
+RefineResult refine(const io::Dataset& dataset, const model::SceneModel& init, const RefineOptions& options);
 RefineResult refine(const io::Dataset& dataset, const model::Gaussians& init, const RefineOptions& options);
 
 }  // namespace ttgs::refine

@@ -7,6 +7,10 @@
 
 namespace ttgs::render {
 
+// Dataset frame `frame` seen through a world-to-camera matrix (4, 4) with these intrinsics; differentiable w.r.t.
+// `viewmat` through the Gaussians (the environment background follows its values, without a gradient).
+RenderResult render_view(const model::SceneModel& scene, const io::Dataset& dataset, size_t frame,
+                         const at::Tensor& viewmat, const Intrinsics& intrinsics, const RenderSettings& settings);
 // Dataset frame `frame` seen by `camera` (normally the frame's own, possibly downscaled).
 RenderResult render_view(const model::SceneModel& scene, const io::Dataset& dataset, size_t frame,
                          const Camera& camera, const RenderSettings& settings);

@@ -1,0 +1,293 @@
+// The camera stage (refiner_impl.hpp): every camera group (a timestamp's cameras in rig mode, else one frame)
+// finds its correction by Levenberg-Marquardt on its frames' image residuals, coarse to fine, with everything else
+// frozen.
+#include <cmath>
+
+#include "core/progress.hpp"
+#include "refine/refiner_impl.hpp"
+
+namespace ttgs::refine {
+
+// Level k of the coarse-to-fine schedule: the images blurred by pose_blur[k] (a Gaussian of that sigma, as a
+// fraction of the image's smaller side). A level is downscaled by the largest power of two that keeps the blur at
+// 1.5 pixels or more and the smaller side at pyramid_min_size or more; the rest of the blur is applied at that
+// resolution (a box downscale by f blurs by about 0.29 f).
+const ImageLevel& Refiner::schedule_level(size_t k) {
+  const Camera& any = ds_.frames[used_.front()].camera;
+  const int side = std::min(any.width, any.height);
+  const double sigma = k < o_.pose_blur.size() ? o_.pose_blur[k] * side : 0.0;  // full-resolution pixels
+  int factor = 1;
+  while (sigma / (2 * factor) >= 1.5 && side / (2 * factor) >= o_.pyramid_min_size) factor *= 2;
+  const double rest = std::sqrt(std::max(0.0, sigma * sigma - 0.083 * factor * factor)) / factor;
+  return pose_level(factor, rest >= 0.3 ? rest : 0.0);
+}
+
+// Frame i seen with its group's correction, rendered at full resolution and reduced as the level's photos were (box
+// downscale, then blur): a render at the level's resolution would point-sample fine texture (aliasing the blur
+// cannot undo).
+Refiner::LevelRender Refiner::level_render(size_t i, const PoseVector& owner_delta, const ImageLevel& lv) {
+  at::NoGradGuard no_grad;
+  const at::Tensor vm = frame_viewmat(i, to_tensor(owner_delta));
+  LevelRender out{render_frame(i, vm, pose_level(1).intrinsics[i]), {}};
+  ++pose_renders_;
+  const at::Tensor reduced = downscale_mean(out.full.rgb, lv.factor);
+  out.image = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced).contiguous();
+  return out;
+}
+
+// Frame i's residual as one vector whose squared norm is its cost: (rendered - photo) at the level over the valid
+// pixels, scaled to the mean squared error; with a depth prior, the disparity residual (full resolution) on the
+// inliers, relative to the mean disparity, weighted by depth_weight.
+at::Tensor Refiner::pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign) {
+  at::NoGradGuard no_grad;
+  at::Tensor res = seen.image - lv.blurred[i];
+  if (const at::Tensor mask = pose_mask(i, lv); mask.defined()) res = res * mask;  // masked pixels: no residual
+  res = res.flatten() / std::sqrt(double(res.numel()));
+  if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
+    const render::RenderResult& r = seen.full;
+    Alignment& a = alignment_[i];
+    if (realign || !a.ok || a.factor != 1) align_depth(i, r, pose_level(1), 1);
+    if (a.ok) {
+      const at::Tensor target = (a.scale * a.source_disparity + a.shift).to(at::kFloat);
+      const at::Tensor disparity = r.alpha.squeeze(2) / r.depth.squeeze(2).clamp_min(1e-6);
+      const at::Tensor w = a.inliers.to(at::kFloat);
+      const double count = std::max(1.0, w.sum().item<double>());
+      const double norm = std::max(1e-12, (target.abs() * w).sum().item<double>() / count);
+      res = at::cat({res, ((disparity - target) * w).flatten() * (std::sqrt(o_.depth_weight / count) / norm)});
+    }
+  }
+  return res.to(at::kDouble);
+}
+
+// Scenes with a distant region (an environment map): what the model's Gaussians cover at each frame's input pose.
+// Pixels they do not cover (no points were there: the tops of buildings beyond the LiDAR's reach, say) show the
+// crude distant region, hold no information about the pose and would pull it towards hiding them. Without an
+// environment map the background is known (the render settings'), and uncovered pixels are the silhouette's
+// evidence: all pixels count.
+void Refiner::measure_coverage() {
+  at::NoGradGuard no_grad;
+  coverage_.assign(ds_.frames.size(), at::Tensor());
+  pose_masks_.clear();
+  if (!scene_.environment.defined()) return;
+  for (size_t i : used_) {
+    const at::Tensor vm = frame_viewmat(i, deltas_[int64_t(owner_[i])]).to(at::kFloat);
+    coverage_[i] = (render_frame(i, vm, pose_level(1).intrinsics[i]).alpha > 0.5).to(at::kFloat);
+  }
+}
+
+// The camera stage's mask of frame i at a level: the level's (static scene) mask and the model's coverage, both
+// reduced by block minimum. Undefined: every pixel counts.
+at::Tensor Refiner::pose_mask(size_t i, const ImageLevel& lv) {
+  at::Tensor& m = pose_masks_[{i, lv.factor}];
+  if (m.defined()) return m;
+  const at::Tensor level_mask = lv.mask(i);
+  if (i >= coverage_.size() || !coverage_[i].defined()) return m = level_mask;
+  const at::Tensor nchw = coverage_[i].permute({2, 0, 1}).unsqueeze(0);
+  at::Tensor c = lv.factor > 1 ? -at::max_pool2d(-nchw, {lv.factor, lv.factor}) : nchw;
+  c = c.squeeze(0).permute({1, 2, 0}).slice(0, 0, lv.blurred[i].size(0)).slice(1, 0, lv.blurred[i].size(1));
+  return m = (level_mask.defined() ? level_mask * c : c).contiguous();
+}
+
+// Group g's residual: its frames' residuals one after another (cost: the sum of theirs).
+at::Tensor Refiner::group_residual(size_t g, const PoseVector& delta, const ImageLevel& lv, bool realign) {
+  std::vector<at::Tensor> parts;
+  for (size_t i : groups_[g]) parts.push_back(pose_residual(i, level_render(i, delta, lv), lv, realign));
+  return parts.size() == 1 ? parts.front() : at::cat(parts);
+}
+
+// Before the coarsest level: the owner frame's best whole-image shift between its render and its photo (searched
+// over ±12% of the level's width), turned into a rotation about the camera centre, becomes the group's start when
+// that lowers the group's cost. A global search: a start 2° and 5% off is mostly a shift, and the shift is found
+// whatever local minima fine or periodic texture leaves in the cost.
+void Refiner::shift_start(size_t g, FramePoseSearch& s, const ImageLevel& lv) {
+  at::NoGradGuard no_grad;
+  const size_t i = groups_[g].front();
+  const LevelRender current = level_render(i, s.best, lv);
+  const at::Tensor& moving = current.image;
+  const at::Tensor fixed = lv.blurred[i].contiguous();
+  const int h = int(fixed.size(0)), w = int(fixed.size(1));
+  const at::Tensor mask = pose_mask(i, lv);
+  const at::Tensor weight = (mask.defined() ? mask.squeeze(2) : at::ones({h, w})).to(at::kFloat).contiguous();
+  const ImageShift shift = best_image_shift(moving.data_ptr<float>(), fixed.data_ptr<float>(), weight.data_ptr<float>(),
+                                            h, w, 3, std::max(1, int(0.12 * w)));
+  if (shift.dx == 0 && shift.dy == 0) return;
+  // Rotation about the camera centre that moves the image by (dx, dy); in the pivot's parametrization its
+  // translation part cancels the pivot's: v = -(I - R) p.
+  const render::Intrinsics& k = lv.intrinsics[i];
+  PoseVector candidate = s.best;
+  candidate[0] += -shift.dy / k.fy;
+  candidate[1] += shift.dx / k.fx;
+  const at::Tensor R = so3_exp(to_tensor(candidate).slice(0, 0, 3));
+  for (int c = 0; c < 3; ++c)
+    candidate[size_t(3 + c)] = -pivot_[i] * ((c == 2 ? 1.0 : 0.0) - R[c][2].item<double>());
+  const double before = group_residual(g, s.best, lv, true).square().sum().item<double>();
+  const double after = group_residual(g, candidate, lv, false).square().sum().item<double>();
+  if (after < before) s.delta = s.best = candidate;
+}
+
+// Image motion (pixels at this level) of a unit change of each pose component: rotations and shifts seen at the
+// frame's pivot depth. Bounds the steps and sets the finite-difference steps.
+PoseVector Refiner::pixels_per_unit(size_t i, const ImageLevel& lv) const {
+  const double fx = std::max(lv.intrinsics[i].fx, lv.intrinsics[i].fy);
+  const double depth = pivot_[i] > 0 ? pivot_[i] : extent_;
+  return {fx, fx, fx, fx / depth, fx / depth, fx / depth};
+}
+
+// The Jacobian (P, 6) of group g's residual at `delta`, by forward differences of renders.
+at::Tensor Refiner::jacobian(size_t g, const PoseVector& delta, const at::Tensor& residual, const ImageLevel& lv,
+                             const PoseVector& px) {
+  std::vector<at::Tensor> columns;
+  for (size_t k = 0; k < 6; ++k) {
+    PoseVector moved = delta;
+    const double h = o_.pose_search.jacobian_step_px / px[k];
+    moved[k] += h;
+    columns.push_back((group_residual(g, moved, lv, false) - residual) / h);
+  }
+  return at::stack(columns, 1);
+}
+
+namespace {
+
+NormalEquations normal_equations(const at::Tensor& J, const at::Tensor& residual) {
+  const at::Tensor jtj = at::matmul(J.t(), J).contiguous(), jtr = at::matmul(J.t(), residual).contiguous();
+  NormalEquations e;
+  std::copy(jtj.data_ptr<double>(), jtj.data_ptr<double>() + 36, e.jtj.begin());
+  std::copy(jtr.data_ptr<double>(), jtr.data_ptr<double>() + 6, e.jtr.begin());
+  return e;
+}
+
+}  // namespace
+
+// One group at one level: Levenberg-Marquardt until it settles or has measured `budget` poses. The Jacobian is
+// measured by finite differences at the level's first pose and whenever a step from a stale one fails; after an
+// accepted step it is updated by Broyden's rank-one rule (secant condition J·d = Δr, d weighted by image motion),
+// so most steps cost one render per frame instead of seven.
+void Refiner::align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, int budget) {
+  const PoseVector px = pixels_per_unit(groups_[g].front(), lv);
+  const at::Tensor w = at::tensor(std::vector<double>(px.begin(), px.end()), at::kDouble).square();
+  at::Tensor J, best_residual;
+  bool fresh = false;
+  int failures = 0;  // undone steps in a row
+  for (int m = 0; m < budget && !s.settled; ++m) {
+    const PoseVector previous = s.best;
+    const at::Tensor residual = group_residual(g, s.delta, lv, m == 0);
+    if (pose_search_measure(s, residual.square().sum().item<double>(), o_.pose_search)) {
+      if (!J.defined()) {
+        J = jacobian(g, s.best, residual, lv, px);
+        fresh = true;
+      } else {
+        const at::Tensor d = to_tensor(s.best) - to_tensor(previous);
+        const at::Tensor wd = w * d;
+        J = J + at::outer(residual - best_residual - at::matmul(J, d), wd) / (d * wd).sum().clamp_min(1e-300);
+        fresh = false;
+      }
+      best_residual = residual;
+      failures = 0;
+      const NormalEquations e = normal_equations(J, residual);
+      pose_search_propose(s, &e, px, o_.pose_search);
+    } else if (!fresh && J.defined() && ++failures >= 2) {
+      J = jacobian(g, s.best, best_residual, lv, px);
+      fresh = true;
+      failures = 0;
+      const NormalEquations e = normal_equations(J, best_residual);
+      pose_search_propose(s, &e, px, o_.pose_search);
+    } else {
+      pose_search_propose(s, nullptr, px, o_.pose_search);
+    }
+  }
+}
+
+// Every group (training and validation) corrects its cameras, everything else frozen. Level by level, coarse to
+// fine, each group gets an equal share of `steps` (poses measured) per level.
+StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
+  const auto t0 = Clock::now();
+  StageReport report;
+  report.name = "pose";
+  report.stop_reason = "settled";
+  const std::vector<FrameScore> start = frame_scores(used_);
+  measure_coverage();
+  std::vector<FramePoseSearch> search(groups_.size());
+  for (size_t g = 0; g < groups_.size(); ++g)
+    search[g].delta = search[g].best = to_pose_vector(deltas_[int64_t(groups_[g].front())]);
+  const size_t levels = std::max<size_t>(1, o_.pose_blur.size());
+  const int budget = std::max(1, int(std::ceil(double(steps) / double(levels))));
+  Progress progress("refining cameras", int64_t(groups_.size() * levels));
+  std::vector<int> renders(groups_.size());
+  for (size_t l = 0; l < levels; ++l) {
+    const ImageLevel& lv = schedule_level(l);
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      const int renders_before = pose_renders_;
+      if (l == 0 && search[g].best == PoseVector{}) shift_start(g, search[g], lv);
+      pose_search_new_level(search[g], o_.pose_search);
+      align_group(g, search[g], lv, budget);
+      renders[g] += pose_renders_ - renders_before;
+      progress.advance();
+    }
+  }
+  progress.finish();
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    deltas_[int64_t(groups_[g].front())] = to_tensor(search[g].best);
+    report.steps = std::max(report.steps, search[g].accepted + search[g].rejected);
+    if (!search[g].settled) report.stop_reason = "steps";
+  }
+  const size_t first = result.pose_frames.size();
+  check_pose_groups(start, report, result);
+  for (size_t k = first; k < result.pose_frames.size(); ++k) {
+    FramePoseReport& f = result.pose_frames[k];
+    for (size_t g = 0; g < groups_.size(); ++g)
+      if (groups_[g].front() == owner_[f.frame]) {
+        f.accepted = search[g].accepted;
+        f.rejected = search[g].rejected;
+        f.renders = renders[g] / int(groups_[g].size());
+      }
+  }
+  report.time_s = seconds_since(t0);
+  return report;
+}
+
+// End of the camera stage: a training group whose full-resolution loss rose, or a validation group whose PSNR
+// fell, goes back to the pose it had before the stage. `start`: the scores of used_ before the stage.
+void Refiner::check_pose_groups(const std::vector<FrameScore>& start, StageReport& report, RefineResult& result) {
+  const std::vector<FrameScore> end = frame_scores(used_);
+  std::map<size_t, size_t> position;  // frame -> index in used_
+  for (size_t k = 0; k < used_.size(); ++k) position[used_[k]] = k;
+  std::vector<bool> reset(ds_.frames.size(), false);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    double before = 0, after = 0;
+    for (size_t i : groups_[g]) {
+      const size_t k = position[i];
+      before += group_is_val_[g] ? -start[k].psnr : start[k].loss;
+      after += group_is_val_[g] ? -end[k].psnr : end[k].loss;
+    }
+    if (!(after > before)) continue;
+    deltas_[int64_t(groups_[g].front())].zero_();
+    for (size_t i : groups_[g]) reset[i] = true;
+    report.frames_reset += int(groups_[g].size());
+  }
+  const size_t num_train = train_.size();
+  double loss_start = 0, loss_end = 0, val_start = 0, val_end = 0;
+  for (size_t k = 0; k < used_.size(); ++k) {
+    const bool validation = k >= num_train;
+    const size_t i = used_[k];
+    FramePoseReport fr{i, validation, start[k].loss, end[k].loss, start[k].psnr, end[k].psnr, 0, 0, 0, reset[i]};
+    if (fr.reset) {
+      fr.loss_end = start[k].loss;
+      fr.psnr_end = start[k].psnr;
+    }
+    if (validation) {
+      val_start += fr.psnr_start / double(o_.val.size());
+      val_end += fr.psnr_end / double(o_.val.size());
+    } else {
+      loss_start += fr.loss_start / double(num_train);
+      loss_end += fr.loss_end / double(num_train);
+    }
+    result.pose_frames.push_back(fr);
+  }
+  report.start_loss = loss_start;
+  report.best_loss = loss_end;
+  const bool has_val = !o_.val.empty();
+  report.val_start = has_val ? val_start : kNaN;
+  report.val_best = report.val_last = report.val_end = has_val ? val_end : kNaN;
+}
+
+}  // namespace ttgs::refine
