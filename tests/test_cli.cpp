@@ -414,6 +414,20 @@ TEST(Cli, InitThenRefineAStreetSceneFolder) {
   EXPECT_NE(test::read_text(dir / "ref/report.json").find("\"actor_corrections\""), std::string::npos);
   r = run_ttgs("--quiet eval --json --split all --scene " + quote(dir / "ref") + " --data " + quote(dir / "ref"), dir);
   EXPECT_EQ(r.code, 0) << r.err;
+  r = run_ttgs(refine + " --out " + quote(dir / "ladder") + " --ablation --steps-pose 2 --steps-actors 2 --steps-gs 2", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json ladder = nlohmann::json::parse(test::read_text(dir / "ladder/ablation.json"));
+  ASSERT_EQ(ladder.at("rows").size(), 6u);
+  double held_out = -1;
+  for (const nlohmann::json& row : ladder.at("rows")) {
+    EXPECT_TRUE(row.at("val").at("psnr").is_number()) << row;
+    const std::string name = row.at("name");
+    if (name.rfind("pose, bilinear", 0) == 0 || name == "+ gaussians (full)") continue;  // side branches
+    EXPECT_GE(row.at("val").at("psnr").get<double>(), held_out - 1e-9) << name;  // the ladder never loses held-out PSNR
+    held_out = row.at("val").at("psnr").get<double>();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "ladder/ablation.md"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "ladder/scene.json"));
   for (const std::string& bad : std::vector<std::string>{"init --stride 0", "init --source radar",
                                                         "refine --parts static,clouds", "refine --stages actors,paint"}) {
     const bool init = bad.rfind("init", 0) == 0;

@@ -242,6 +242,30 @@ TEST(PoseSearch, BestImageShiftFindsAKnownShift) {
   EXPECT_NEAR(s.cost, 0.0, 1e-12);
 }
 
+// Why the camera stage downscales its masks by block minimum (DGGT-TTR's nearest-neighbour masks): a pole one pixel
+// wide that a frame's mask takes out survives at every pyramid level, while a bilinear reduction (block mean, then
+// >= 0.5) lets it vanish, so the coarse levels would compare the pole's pixels after all.
+TEST(ImageLevels, AThinPoleInAMaskSurvivesNearestButNotBilinearDownscaling) {
+  io::Dataset ds;
+  ds.path = "pole";
+  ds.frames.resize(1);
+  io::Frame& f = ds.frames[0];
+  f.name = "pole.png";
+  f.camera.fx = f.camera.fy = 80;
+  f.camera.cx = 48, f.camera.cy = 32, f.camera.width = 96, f.camera.height = 64;
+  f.image = Image(96, 64, 3, 0.5f);
+  f.mask = Image(96, 64, 1, 1.0f);
+  for (int y = 10; y < 64; ++y) f.mask->at(41, y) = 0.f;  // the pole: column 41, from row 10 down
+  ds.train = {0};
+  const refine::ImageLevel nearest = refine::make_image_level(ds, {0}, 4, 0, refine::LevelMasks::kStatic);
+  const refine::ImageLevel bilinear = refine::make_image_level(ds, {0}, 4, 0, refine::LevelMasks::kStaticBilinear);
+  const at::Tensor ours = nearest.mask(0), theirs = bilinear.mask(0);
+  ASSERT_EQ(ours.size(1), 24);
+  EXPECT_EQ(ours.select(1, 10).slice(0, 3).sum().item<double>(), 0.0);  // pixels 40-43 of rows 12-63: out
+  EXPECT_EQ(ours.sum().item<double>(), 16.0 * 24 - 14);
+  EXPECT_EQ(theirs.sum().item<double>(), 16.0 * 24);  // the pole is gone
+}
+
 // The camera stage's image reductions: the blur keeps constants, sums an impulse to one with the requested variance,
 // and the box downscale is the block mean.
 TEST(ImageLevels, BlurAndBlockMean) {

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "io/file_util.hpp"
 #include "model/threads.hpp"
+#include "refine/ablation.hpp"
 #include "refine/depth_prior.hpp"
 #include "refine/outputs.hpp"
 
@@ -40,7 +41,7 @@ void add_refine_command(CLI::App& root) {
   struct Options {
     std::string data, out, init, stages = "pose,actors,gs", attrs = "opacity,color,rotation", val, depth, depth_model;
     std::string parts = "static,actors,distant,appearance", pose_mode = "rig";
-    bool no_val = false, depth_disparity = false;
+    bool no_val = false, depth_disparity = false, ablation = false;
     io::LoadOptions load;
     refine::RefineOptions refine;
     int threads = 0;
@@ -94,6 +95,10 @@ void add_refine_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--val", o->val, "Validation frames (names or indices, comma-separated; default: the test split)");
   cmd->add_flag("--no-val", o->no_val, "No validation frames (no rollback guard)");
+  cmd->add_flag("--ablation", o->ablation,
+                "Run the ladder (start; pose with bilinear / nearest masks; + actors; + Gaussians without xyz/scale; + "
+                "Gaussians full), each row from the one before; write ablation.json and ablation.md, and the outputs "
+                "of the row best on the held-out frames");
   cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement")->capture_default_str();
   add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.ransac.seed, "Seed (RANSAC sampling)")->capture_default_str();
@@ -137,6 +142,16 @@ void add_refine_command(CLI::App& root) {
     } else if (!o->depth_model.empty()) {
       r.depth_priors = refine::predict_depth_priors(ds, all, o->depth_model, o->depth_disparity);
       context.depth_source = {"model", o->depth_model};
+    }
+    if (o->ablation) {
+      const std::vector<refine::AblationRow> rows = refine::run_ablation(ds, start, r);
+      const refine::AblationRow& best = rows[refine::best_row(rows)];
+      refine::write_refine_outputs(o->out, best.result, r, ds, context);
+      io::write_file_atomic(io::join_path(o->out, "ablation.json"), refine::ablation_json(rows) + "\n");
+      io::write_file_atomic(io::join_path(o->out, "ablation.md"), refine::ablation_table(rows));
+      std::printf("%s\nkept the row \"%s\"; wrote %s/ablation.json and ablation.md\n",
+                  refine::ablation_table(rows).c_str(), best.name.c_str(), o->out.c_str());
+      return;
     }
     const refine::RefineResult result = refine::refine(ds, start, r);
     refine::write_refine_outputs(o->out, result, r, ds, context);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "eval/regions.hpp"
+#include "model/tensor_image.hpp"
 #include "render/rasterizer.hpp"
 
 namespace ttgs::refine {
@@ -15,15 +16,20 @@ ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& fr
   l.factor = factor;
   l.blur = blur;
   l.views = train::ViewCache(ds, frames, factor, masks != LevelMasks::kNone);
-  if (masks == LevelMasks::kStatic && !ds.actors.empty()) {
+  const bool static_masks = masks == LevelMasks::kStatic || masks == LevelMasks::kStaticBilinear;
+  if (static_masks) {
     l.static_masks.resize(n);
     for (size_t i : frames) {
-      const at::Tensor boxes = eval::actor_box_mask(ds, i, ds.frames[i].camera);  // (H, W, 1) at full resolution
-      const at::Tensor nchw = boxes.permute({2, 0, 1}).unsqueeze(0);
-      const at::Tensor covered = (factor > 1 ? at::max_pool2d(nchw, {factor, factor}) : nchw).squeeze(0).permute({1, 2, 0});
-      const at::Tensor keep = 1 - covered.slice(0, 0, l.views.photo(i).size(0)).slice(1, 0, l.views.photo(i).size(1));
-      const at::Tensor mask = l.views.mask(i);
-      l.static_masks[i] = (mask.defined() ? mask * keep : keep).contiguous();
+      const io::Frame& f = ds.frames[i];
+      at::Tensor keep;  // full resolution
+      if (f.mask) keep = (model::to_tensor(*f.mask) > 0.5).to(at::kFloat);
+      if (!ds.actors.empty()) {
+        const at::Tensor outside = 1 - eval::actor_box_mask(ds, i, f.camera);
+        keep = keep.defined() ? keep * outside : outside;
+      }
+      if (!keep.defined()) continue;
+      const at::Tensor down = downscale_mask(keep, factor, masks == LevelMasks::kStatic);
+      l.static_masks[i] = down.slice(0, 0, l.views.photo(i).size(0)).slice(1, 0, l.views.photo(i).size(1)).contiguous();
     }
   }
   l.blurred.resize(n);
@@ -34,6 +40,14 @@ ImageLevel make_image_level(const io::Dataset& ds, const std::vector<size_t>& fr
     l.blurred[i] = blur > 0 ? gaussian_blur(photo, blur) : photo;
   }
   return l;
+}
+
+at::Tensor downscale_mask(const at::Tensor& keep, int factor, bool nearest) {
+  if (factor == 1) return keep;
+  const at::Tensor nchw = keep.permute({2, 0, 1}).unsqueeze(0);
+  const at::Tensor down = nearest ? -at::max_pool2d(-nchw, {factor, factor})
+                                  : (at::avg_pool2d(nchw, {factor, factor}) >= 0.5).to(keep.scalar_type());
+  return down.squeeze(0).permute({1, 2, 0}).contiguous();
 }
 
 at::Tensor downscale_mean(const at::Tensor& image, int factor) {

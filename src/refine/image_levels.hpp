@@ -11,10 +11,12 @@
 
 namespace ttgs::refine {
 
-// Which pixels a level's masks keep: the dataset's masks as training uses them (`kTraining`: none where the model
-// covers what they hide), or for the camera stage only the static scene (`kStatic`: the dataset's masks always,
-// and the actors' projected boxes taken out).
-enum class LevelMasks { kTraining, kNone, kStatic };
+// Which pixels a level's masks keep: the dataset's masks as training uses them (`kTraining`), none (`kNone`: the
+// model covers what they hide), or for the camera stage only the static scene (`kStatic`: the dataset's masks
+// always, and the actors' projected boxes taken out), downscaled by block minimum (a pixel any masked-out pixel
+// falls in is out: a thin pole survives) or, for comparison, bilinearly (`kStaticBilinear`: block mean >= 0.5 is
+// kept, so a one-pixel pole at factor 4 vanishes).
+enum class LevelMasks { kTraining, kNone, kStatic, kStaticBilinear };
 
 struct ImageLevel {
   train::ViewCache views;               // photos and masks at this level (the training core's 8-bit cache)
@@ -28,14 +30,15 @@ struct ImageLevel {
   }
 };
 
-// The `frames` of `dataset` at one level (other frames' entries stay undefined). Masks are downscaled by block
-// minimum (a masked-out pixel stays masked out at every level: a thin pole survives) and the actors' boxes by block
-// maximum.
+// The `frames` of `dataset` at one level (other frames' entries stay undefined), masks as `masks` says.
 ImageLevel make_image_level(const io::Dataset& dataset, const std::vector<size_t>& frames, int factor, double blur,
                             LevelMasks masks = LevelMasks::kTraining);
 
 // An (H, W, C) image downscaled by an integer factor by block averages (remainder rows and columns dropped).
 at::Tensor downscale_mean(const at::Tensor& image, int factor);
+
+// A (H, W, 1) mask (1 = keep) downscaled by an integer factor: block minimum (`nearest`) or block mean >= 0.5.
+at::Tensor downscale_mask(const at::Tensor& keep, int factor, bool nearest);
 
 // A separable Gaussian blur of an (H, W, C) image (sigma in pixels; edges replicated).
 at::Tensor gaussian_blur(const at::Tensor& image, double sigma);

@@ -57,6 +57,7 @@ struct RefineOptions {
   bool stage_pose = true, stage_actors = true, stage_gs = true;  // the actor stage runs only on scenes with actors
   int steps_pose = 50, steps_actors = 50, steps_gs = 50;
   PoseMode pose_mode = PoseMode::kRig;  // static data (one frame per timestamp) is the same either way
+  bool nearest_masks = true;  // the camera stage's masks downscaled by block minimum (false: bilinearly, for ablation)
   AttributeSet attrs;
   PartSet parts;
   // Actor stage: Adam step sizes of the box shift (metres, or the scene's unit) and turn (radians).

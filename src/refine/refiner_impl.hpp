@@ -47,7 +47,9 @@ class Refiner {
   // The frames at one level (built on first use): the camera stage's masks keep only the static scene, the other
   // stages' are training's.
   const ImageLevel& level(int factor, double blur, LevelMasks masks);
-  const ImageLevel& pose_level(int factor, double blur = 0) { return level(factor, blur, LevelMasks::kStatic); }
+  const ImageLevel& pose_level(int factor, double blur = 0) {
+    return level(factor, blur, o_.nearest_masks ? LevelMasks::kStatic : LevelMasks::kStaticBilinear);
+  }
   const ImageLevel& training_level() { return level(1, 0, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone); }
   // Frame i's world-to-camera matrix (4, 4, double) with its group's correction `owner_delta` (6): differentiable.
   at::Tensor frame_viewmat(size_t i, const at::Tensor& owner_delta) const;
