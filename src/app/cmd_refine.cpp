@@ -2,13 +2,16 @@
 // scenes), then Gaussian attributes.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
+#include "io/actors_json.hpp"
 #include "io/file_util.hpp"
+#include "model/actors.hpp"
 #include "model/threads.hpp"
 #include "refine/ablation.hpp"
 #include "refine/depth_prior.hpp"
@@ -148,8 +151,17 @@ void add_refine_command(CLI::App& root) {
       const refine::AblationRow& best = rows[refine::best_row(rows)];
       refine::write_refine_outputs(o->out, best.result, r, ds, context);
       io::write_file_atomic(io::join_path(o->out, "ablation.json"), refine::ablation_json(rows) + "\n");
+      for (size_t k = 0; k < rows.size(); ++k) {  // every row's cameras and tracks, to compare rows against truth
+        const std::string dir = io::join_path(o->out, "rows/" + std::to_string(k));
+        std::filesystem::create_directories(dir);
+        io::write_file_atomic(io::join_path(dir, "transforms.json"),
+                              refine::refined_transforms_json(ds, rows[k].result, dir) + "\n");
+        if (!ds.actors.empty() && rows[k].result.scene.actors.num_actors() > 0)
+          io::write_actors_json(io::join_path(dir, "actors.json"), model::tracks_of(rows[k].result.scene.actors, ds.actors),
+                                ds.timestamps);
+      }
       io::write_file_atomic(io::join_path(o->out, "ablation.md"), refine::ablation_table(rows));
-      std::printf("%s\nkept the row \"%s\"; wrote %s/ablation.json and ablation.md\n",
+      std::printf("%s\nkept the row \"%s\"; wrote %s/ablation.json, ablation.md and rows/N/ (cameras, tracks)\n",
                   refine::ablation_table(rows).c_str(), best.name.c_str(), o->out.c_str());
       return;
     }

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "core/progress.hpp"
+#include "eval/regions.hpp"
 #include "loss/photometric.hpp"
 #include "optim/adam.hpp"
 #include "refine/refiner_impl.hpp"
@@ -39,8 +40,16 @@ StageReport Refiner::run_actor_stage(int steps) {
   report.val_start = report.val_best = report.val_last = report.val_end = has_val ? validation_psnr() : kNaN;
   const model::ActorPoses start = scene_.actors;
   const int64_t num_t = start.quaternion.size(1);
+  // Only frames that see an actor's box change with the corrections.
+  std::vector<size_t> frames;
+  std::vector<bool> is_train;
+  for (size_t k = 0; k < used_.size(); ++k)
+    if (eval::actor_box_mask(ds_, used_[k], ds_.frames[used_[k]].camera).sum().item<double>() > 0) {
+      frames.push_back(used_[k]);
+      is_train.push_back(k < train_.size());
+    }
   std::vector<bool> seen(size_t(num_t), false);
-  for (size_t i : used_) seen[size_t(ds_.frames[i].time_index)] = true;
+  for (size_t i : frames) seen[size_t(ds_.frames[i].time_index)] = true;
   at::Tensor corr = at::zeros_like(actor_corrections_);  // on top of `start`
   optim::Adam adam;
   adam.add_group("actor_corrections", corr, 1.0, false);
@@ -50,7 +59,7 @@ StageReport Refiner::run_actor_stage(int steps) {
   std::vector<double> best_train(size_t(num_t), 0.0);  // training frames' share of best_loss
   const ImageLevel& lv = training_level();
   std::vector<at::Tensor> viewmats(ds_.frames.size());
-  for (size_t i : used_) viewmats[i] = frame_viewmat(i, deltas_[int64_t(owner_[i])]).detach().to(at::kFloat);
+  for (size_t i : frames) viewmats[i] = frame_viewmat(i, deltas_[int64_t(owner_[i])]).detach().to(at::kFloat);
   Progress progress("refining actors", steps);
   for (int step = 1; step <= steps + 1; ++step) {  // the last pass only measures the last update
     const bool last = step > steps;
@@ -58,15 +67,15 @@ StageReport Refiner::run_actor_stage(int steps) {
     model::SceneModel moved = scene_;
     std::vector<double> loss_t(size_t(num_t), 0.0), train_t(size_t(num_t), 0.0);
     double total = 0;
-    for (size_t k = 0; k < used_.size(); ++k) {
-      const size_t i = used_[k];
+    for (size_t k = 0; k < frames.size(); ++k) {
+      const size_t i = frames[k];
       moved.actors = model::corrected_poses(start, c);  // per frame: each backward frees its graph
       at::Tensor l = loss::masked_photometric(render::render_view(moved, ds_, i, viewmats[i], lv.intrinsics[i], {}).rgb,
                                               lv.views.photo(i), lv.mask(i), o_.ssim_lambda);
       const double value = l.item<double>();
       const size_t t = size_t(ds_.frames[i].time_index);
       loss_t[t] += value;
-      if (k < train_.size()) train_t[t] += value / double(train_.size());
+      if (is_train[k]) train_t[t] += value / double(train_.size());
       total += value;
       if (!last && std::isfinite(value)) l.backward();
     }
