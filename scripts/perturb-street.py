@@ -10,18 +10,22 @@ of TRANS times the ego path length in a random direction — and every actor pos
 OUT_DIR gets transforms.json (paths made absolute, so it can live anywhere) and actors.json.
 """
 import argparse
+import importlib.util
 import json
 import math
 import os
 import random
 
 
-def rotation(axis, angle):
-    x, y, z = axis
-    c, s, t = math.cos(angle), math.sin(angle), 1 - math.cos(angle)
-    return [[t * x * x + c, t * x * y - s * z, t * x * z + s * y],
-            [t * x * y + s * z, t * y * y + c, t * y * z - s * x],
-            [t * x * z - s * y, t * y * z + s * x, t * z * z + c]]
+def _perturb_cameras():  # scripts/perturb-cameras.py, for its rotation() and unit()
+    spec = importlib.util.spec_from_file_location("perturb_cameras", os.path.join(os.path.dirname(__file__),
+                                                                                  "perturb-cameras.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rotation = _perturb_cameras().rotation
 
 
 def unit(rng, dims=3):

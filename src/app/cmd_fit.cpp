@@ -26,7 +26,7 @@ void add_fit_command(CLI::App& root) {
     int64_t random_count = 100000;
     int64_t max_gaussians = 0;
     std::string strategy = "default", lpips;
-    std::string dynamic = "auto", sky = "auto", appearance = "auto";
+    ScenePartToggles parts;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("fit", "Fit a 3DGS scene to a dataset by per-scene optimization");
@@ -53,12 +53,7 @@ void add_fit_command(CLI::App& root) {
   cmd->add_option("--eval-every", o->fit.eval_every, "Evaluate on the test views every N iterations (0 = at the end)")
       ->capture_default_str();
   cmd->add_flag("--random-background", o->fit.random_background, "Random background colour each step");
-  const auto toggle = [&](const char* name, std::string& value, const char* what) {
-    cmd->add_option(name, value, what)->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
-  };
-  toggle("--dynamic", o->dynamic, "Actors as rigid parts placed by their tracks (auto: when the dataset has tracks)");
-  toggle("--sky", o->sky, "An environment map for the sky and far background (auto: for time series)");
-  toggle("--appearance", o->appearance, "A colour transform per training image (auto: for time series)");
+  add_scene_part_options(*cmd, o->parts);
   cmd->add_option("--seed", o->fit.seed, "Seed")->capture_default_str();
   add_threads_option(*cmd, o->threads);
   cmd->callback([o] {
@@ -94,12 +89,9 @@ void add_fit_command(CLI::App& root) {
     std::error_code ec;
     std::filesystem::create_directories(o->out, ec);
     if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
-    const auto on = [](const std::string& v, bool automatic) { return v == "on" || (v == "auto" && automatic); };
     model::SceneInitOptions si;
     si.base = init;
-    si.actors = on(o->dynamic, !ds.actors.empty());
-    si.environment = on(o->sky, ds.is_time_series());
-    si.appearance = on(o->appearance, ds.is_time_series());
+    apply_scene_parts(o->parts, ds, si);
     si.lidar = o->init.empty();
     si.seed = o->fit.seed;
     const bool scene_model = (si.actors && !ds.actors.empty()) || si.environment || si.appearance;

@@ -20,7 +20,8 @@ namespace ttgs::app {
 namespace {
 
 struct InitCommand {
-  std::string data, out, source = "auto", dynamic = "auto", sky = "auto", appearance = "auto";
+  std::string data, out, source = "auto";
+  ScenePartToggles parts;
   int stride = 4, threads = 0;
   io::LoadOptions load;
   model::SceneInitOptions scene;
@@ -68,12 +69,7 @@ void add_init_command(CLI::App& root) {
       ->check(CLI::Range(0.01, 0.99))
       ->capture_default_str();
   cmd->add_option("--sh-degree", c->scene.base.sh_degree, "SH degree of the model")->check(CLI::Range(0, 3))->capture_default_str();
-  const auto toggle = [&](const char* name, std::string& value, const char* what) {
-    cmd->add_option(name, value, what)->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
-  };
-  toggle("--dynamic", c->dynamic, "Actors as rigid parts placed by their tracks (auto: when the dataset has tracks)");
-  toggle("--sky", c->sky, "An environment map for the sky and far background (auto: for time series)");
-  toggle("--appearance", c->appearance, "A colour transform per training image (auto: for time series)");
+  add_scene_part_options(*cmd, c->parts);
   cmd->add_option("--seed", c->scene.seed, "Seed (actors' surface points)")->capture_default_str();
   add_load_options(*cmd, c->load);
   add_threads_option(*cmd, c->threads);
@@ -81,10 +77,7 @@ void add_init_command(CLI::App& root) {
     model::configure_threads(c->threads);
     const auto t0 = std::chrono::steady_clock::now();
     io::Dataset ds = io::load_dataset(c->data, c->load);
-    const auto on = [](const std::string& v, bool automatic) { return v == "on" || (v == "auto" && automatic); };
-    c->scene.actors = on(c->dynamic, !ds.actors.empty());
-    c->scene.environment = on(c->sky, ds.is_time_series());
-    c->scene.appearance = on(c->appearance, ds.is_time_series());
+    apply_scene_parts(c->parts, ds, c->scene);
     const model::SceneModel scene = build(ds, *c);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model::write_scene_folder(c->out, scene, ds);

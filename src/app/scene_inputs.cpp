@@ -21,6 +21,22 @@ void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
   cmd.add_option("--threads", threads, help)->check(non_negative)->capture_default_str();
 }
 
+void add_scene_part_options(CLI::App& cmd, ScenePartToggles& t) {
+  const auto toggle = [&](const char* name, std::string& value, const char* what) {
+    cmd.add_option(name, value, what)->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  };
+  toggle("--dynamic", t.dynamic, "Actors as rigid parts placed by their tracks (auto: when the dataset has tracks)");
+  toggle("--sky", t.sky, "An environment map for the sky and far background (auto: for time series)");
+  toggle("--appearance", t.appearance, "A colour transform per training image (auto: for time series)");
+}
+
+void apply_scene_parts(const ScenePartToggles& t, const io::Dataset& ds, model::SceneInitOptions& o) {
+  const auto on = [](const std::string& v, bool automatic) { return v == "on" || (v == "auto" && automatic); };
+  o.actors = on(t.dynamic, !ds.actors.empty());
+  o.environment = on(t.sky, ds.is_time_series());
+  o.appearance = on(t.appearance, ds.is_time_series());
+}
+
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {
   add_threads_option(cmd, in.threads);
   CLI::Option* ply = cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame");

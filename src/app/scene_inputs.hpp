@@ -6,6 +6,7 @@
 
 #include "io/dataset.hpp"
 #include "model/gaussians.hpp"
+#include "model/scene_init.hpp"
 #include "model/scene_model.hpp"
 
 namespace CLI {
@@ -20,6 +21,14 @@ struct SceneInputs {
   io::LoadOptions load;
   int threads = 0;
 };
+
+// --dynamic / --sky / --appearance (auto, on, off): the parts of a scene model that fit and init build.
+struct ScenePartToggles {
+  std::string dynamic = "auto", sky = "auto", appearance = "auto";
+};
+void add_scene_part_options(CLI::App& cmd, ScenePartToggles& toggles);
+// The toggles on a dataset (auto: actors when it has tracks, sky and appearance for time series) into `options`.
+void apply_scene_parts(const ScenePartToggles& toggles, const io::Dataset& dataset, model::SceneInitOptions& options);
 
 // --threads N (0 = all cores; a negative count is an option error) for every command that computes.
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help = "Threads (0 = all cores)");
