@@ -267,6 +267,9 @@ TEST(Cli, RenderAndEvalAScene) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"num_images\":2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"per_image\""), std::string::npos);
+  const std::string by_ply = r.out;
+  r = run_ttgs("--quiet eval --json --scene " + quote(dir / "g.ply") + " --data " + quote(dir / "s"), dir);
+  EXPECT_EQ(r.out, by_ply) << "--scene takes a .ply as --ply does";
   r = run_ttgs("eval --ply " + quote(dir / "g.ply") + " --data " + quote(dir / "s") + " --split dev", dir);
   EXPECT_EQ(r.code, 2);
   r = run_ttgs("eval --ply " + quote(dir / "missing.ply") + " --data " + quote(dir / "s"), dir);

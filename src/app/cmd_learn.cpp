@@ -89,8 +89,8 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model (needs points)")->required();
   cmd->add_option("--out", o->out, "Output folder (scene.ply, report.json)")->required();
   cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled one)")->capture_default_str();
-  cmd->add_option("--points", o->points, "Scaffold point cloud (.ply with x y z [red green blue]) instead of the "
-                                         "dataset's points");
+  cmd->add_option("--init,--points", o->points, "What to start from instead of the dataset's points: a point cloud "
+                                                 "or 3DGS .ply (its x y z [red green blue])");
   cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
   cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: gradient steps on the decoder before the final "
                                               "learned steps (0 = off)")->capture_default_str();

@@ -36,7 +36,7 @@ void add_synth_command(CLI::App& root) {
   cmd->add_option("--randomize", o->randomize,
                   "Comma list of randomized aspects: textures, lighting, intrinsics, sensor; or all, none")
       ->capture_default_str();
-  cmd->add_option("--points", o->synth.scaffold.points, "Scaffold point count")->capture_default_str();
+  cmd->add_option("--scaffold-points,--points", o->synth.scaffold.points, "Scaffold point count")->capture_default_str();
   cmd->add_option("--point-noise", o->synth.scaffold.noise, "Scaffold position noise (sigma, fraction of the scene radius)")
       ->capture_default_str();
   cmd->add_option("--point-outliers", o->synth.scaffold.outliers, "Fraction of scaffold points replaced by outliers")

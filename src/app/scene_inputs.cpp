@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.hpp"
+#include "io/file_util.hpp"
 #include "io/ply.hpp"
 #include "model/scene_files.hpp"
 
@@ -40,7 +41,8 @@ void apply_scene_parts(const ScenePartToggles& t, const io::Dataset& ds, model::
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {
   add_threads_option(cmd, in.threads);
   CLI::Option* ply = cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame");
-  CLI::Option* scene = cmd.add_option("--scene", in.scene, "Scene folder written by `ttgs fit` (or its scene.json)");
+  CLI::Option* scene = cmd.add_option("--scene", in.scene, "The scene: a 3DGS .ply, or a scene folder written by "
+                                                            "`ttgs fit`, `init` or `refine` (or its scene.json)");
   ply->excludes(scene);
   scene->excludes(ply);
   cmd.add_option("--edit", in.edits, "Edit an actor of a --scene: remove:ID or move:ID:dx,dy,dyaw (metres, degrees, "
@@ -64,7 +66,9 @@ void add_load_options(CLI::App& cmd, io::LoadOptions& load) {
 
 model::Gaussians load_gaussians(const std::string& ply) { return model::from_splat_data(io::read_splat_ply(ply)); }
 
-model::SceneModel load_scene_model(const SceneInputs& in, const io::Dataset& ds) {
+model::SceneModel load_scene_model(const SceneInputs& given, const io::Dataset& ds) {
+  SceneInputs in = given;
+  if (!in.scene.empty() && io::lower_extension(in.scene) == ".ply") std::swap(in.scene, in.ply);  // --scene X.ply
   if (in.ply.empty() == in.scene.empty()) throw InputError("--ply", "give a .ply (--ply) or a scene folder (--scene)");
   if (!in.ply.empty() && !in.edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
   if (!in.ply.empty()) return model::static_scene(load_gaussians(in.ply));
