@@ -443,6 +443,24 @@ TEST(Cli, InitThenRefineAStreetSceneFolder) {
   }
 }
 
+// An installed program (PREFIX/bin/ttgs) finds its model in PREFIX/share/ttgs/, not in the source tree: a broken
+// file placed there is the one reconstruct reports.
+TEST(Cli, InstalledProgramLooksForItsModelBesideIt) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "prefix/bin");
+  std::filesystem::create_directories(dir / "prefix/share/ttgs");
+  std::filesystem::copy_file(TTGS_BINARY, dir / "prefix/bin/ttgs");
+  test::write_text(dir / "prefix/share/ttgs/g3r.ttgs", "not a model");
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") + " --views 3 --novel 1 --width 32 --height 24", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string cmd = quote(dir / "prefix/bin/ttgs") + " reconstruct --data " + quote(dir / "s") + " --out " +
+                          quote(dir / "out") + " >" + quote(dir / "stdout") + " 2>" + quote(dir / "stderr");
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string err = test::read_text(dir / "stderr");
+  EXPECT_NE(err.find(dir / "prefix/share/ttgs/g3r.ttgs"), std::string::npos) << err;
+}
+
 // train-optimizer and reconstruct end to end on tiny scenes, and their errors.
 TEST(Cli, TrainOptimizerThenReconstruct) {
   test::TempDir dir;

@@ -19,6 +19,18 @@
 namespace ttgs::app {
 namespace {
 
+// The bundled model: installed beside the program (PREFIX/bin/ttgs -> PREFIX/share/ttgs/g3r.ttgs), else the source
+// tree this binary was built from.
+std::string bundled_model_path() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "ttgs" / "g3r.ttgs";
+    if (std::filesystem::exists(installed)) return installed.string();
+  }
+  return TTGS_BUNDLED_MODEL;
+}
+
 nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds) {
   nlohmann::json run = {{"method", b.full_batch ? "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"
                                                 : "ttgs fit, same initial Gaussians, as many view renders as the "
@@ -75,7 +87,7 @@ nlohmann::json run_hybrid(const io::Dataset& ds, const learn::ReconstructResult&
 
 void add_reconstruct_command(CLI::App& root) {
   struct Options {
-    std::string data, out, model = TTGS_BUNDLED_MODEL, points;
+    std::string data, out, model, points;
     int threads = 0, hybrid_iters = 0;
     bool baselines = false;
     std::vector<int> baseline_steps;
@@ -88,7 +100,8 @@ void add_reconstruct_command(CLI::App& root) {
   CLI::App* cmd = root.add_subcommand("reconstruct", "Reconstruct a scene with the learned optimizer (T network steps)");
   cmd->add_option("--data", o->data, "Dataset folder, transforms.json, or COLMAP model (needs points)")->required();
   cmd->add_option("--out", o->out, "Output folder (scene.ply, report.json)")->required();
-  cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled one)")->capture_default_str();
+  cmd->add_option("--model", o->model, "Learned-optimizer model file (default: the bundled g3r.ttgs, found beside the "
+                                        "program: ../share/ttgs/, then the source tree's models/)");
   cmd->add_option("--init,--points", o->points, "What to start from instead of the dataset's points: a point cloud "
                                                  "or 3DGS .ply (its x y z [red green blue])");
   cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
@@ -118,6 +131,7 @@ void add_reconstruct_command(CLI::App& root) {
     if (!(r.ttt.lr > 0) || !(r.ttt.lambda >= 0)) throw InputError("--ttt-lr/--ttt-lambda", "need lr > 0 and lambda >= 0");
     for (int n : o->baseline_steps)
       if (n < 1) throw InputError("--baseline-steps", "every step count must be at least 1");
+    if (o->model.empty()) o->model = bundled_model_path();
     learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
     io::Dataset ds = io::load_dataset(o->data, o->load);
     if (!o->points.empty())
