@@ -23,9 +23,9 @@ def rotation(axis, angle):
             [t * x * z - s * y, t * y * z + s * x, t * z * z + c]]
 
 
-def unit(rng):
+def unit(rng, dims=3):
     while True:
-        v = [rng.gauss(0, 1) for _ in range(3)]
+        v = [rng.gauss(0, 1) for _ in range(dims)]
         n = math.sqrt(sum(a * a for a in v))
         if n > 1e-6:
             return [a / n for a in v]

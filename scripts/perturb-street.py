@@ -25,15 +25,8 @@ def _perturb_cameras():  # scripts/perturb-cameras.py, for its rotation() and un
     return module
 
 
-rotation = _perturb_cameras().rotation
-
-
-def unit(rng, dims=3):
-    while True:
-        v = [rng.gauss(0, 1) for _ in range(dims)]
-        n = math.sqrt(sum(a * a for a in v))
-        if n > 1e-6:
-            return [a / n for a in v]
+_shared = _perturb_cameras()
+rotation, unit = _shared.rotation, _shared.unit  # unit(rng, dims=3): a random unit vector
 
 
 def matmul(a, b):

@@ -1,5 +1,7 @@
 #include "refine/pose_correction.hpp"
 
+#include "render/rasterizer.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -36,18 +38,8 @@ at::Tensor corrected_viewmat(const at::Tensor& viewmat, const at::Tensor& delta,
 
 Camera corrected_camera(const Camera& c, const at::Tensor& delta, double pivot_depth) {
   at::NoGradGuard no_grad;
-  const at::Tensor m = se3_exp(delta.detach().to(at::kDouble), pivot_depth).contiguous();
-  const double* p = m.data_ptr<double>();
-  Mat3 dR;
-  Vec3 dt;
-  for (int r = 0; r < 3; ++r) {
-    for (int k = 0; k < 3; ++k) dR[r][k] = p[r * 4 + k];
-    dt[r] = p[r * 4 + 3];
-  }
-  Camera out = c;
-  out.R = dR * c.R;
-  out.t = dR * c.t + dt;
-  return out;
+  return render::with_viewmat(c, corrected_viewmat(render::viewmat_of(c, at::kDouble), delta.detach().to(at::kDouble),
+                                                   pivot_depth));
 }
 
 PoseDifference pose_difference(const Camera& a, const Camera& b) {

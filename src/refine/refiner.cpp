@@ -33,17 +33,6 @@ model::SceneModel clone_scene(const model::SceneModel& s) {
   return c;
 }
 
-// The pose of a world-to-camera matrix's values with `base`'s intrinsics.
-Camera with_viewmat(Camera base, const at::Tensor& viewmat) {
-  const at::Tensor m = viewmat.detach().to(at::kDouble).contiguous();
-  const double* v = m.data_ptr<double>();
-  for (size_t r = 0; r < 3; ++r) {
-    for (size_t c = 0; c < 3; ++c) base.R[r][c] = v[r * 4 + c];
-    base.t[r] = v[r * 4 + 3];
-  }
-  return base;
-}
-
 }  // namespace
 
 Refiner::Refiner(const io::Dataset& ds, const model::SceneModel& init, const RefineOptions& o)
@@ -119,7 +108,7 @@ at::Tensor Refiner::frame_viewmat(size_t i, const at::Tensor& owner_delta) const
 
 Camera Refiner::camera(size_t i) const {
   at::NoGradGuard no_grad;
-  return with_viewmat(ds_.frames[i].camera, frame_viewmat(i, deltas_[int64_t(owner_[i])]));
+  return render::with_viewmat(ds_.frames[i].camera, frame_viewmat(i, deltas_[int64_t(owner_[i])]));
 }
 
 render::RenderResult Refiner::render_frame(size_t i, const at::Tensor& viewmat, const render::Intrinsics& k) const {

@@ -122,6 +122,16 @@ struct RasterizeFunction : torch::autograd::Function<RasterizeFunction> {
 
 Intrinsics intrinsics_of(const Camera& c) { return {c.fx, c.fy, c.cx, c.cy, c.width, c.height}; }
 
+Camera with_viewmat(Camera camera, const at::Tensor& viewmat) {
+  const at::Tensor m = viewmat.detach().to(at::kDouble).contiguous();
+  const double* v = m.data_ptr<double>();
+  for (size_t r = 0; r < 3; ++r) {
+    for (size_t c = 0; c < 3; ++c) camera.R[r][c] = v[r * 4 + c];
+    camera.t[r] = v[r * 4 + 3];
+  }
+  return camera;
+}
+
 at::Tensor viewmat_of(const Camera& c, at::ScalarType dtype) {
   const Mat4 m = c.world_to_camera_matrix();
   at::Tensor t = at::empty({4, 4}, at::kDouble);

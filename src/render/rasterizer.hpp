@@ -29,6 +29,8 @@ struct RenderResult {
 
 Intrinsics intrinsics_of(const Camera& camera);
 at::Tensor viewmat_of(const Camera& camera, at::ScalarType dtype = at::kFloat);  // (4, 4) world-to-camera
+// The inverse of viewmat_of: `camera`'s intrinsics with the pose of a (4, 4) world-to-camera matrix's values.
+Camera with_viewmat(Camera camera, const at::Tensor& viewmat);
 
 // Gaussians and viewmat in float32 or float64 on the CPU (all the same dtype). A viewmat that requires grad
 // receives the camera gradient.
