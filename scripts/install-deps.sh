@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libnanoflann-dev libstb-dev zlib1g-dev
   libgtest-dev libbenchmark-dev                # tests and benchmarks
   clang libclang-rt-14-dev                     # sanitizer and libFuzzer builds of the readers
+  python3-dev pybind11-dev python3-torch python3-pytest  # `import ttgs` for Debian's /usr/bin/python3 and its tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,4 @@
-// `ttgs eval --ply F | --scene S --data PATH [--split ...] [--downscale K] [--lpips MODEL.pt] [--json]`: PSNR, SSIM (and LPIPS
+// `ttgs eval --ply F | --scene S --data PATH [--split ...] [--downscale K] [--lpips MODEL.pt] [--json] [--out F]`: PSNR, SSIM (and LPIPS
 // with a model) per image and their means.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -6,6 +6,7 @@
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
+#include "io/file_util.hpp"
 #include "model/threads.hpp"
 #include "eval/evaluate.hpp"
 
@@ -16,12 +17,14 @@ void add_eval_command(CLI::App& root) {
     SceneInputs scene;
     bool json = false;
     std::string lpips;
+    std::string out;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("eval", "PSNR and SSIM of a 3DGS scene against a dataset's photos");
   add_scene_options(*cmd, o->scene);
   cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, lpips, per_image: [...]}");
   cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
+  cmd->add_option("--out", o->out, "Also write the JSON object to this file");
   cmd->callback([o] {
     model::configure_threads(o->scene.threads);
     o->scene.load.require_training_frames = false;  // reading frames needs no training split
@@ -31,6 +34,7 @@ void add_eval_command(CLI::App& root) {
     const std::unique_ptr<eval::LpipsModel> lpips =
         o->lpips.empty() ? nullptr : std::make_unique<eval::LpipsModel>(o->lpips);
     const eval::EvalReport r = eval::evaluate(scene, ds, eval::split_frames(ds, split, o->scene.data), {}, lpips.get());
+    if (!o->out.empty()) io::write_file_atomic(o->out, r.to_json() + "\n");
     if (o->json) {
       std::printf("%s\n", r.to_json().c_str());
       return;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
@@ -18,18 +19,6 @@
 
 namespace ttgs::app {
 namespace {
-
-// The bundled model: installed beside the program (PREFIX/bin/ttgs -> PREFIX/share/ttgs/g3r.ttgs), else the source
-// tree this binary was built from.
-std::string bundled_model_path() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "ttgs" / "g3r.ttgs";
-    if (std::filesystem::exists(installed)) return installed.string();
-  }
-  return TTGS_BUNDLED_MODEL;
-}
 
 nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds) {
   nlohmann::json run = {{"method", b.full_batch ? "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"
