@@ -6,10 +6,14 @@
 #include <memory>
 #include <new>
 
+#include <ATen/Context.h>
+#include <torch/version.h>
+
 #include "app/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "model/threads.hpp"
+#include "render/rasterize_tiles.hpp"
 
 namespace ttgs::app {
 namespace {
@@ -19,10 +23,18 @@ std::string& bundled_model_override() {
   return path;
 }
 
+// "ttgs 0.1.0 (LibTorch 1.13.0, CPU; rasterizer avx512)": what a bug report needs (the rasterizer's instruction set
+// as chosen at start-up; TTGS_ISA lowers it).
+std::string version_line() {
+  const std::string device = at::hasCUDA() ? "CUDA" : "CPU";
+  return std::string("ttgs ") + TTGS_VERSION + " (LibTorch " + TORCH_VERSION + ", " + device + "; rasterizer " +
+         render::raster_isa_name(render::raster_isa()) + ")";
+}
+
 std::unique_ptr<CLI::App> make_app(bool& quiet) {
   auto app = std::make_unique<CLI::App>(
       "ttgs: test-time Gaussian splatting - fit, refine and learn 3D Gaussian scenes from posed photos");
-  app->set_version_flag("--version", std::string("ttgs ") + TTGS_VERSION);
+  app->set_version_flag("--version", version_line());
   app->add_flag("--quiet,-q", quiet, "No progress output (warnings and errors still print)");
   app->require_subcommand(1);
   app->fallthrough();
