@@ -13,7 +13,7 @@
 #include "app/cli.hpp"
 #include "core/error.hpp"
 #include "io/dataset.hpp"
-#include "io/ply.hpp"
+#include "io/splat_formats.hpp"
 #include "model/gaussians.hpp"
 #include "model/tensor_image.hpp"
 #include "render/rasterizer.hpp"
@@ -63,9 +63,9 @@ py::dict splats_dict(const SplatData& s) {
   return d;
 }
 
-py::dict read_ply(const std::string& path) { return splats_dict(io::read_splat_ply(path)); }
+py::dict read_splats(const std::string& path) { return splats_dict(io::read_splats(path)); }
 
-void write_ply(const std::string& path, const at::Tensor& means, const at::Tensor& quats, const at::Tensor& scales,
+void write_splats(const std::string& path, const at::Tensor& means, const at::Tensor& quats, const at::Tensor& scales,
                const at::Tensor& opacities, const at::Tensor& sh) {
   model::Gaussians g;
   const at::Tensor coeffs = sh.detach().to(at::kFloat).contiguous();
@@ -81,7 +81,7 @@ void write_ply(const std::string& path, const at::Tensor& means, const at::Tenso
   } catch (const std::invalid_argument& e) {
     throw InputError(path, e.what());
   }
-  io::write_splat_ply(path, model::to_splat_data(g));
+  io::write_splats(path, model::to_splat_data(g));
 }
 
 at::Tensor viewmat_tensor(const Camera& c) { return render::viewmat_of(c); }
@@ -148,8 +148,8 @@ PYBIND11_MODULE(_ttgs, m) {
   m.doc() = "ttgs C++ bindings (use the `ttgs` package, not this module)";
   py::register_exception<ttgs::InputError>(m, "InputError", PyExc_ValueError);
   m.def("render_one", &tp::render_one);
-  m.def("read_ply", &tp::read_ply);
-  m.def("write_ply", &tp::write_ply);
+  m.def("read_splats", &tp::read_splats);
+  m.def("write_splats", &tp::write_splats);
   m.def("load_dataset", &tp::load_dataset);
   m.def("run", &tp::run);
   m.def("set_bundled_model_path", &ttgs::app::set_bundled_model_path);

@@ -5,11 +5,13 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread            # tensors/autograd (LibTorch 1.13.1, CPU) on OpenBLAS, not reference BLAS
   libgloo-dev                                  # headers of the Gloo backend of LibTorch's c10d (distributed training)
-  nlohmann-json3-dev libcli11-dev libnanoflann-dev libstb-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libnanoflann-dev libstb-dev zlib1g-dev libzstd-dev
   libgtest-dev libbenchmark-dev                # tests and benchmarks
   clang libclang-rt-14-dev                     # sanitizer and libFuzzer builds of the readers
   python3-dev pybind11-dev python3-torch python3-pytest  # `import ttgs` for Debian's /usr/bin/python3 and its tests
 )
+# Node and npm for the web front-end and the interoperability tests' clients (any Node >= 18 will do).
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,11 @@ if ! bash scripts/install-deps.sh || ! bash scripts/build.sh; then
   echo "tests: 0 passed, 1 failed"
   exit 1
 fi
+# The real clients the interoperability tests run (npm; tests/interop/package.json pins them).
+if command -v npm >/dev/null; then
+  (cd tests/interop && npm install --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) ||
+    echo "ttgs tests: npm install in tests/interop failed; the interoperability tests will skip"
+fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 mkdir -p build/logs
 rm -f build/logs/ctest.log build-asan/logs/ctest.log build-asan/logs/fuzz.log

@@ -22,7 +22,7 @@ from . import _ttgs
 
 InputError = _ttgs.InputError  # a ValueError: bad input (the CLI's exit status 2)
 
-__all__ = ["rasterize", "read_ply", "write_ply", "Splats", "load_dataset", "run", "fit", "refine", "reconstruct",
+__all__ = ["rasterize", "read_ply", "write_ply", "read_splats", "write_splats", "Splats", "load_dataset", "run", "fit", "refine", "reconstruct",
            "init", "synth", "evaluate", "render", "InputError", "CommandError"]
 
 _C0 = 0.28209479177387814  # the degree-0 real spherical harmonic
@@ -113,14 +113,20 @@ class Splats:
         return self.means.shape[0]
 
 
-def read_ply(path) -> Splats:
-    d = _ttgs.read_ply(os.fspath(path))
+def read_splats(path) -> Splats:
+    """Any splat file ttgs reads: .ply (INRIA), .compressed.ply (PlayCanvas), .splat (antimatter15), .spz (Niantic,
+    versions 2-4), .glb (glTF 2.0 with KHR_gaussian_splatting); values converted to the INRIA PLY's raw ones."""
+    d = _ttgs.read_splats(os.fspath(path))
     return Splats(d["means"], d["quats"], d["scales"], d["opacities"], d["sh"])
 
 
-def write_ply(path, splats: Splats):
-    """Writes the INRIA binary layout (atomically); values raw, as in `Splats`."""
-    _ttgs.write_ply(os.fspath(path), splats.means, splats.quats, splats.scales, splats.opacities, splats.sh)
+def write_splats(path, splats: Splats):
+    """Writes the format the name says (see read_splats), atomically; values raw, as in `Splats`."""
+    _ttgs.write_splats(os.fspath(path), splats.means, splats.quats, splats.scales, splats.opacities, splats.sh)
+
+
+read_ply = read_splats    # gsplat users' names; any format is accepted
+write_ply = write_splats
 
 
 def load_dataset(path, downscale=1, test_every=8):

@@ -25,6 +25,8 @@ void add_bench_command(CLI::App& root) {
   add_threads_option(*cmd, o->bench.threads);
   cmd->add_option("--seed", o->bench.seed, "Scene seed")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_option("--save-scene", o->bench.save_scene,
+                  "Also write the timed Gaussians (.ply; camera at the origin looking down +z, fx = fy = 0.8 width)");
   cmd->callback([o] {
     const auto& b = o->bench;
     if (b.width < 16 || b.height < 16 || b.width > 8192 || b.height > 8192)

@@ -24,7 +24,7 @@ void add_eval_command(CLI::App& root) {
   add_scene_options(*cmd, o->scene);
   cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, lpips, per_image: [...]}");
   cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
-  cmd->add_option("--out", o->out, "Also write the JSON object to this file");
+  cmd->add_option("--out", o->out, "Write the JSON object to this file instead of printing (with --json: both)");
   cmd->callback([o] {
     model::configure_threads(o->scene.threads);
     o->scene.load.require_training_frames = false;  // reading frames needs no training split
@@ -35,6 +35,7 @@ void add_eval_command(CLI::App& root) {
         o->lpips.empty() ? nullptr : std::make_unique<eval::LpipsModel>(o->lpips);
     const eval::EvalReport r = eval::evaluate(scene, ds, eval::split_frames(ds, split, o->scene.data), {}, lpips.get());
     if (!o->out.empty()) io::write_file_atomic(o->out, r.to_json() + "\n");
+    if (!o->out.empty() && !o->json) return;
     if (o->json) {
       std::printf("%s\n", r.to_json().c_str());
       return;

@@ -1,41 +1,75 @@
-// `ttgs export --scene S --time T --out frame.ply [--edit E]...`: one timestamp of a scene folder baked into one
-// standard 3DGS PLY (actors placed, absent actors dropped) that any viewer opens.
+// `ttgs export --scene S [--time T] [--edit E]... --out X.{ply,spz,splat,compressed.ply,glb}`: a splat file in
+// another format, or one timestamp of a scene folder baked into one file (actors placed, absent actors dropped)
+// that any viewer opens. The output format follows the name of --out.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "app/commands.hpp"
 #include "core/error.hpp"
 #include "io/actors_json.hpp"
-#include "io/ply.hpp"
+#include "io/file_util.hpp"
+#include "io/splat_formats.hpp"
 #include "model/scene_files.hpp"
 
 namespace ttgs::app {
+namespace {
+
+struct ExportOptions {
+  std::string scene, out;
+  double time = 0;
+  std::vector<std::string> edits;
+  io::SpzOptions spz;
+};
+
+// The scene folder at one timestamp, with the edits applied: (Gaussians, "at t = ... s" for the message).
+std::pair<SplatData, std::string> baked_scene(const ExportOptions& o) {
+  const model::LoadedScene loaded = model::read_scene_folder(o.scene);
+  model::SceneModel scene = loaded.scene;
+  for (const std::string& e : o.edits) {
+    if (!scene.dynamic()) throw InputError("--edit", "the scene has no actors");
+    model::apply_edit(scene.actors, io::parse_actor_edit(e));
+  }
+  if (loaded.timestamps.empty()) throw InputError(o.scene, "the scene lists no timestamps");
+  const int k = io::nearest_timestamp(loaded.timestamps, o.time);
+  char when[96];
+  std::snprintf(when, sizeof(when), " at t = %.4f s (timestamp %d)", loaded.timestamps[size_t(k)], k);
+  return {model::to_splat_data(model::bake_at(scene, k)), when};
+}
+
+}  // namespace
 
 void add_export_command(CLI::App& root) {
-  struct Options {
-    std::string scene, out;
-    double time = 0;
-    std::vector<std::string> edits;
-  };
-  auto o = std::make_shared<Options>();
-  CLI::App* cmd = root.add_subcommand("export", "Bake one timestamp of a scene folder into a standard 3DGS .ply");
-  cmd->add_option("--scene", o->scene, "Scene folder written by `ttgs fit` (or its scene.json)")->required();
-  cmd->add_option("--time", o->time, "Time in seconds (the nearest timestamp)")->capture_default_str();
-  cmd->add_option("--out", o->out, "Output .ply")->required();
+  auto o = std::make_shared<ExportOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "export", "Convert a splat file, or bake one timestamp of a scene folder, into .ply, .spz, .splat, "
+                ".compressed.ply or .glb");
+  CLI::Option* scene = cmd->add_option("--scene", o->scene,
+                                       "A splat file (.ply, .spz, .splat, .compressed.ply, .glb) or a scene folder "
+                                       "written by `ttgs fit` (or its scene.json)");
+  cmd->add_option("--ply", o->scene, "The same as --scene (a splat file)")->excludes(scene);
+  cmd->add_option("--time", o->time, "Scene folder: time in seconds (the nearest timestamp)")->capture_default_str();
+  cmd->add_option("--out", o->out, "Output file; its name says the format")->required();
+  cmd->add_option_function<std::vector<int>>(
+         "--spz-sh-bits",
+         [o](const std::vector<int>& bits) {
+           if (bits.size() != 2) throw InputError("--spz-sh-bits", "give two bit counts: degree 1, degrees 2-3");
+           o->spz = {bits[0], bits[1]};
+         },
+         "SPZ: bits per SH value for degree 1 and degrees 2-3, 1-8 (default 7,6; Niantic's writer: 5,4)")
+      ->delimiter(',');
   cmd->add_option("--edit", o->edits, "remove:ID or move:ID:dx,dy,dyaw (metres, degrees, box frame); repeatable");
   cmd->callback([o] {
-    const model::LoadedScene loaded = model::read_scene_folder(o->scene);
-    model::SceneModel scene = loaded.scene;
-    for (const std::string& e : o->edits) {
-      if (!scene.dynamic()) throw InputError("--edit", "the scene has no actors");
-      model::apply_edit(scene.actors, io::parse_actor_edit(e));
-    }
-    if (loaded.timestamps.empty()) throw InputError(o->scene, "the scene lists no timestamps");
-    const int k = io::nearest_timestamp(loaded.timestamps, o->time);
-    const model::Gaussians g = model::bake_at(scene, k);
-    io::write_splat_ply(o->out, model::to_splat_data(g));
-    std::printf("wrote %s: %lld Gaussians at t = %.4f s (timestamp %d)\n", o->out.c_str(),
-                static_cast<long long>(g.size()), loaded.timestamps[size_t(k)], k);
+    if (o->scene.empty()) throw InputError("--scene", "give a splat file or a scene folder");
+    if (!io::is_splat_file(o->out))
+      throw InputError("--out", std::string("the name must say the format: ") + io::splat_file_kinds());
+    const bool file = io::is_splat_file(o->scene);
+    if (file && !o->edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
+    const auto [splats, when] = file ? std::make_pair(io::read_splats(o->scene), std::string()) : baked_scene(*o);
+    io::make_parent_directories(o->out);
+    io::write_splats(o->out, splats, o->spz);
+    std::printf("wrote %s (%s, %.2f MB): %zu Gaussians%s\n", o->out.c_str(),
+                io::splat_format_name(*io::splat_file_format(o->out)), double(io::file_size(o->out)) / 1e6,
+                splats.count, when.c_str());
   });
 }
 

@@ -11,6 +11,7 @@
 #include "fit/outputs.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/splat_formats.hpp"
 #include "model/init.hpp"
 #include "model/scene_init.hpp"
 #include "model/threads.hpp"
@@ -34,7 +35,7 @@ void add_fit_command(CLI::App& root) {
   cmd->add_option("--out", o->out, "Output folder (scene.ply, cameras.json, report.json)")->required();
   cmd->add_option("--iters", o->fit.iters, "Iterations")->capture_default_str();
   add_load_options(*cmd, o->load);
-  cmd->add_option("--init", o->init, "Initial point cloud or 3DGS .ply (default: the dataset's points, else random)");
+  cmd->add_option("--init", o->init, "Initial point cloud (.ply) or 3DGS scene (.ply, .spz, .splat, .compressed.ply, .glb) (default: the dataset's points, else random)");
   cmd->add_option("--sh-degree", o->fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
       ->capture_default_str();
   cmd->add_option("--strategy", o->strategy, "Densification: default (3DGS clone/split/prune) or mcmc (fixed budget)")
@@ -70,10 +71,8 @@ void add_fit_command(CLI::App& root) {
     init.sh_degree = o->fit.sh_degree;
     model::Gaussians g;
     if (!o->init.empty()) {
-      const io::PlyVertexTable table = io::parse_ply_vertices(io::read_file(o->init), o->init);
-      if (table.count == 0) throw InputError(o->init, "has no points to start from");
-      g = io::is_splat_ply(table) ? model::from_splat_data(io::splat_data_from_table(table, o->init))
-                                  : model::init_from_points(io::point_cloud_from_table(table, o->init), init);
+      const io::SplatsOrPoints start = io::read_splats_or_points(o->init);
+      g = start.splats ? model::from_splat_data(*start.splats) : model::init_from_points(start.points, init);
     } else if (ds.points && ds.points->size() > 0) {
       g = model::init_from_points(*ds.points, init);
     } else {

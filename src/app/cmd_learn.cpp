@@ -12,6 +12,7 @@
 #include "eval/evaluate.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/splat_formats.hpp"
 #include "fit/trainer.hpp"
 #include "learn/baselines.hpp"
 #include "learn/reconstruct.hpp"
@@ -124,7 +125,7 @@ void add_reconstruct_command(CLI::App& root) {
     learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
     io::Dataset ds = io::load_dataset(o->data, o->load);
     if (!o->points.empty())
-      ds.points = io::point_cloud_from_table(io::parse_ply_vertices(io::read_file(o->points), o->points), o->points);
+      ds.points = io::read_splats_or_points(o->points).points;
     const learn::ReconstructResult rec = learn::reconstruct(ds, m, r);
     const auto metrics_of = [&](const model::Gaussians& g, std::vector<double>& psnr) {
       nlohmann::json metrics;

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "io/actors_json.hpp"
 #include "io/file_util.hpp"
+#include "io/splat_formats.hpp"
 #include "model/actors.hpp"
 #include "model/threads.hpp"
 #include "refine/ablation.hpp"
@@ -133,7 +134,7 @@ void add_refine_command(CLI::App& root) {
     if (!o->depth.empty() && !o->depth_model.empty()) throw InputError("--depth", "give --depth or --depth-model, not both");
     const io::Dataset ds = io::load_dataset(o->data, o->load);
     SceneInputs init;
-    (io::lower_extension(o->init) == ".ply" ? init.ply : init.scene) = o->init;
+    (io::is_splat_file(o->init) ? init.ply : init.scene) = o->init;
     const model::SceneModel start = load_scene_model(init, ds);
     r.val = o->no_val ? std::vector<size_t>{} : o->val.empty() ? ds.test : parse_frames(o->val, ds);
     refine::ReportContext context{o->init, {}};

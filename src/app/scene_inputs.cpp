@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/splat_formats.hpp"
 #include "model/scene_files.hpp"
 
 namespace ttgs::app {
@@ -64,11 +65,11 @@ void add_load_options(CLI::App& cmd, io::LoadOptions& load) {
       ->delimiter(',');
 }
 
-model::Gaussians load_gaussians(const std::string& ply) { return model::from_splat_data(io::read_splat_ply(ply)); }
+model::Gaussians load_gaussians(const std::string& path) { return model::from_splat_data(io::read_splats(path)); }
 
 model::SceneModel load_scene_model(const SceneInputs& given, const io::Dataset& ds) {
   SceneInputs in = given;
-  if (!in.scene.empty() && io::lower_extension(in.scene) == ".ply") std::swap(in.scene, in.ply);  // --scene X.ply
+  if (!in.scene.empty() && io::is_splat_file(in.scene)) std::swap(in.scene, in.ply);  // --scene X.spz
   if (in.ply.empty() == in.scene.empty()) throw InputError("--ply", "give a .ply (--ply) or a scene folder (--scene)");
   if (!in.ply.empty() && !in.edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
   if (!in.ply.empty()) return model::static_scene(load_gaussians(in.ply));

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/parallel.hpp"
+#include "io/ply.hpp"
 #include "loss/photometric.hpp"
 #include "model/init.hpp"
 #include "model/threads.hpp"
@@ -87,6 +88,7 @@ BenchResult benchmark_render(const BenchOptions& o) {
   intr.cy = 0.5 * o.height;
   const PointCloud pc = surface_points(o.gaussians, 0.5 * o.width / intr.fx, 0.5 * o.height / intr.fy, o.seed);
   model::Gaussians g = model::init_from_points(pc, {});
+  if (!o.save_scene.empty()) io::write_splat_ply(o.save_scene, model::to_splat_data(g));
   for (at::Tensor* t : g.tensors()) t->requires_grad_(true);
   const at::Tensor viewmat = at::eye(4, at::kFloat);
   RenderSettings settings;

@@ -12,6 +12,7 @@ struct BenchOptions {
   int iters = 20, warmup = 3;
   int threads = 0;  // 0 = all cores
   uint64_t seed = 0;
+  std::string save_scene;  // when set: the timed Gaussians as a .ply (camera at the origin looking down +z)
 };
 
 struct BenchResult {

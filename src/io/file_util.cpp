@@ -49,6 +49,20 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
 }
 
+uint64_t file_size(const std::string& path) {
+  std::error_code ec;
+  const auto n = fs::file_size(path, ec);
+  return ec ? 0 : uint64_t(n);
+}
+
+void make_parent_directories(const std::string& path) {
+  const std::string dir = parent_path(path);
+  std::error_code ec;
+  if (dir.empty() || fs::is_directory(dir, ec)) return;
+  fs::create_directories(dir, ec);
+  if (ec) throw InputError(path, "cannot create its folder: " + ec.message());
+}
+
 bool file_exists(const std::string& path) {
   std::error_code ec;
   return fs::is_regular_file(path, ec);

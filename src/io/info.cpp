@@ -7,6 +7,7 @@
 #include "core/splat_data.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "io/splat_formats.hpp"
 
 namespace ttgs::io {
 namespace {
@@ -77,19 +78,22 @@ InfoReport dataset_info(const std::string& path, const LoadOptions& options) {
 }
 
 InfoReport ply_info(const std::string& path) {
-  const PlyVertexTable table = parse_ply_vertices(read_file(path), path);
   json j;
   j["path"] = path;
-  if (!is_splat_ply(table)) {
+  const std::string bytes = read_file(path);
+  const bool plain_ply = splat_file_format(path) == SplatFileFormat::Ply && !is_compressed_ply(bytes);
+  const PlyVertexTable table = plain_ply ? parse_ply_vertices(bytes, path) : PlyVertexTable{};
+  if (plain_ply && !is_splat_ply(table)) {
     const PointCloud pc = point_cloud_from_table(table, path);
     j["kind"] = "point_cloud";
     j["num_points"] = pc.size();
     j["has_colors"] = pc.has_colors();
     return {j.dump(), to_text(j)};
   }
-  const SplatData s = splat_data_from_table(table, path);
+  const SplatData s = plain_ply ? splat_data_from_table(table, path) : read_splats(path);
   const SplatStats st = compute_stats(s);
   j["kind"] = "gaussians";
+  j["format"] = splat_format_name(is_compressed_ply(bytes) ? SplatFileFormat::CompressedPly : *splat_file_format(path));
   j["num_gaussians"] = st.count;
   j["sh_degree"] = st.sh_degree;
   j["bounds"] = {{"min", {st.bounds_min[0], st.bounds_min[1], st.bounds_min[2]}},
@@ -100,7 +104,7 @@ InfoReport ply_info(const std::string& path) {
 }
 
 InfoReport info(const std::string& path, const LoadOptions& options) {
-  if (!is_directory(path) && lower_extension(path) == ".ply") return ply_info(path);
+  if (!is_directory(path) && is_splat_file(path)) return ply_info(path);
   return dataset_info(path, options);
 }
 

@@ -40,6 +40,26 @@ size_t scalar_size(PlyScalar t) {
   return 4;
 }
 
+}  // namespace
+
+size_t ply_scalar_size(PlyScalar type) { return scalar_size(type); }
+
+double read_ply_scalar_le(const char* at, PlyScalar t) {
+  switch (t) {
+    case PlyScalar::Int8: return double(static_cast<signed char>(at[0]));
+    case PlyScalar::UInt8: return double(static_cast<unsigned char>(at[0]));
+    case PlyScalar::Int16: { int16_t v; std::memcpy(&v, at, 2); return v; }
+    case PlyScalar::UInt16: { uint16_t v; std::memcpy(&v, at, 2); return v; }
+    case PlyScalar::Int32: { int32_t v; std::memcpy(&v, at, 4); return v; }
+    case PlyScalar::UInt32: { uint32_t v; std::memcpy(&v, at, 4); return v; }
+    case PlyScalar::Float32: { float v; std::memcpy(&v, at, 4); return v; }
+    case PlyScalar::Float64: { double v; std::memcpy(&v, at, 8); return v; }
+  }
+  return 0;
+}
+
+namespace {
+
 // Sequential reader over the data section, for binary (either endianness) and ASCII.
 class DataReader {
  public:
@@ -54,17 +74,7 @@ class DataReader {
     std::memcpy(b, bytes_.data() + pos_, n);
     pos_ += n;
     if (format_ == PlyFormat::BinaryBigEndian) std::reverse(b, b + n);
-    switch (t) {
-      case PlyScalar::Int8: return double(static_cast<signed char>(b[0]));
-      case PlyScalar::UInt8: return double(static_cast<unsigned char>(b[0]));
-      case PlyScalar::Int16: { int16_t v; std::memcpy(&v, b, 2); return v; }
-      case PlyScalar::UInt16: { uint16_t v; std::memcpy(&v, b, 2); return v; }
-      case PlyScalar::Int32: { int32_t v; std::memcpy(&v, b, 4); return v; }
-      case PlyScalar::UInt32: { uint32_t v; std::memcpy(&v, b, 4); return v; }
-      case PlyScalar::Float32: { float v; std::memcpy(&v, b, 4); return v; }
-      case PlyScalar::Float64: { double v; std::memcpy(&v, b, 8); return v; }
-    }
-    return 0;
+    return read_ply_scalar_le(b, t);
   }
   // Float32 values are returned bit-exactly (no detour through double for binary data).
   float read_float(PlyScalar t) {

@@ -42,6 +42,8 @@ struct PlyVertexTable {
 };
 
 PlyHeader parse_ply_header(const std::string& bytes, const std::string& name);
+size_t ply_scalar_size(PlyScalar type);
+double read_ply_scalar_le(const char* at, PlyScalar type);  // one binary little-endian value
 PlyVertexTable parse_ply_vertices(const std::string& bytes, const std::string& name);
 bool is_splat_ply(const PlyVertexTable& table);
 

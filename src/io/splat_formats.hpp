@@ -1,0 +1,50 @@
+#pragma once
+// Every splat file ttgs reads and writes, chosen by name: the INRIA .ply (ply.hpp), PlayCanvas's .compressed.ply,
+// antimatter15's .splat, Niantic's .spz and glTF 2.0 .glb with KHR_gaussian_splatting. The codecs (one file each)
+// convert to and from SplatData's raw INRIA values; the lossy ones say what they keep in their own file.
+#include <optional>
+#include <string>
+
+#include "core/splat_data.hpp"
+
+namespace ttgs::io {
+
+enum class SplatFileFormat { Ply, CompressedPly, Splat, Spz, Glb };
+
+// By the file name (".compressed.ply" before ".ply"); nullopt for any other name.
+std::optional<SplatFileFormat> splat_file_format(const std::string& path);
+bool is_splat_file(const std::string& path);
+const char* splat_format_name(SplatFileFormat format);
+// "a .ply, .compressed.ply, .splat, .spz or .glb file": for error messages.
+const char* splat_file_kinds();
+
+// Reads any of them (a .ply is told apart from a compressed one by its header); InputError naming the file.
+SplatData read_splats(const std::string& path);
+// SPZ's SH precision (bits per value; readers decode any): 8 keeps everything SPZ can hold.
+struct SpzOptions {
+  int sh1_bits = 7, sh_rest_bits = 6;
+};
+
+// Writes by the file name, atomically; InputError for an unknown extension.
+void write_splats(const std::string& path, const SplatData& splats, const SpzOptions& spz = {});
+
+// What a command can start from: Gaussians (any splat file) or a plain point cloud (.ply with x y z [colours]).
+struct SplatsOrPoints {
+  std::optional<SplatData> splats;
+  PointCloud points;  // the Gaussians' centres and DC colours when `splats` is set
+};
+// InputError when the file holds no points.
+SplatsOrPoints read_splats_or_points(const std::string& path);
+
+// The codecs on bytes (`name` for error messages).
+std::string encode_antimatter_splat(const SplatData& splats);
+SplatData parse_antimatter_splat(const std::string& bytes, const std::string& name);
+std::string encode_spz(const SplatData& splats, const SpzOptions& options = {});
+SplatData parse_spz(const std::string& bytes, const std::string& name);
+std::string encode_compressed_ply(const SplatData& splats);
+SplatData parse_compressed_ply(const std::string& bytes, const std::string& name);
+bool is_compressed_ply(const std::string& bytes);  // a PLY with PlayCanvas's "chunk" element
+std::string encode_glb_splats(const SplatData& splats);
+SplatData parse_glb_splats(const std::string& bytes, const std::string& name);
+
+}  // namespace ttgs::io
