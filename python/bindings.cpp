@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "io/splat_formats.hpp"
 #include "model/gaussians.hpp"
 #include "model/tensor_image.hpp"
+#include "model/threads.hpp"
 #include "render/rasterizer.hpp"
 
 namespace py = pybind11;
@@ -153,4 +155,7 @@ PYBIND11_MODULE(_ttgs, m) {
   m.def("load_dataset", &tp::load_dataset);
   m.def("run", &tp::run);
   m.def("set_bundled_model_path", &ttgs::app::set_bundled_model_path);
+  // Our kernels run on torch's own workers (torch.set_num_threads sets how many), never on threads of their own.
+  ttgs::model::use_torch_thread_pool();
+  ttgs::keep_image_sized_blocks_in_heap();  // as the program does: no page faults for every image-sized tensor
 }

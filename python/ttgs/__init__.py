@@ -16,6 +16,10 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+# As the program does: OpenMP workers wait passively (spinning workers cost 1.5-13x on a busy machine). OpenMP reads
+# this when it loads, so it takes effect only when ttgs is imported before torch; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 import torch  # first: loads the LibTorch the extension shares
 
 from . import _ttgs

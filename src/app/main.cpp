@@ -3,13 +3,11 @@
 
 #include <cstdio>
 #include <cstdlib>
-#if defined(__GLIBC__)  // defined by the C library's headers above
-#include <malloc.h>
-#endif
 #include <string>
 #include <vector>
 
 #include "app/cli.hpp"
+#include "core/allocator.hpp"
 
 int main(int argc, char** argv) {
   // OpenMP (LibTorch's thread pool) reads its wait policy once, when it loads, and by default its idle workers spin.
@@ -18,13 +16,7 @@ int main(int argc, char** argv) {
   // restarts itself once with OMP_WAIT_POLICY=passive unless the user chose a policy.
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && ::setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
-#if defined(__GLIBC__)
-  // Image-sized tensors (MBs) are allocated and freed on every training step. glibc serves those from fresh mmap'd
-  // pages each time, and the page faults cost more than some of the kernels using them: keep blocks up to the
-  // largest mmap threshold (32 MB) in the heap, and freed memory there.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
+  ttgs::keep_image_sized_blocks_in_heap();
   const ttgs::app::CliOutcome outcome = ttgs::app::run_cli(std::vector<std::string>(argv, argv + argc));
   if (outcome.exit_code != 0) std::fprintf(stderr, "ttgs: error: %s\n", outcome.error.c_str());
   return outcome.exit_code;

@@ -21,7 +21,9 @@ void configure_threads(int threads) {
   const int t = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(t);
   set_num_threads(t);
-  set_parallel_backend({&run_on_torch, &torch_threads});
+  use_torch_thread_pool();
 }
+
+void use_torch_thread_pool() { set_parallel_backend({&run_on_torch, &torch_threads}); }
 
 }  // namespace ttgs::model
