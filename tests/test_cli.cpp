@@ -400,6 +400,27 @@ TEST(Cli, ExportConvertsAndEveryCommandReadsTheFormats) {
   EXPECT_FALSE(std::filesystem::exists(dir / "y.spz"));
 }
 
+// bench fit: the quality curve of `ttgs fit` with the same options, and the time each target PSNR is reached.
+TEST(Cli, BenchFitReportsTimeToQuality) {
+  test::TempDir dir;
+  RunResult r = run_ttgs("--quiet synth --out " + quote(dir / "s") + " --views 6 --novel 2 --width 40 --height 30 "
+                         "--points 400", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_ttgs("--quiet bench fit --data " + quote(dir / "s") + " --iters 40 --eval-every 20 --target-psnr 5 "
+               "--target-psnr 99 --json", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("curve").size(), 2u);
+  EXPECT_EQ(j["curve"][1]["step"], 40);
+  EXPECT_GT(j["curve"][1]["optimization_s"].get<double>(), j["curve"][0]["optimization_s"].get<double>());
+  EXPECT_NEAR(j["curve"][1]["test_psnr"].get<double>(), j["final_test_psnr"].get<double>(), 1e-9);
+  EXPECT_DOUBLE_EQ(j["time_to_psnr"][0]["optimization_s"].get<double>(), j["curve"][0]["optimization_s"].get<double>());
+  EXPECT_TRUE(j["time_to_psnr"][1]["optimization_s"].is_null());
+  r = run_ttgs("--quiet bench fit --data " + quote(dir / "s") + " --eval-every 0", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("ttgs: error: --eval-every", 0), 0u) << r.err;
+}
+
 // refine end to end: outputs, a transforms.json the loader reads back with the same frames, clear errors.
 TEST(Cli, RefineWritesOutputsThatLoadBack) {
   test::TempDir dir;

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "eval/evaluate.hpp"
+#include "fit/benchmark.hpp"
 #include "fit/outputs.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
@@ -105,6 +106,22 @@ TEST(Strategy, ClonesSplitsAndPrunes) {
   EXPECT_TRUE(g.means.requires_grad());
   g.means.mutable_grad() = at::ones_like(g.means);
   EXPECT_NO_THROW(adam.step(g.tensors()));  // optimizer state has the new size
+}
+
+// Time to quality counts optimization only: each evaluation's time is taken out of the entries after it.
+TEST(TimeToQuality, EvaluationTimeIsNotOptimizationTime) {
+  std::vector<fit::HistoryEntry> history(3);
+  history[0] = {100, 1.0, 50, 0.1, 20.0, 0.5, 0.4};  // step, time_s, gaussians, loss, psnr, ssim, eval_s
+  history[1] = {200, 2.4, 60, 0.1, 26.0, 0.6, 0.4};
+  history[2] = {300, 3.8, 70, 0.1, 25.5, 0.6, 0.4};
+  const std::vector<fit::QualityPoint> curve = fit::quality_curve(history);
+  ASSERT_EQ(curve.size(), 3u);
+  EXPECT_DOUBLE_EQ(curve[0].optimization_s, 1.0);
+  EXPECT_DOUBLE_EQ(curve[1].optimization_s, 2.0);
+  EXPECT_DOUBLE_EQ(curve[2].optimization_s, 3.0);
+  EXPECT_DOUBLE_EQ(fit::time_to_psnr(curve, 25.0), 2.0);  // the first evaluation at or above the target
+  EXPECT_DOUBLE_EQ(fit::time_to_psnr(curve, 19.0), 1.0);
+  EXPECT_LT(fit::time_to_psnr(curve, 27.0), 0);
 }
 
 TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {

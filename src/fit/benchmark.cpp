@@ -146,4 +146,20 @@ BenchResult benchmark_render(const BenchOptions& o) {
   return r;
 }
 
+std::vector<QualityPoint> quality_curve(const std::vector<HistoryEntry>& history) {
+  std::vector<QualityPoint> curve;
+  double evaluating = 0;  // seconds spent in the evaluations before this one
+  for (const HistoryEntry& h : history) {
+    curve.push_back({h.step, h.time_s - evaluating, h.test_psnr, h.num_gaussians});
+    evaluating += h.eval_s;
+  }
+  return curve;
+}
+
+double time_to_psnr(const std::vector<QualityPoint>& curve, double psnr) {
+  for (const QualityPoint& p : curve)
+    if (p.test_psnr >= psnr) return p.optimization_s;
+  return -1;
+}
+
 }  // namespace ttgs::fit

@@ -2,7 +2,11 @@
 // `ttgs bench render`: timings of the rasterizer on a scene shaped like a freshly initialized one — N Gaussians on
 // surfaces in front of the camera (a back wall, a floor and a sphere), isotropic scales from the mean distance to
 // the 3 nearest neighbours, opacity 0.1, SH degree 3 — so that they cover the image.
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "fit/trainer.hpp"
 
 namespace ttgs::fit {
 
@@ -26,5 +30,17 @@ struct BenchResult {
 };
 
 BenchResult benchmark_render(const BenchOptions& options);
+
+// Time to quality (`ttgs bench fit`): a fit's evaluations on the test views against the optimization time alone
+// (the time of earlier evaluations taken out).
+struct QualityPoint {
+  int step = 0;
+  double optimization_s = 0;
+  double test_psnr = 0;
+  int64_t num_gaussians = 0;
+};
+std::vector<QualityPoint> quality_curve(const std::vector<HistoryEntry>& history);
+// Optimization seconds at the first evaluation reaching `psnr` (negative: never reached).
+double time_to_psnr(const std::vector<QualityPoint>& curve, double psnr);
 
 }  // namespace ttgs::fit

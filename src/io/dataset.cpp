@@ -223,6 +223,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
   ds.masks_exclude_sky_and_actors = src.masks_exclude_sky_and_actors;
   if (src.points) ds.points = src.points;
   if (!src.points_path.empty()) ds.points = read_point_cloud_ply(src.points_path);
+  if (src.points_beside) note(src.meta_path + ": points from " + src.points_path + " (beside it; no ply_file_path)");
   if (ds.points)
     for (float v : ds.points->positions)
       if (!std::isfinite(v)) throw InputError(src.meta_path, "the point cloud holds NaN or infinite coordinates");

@@ -36,7 +36,8 @@ struct DatasetSource {
   std::vector<FrameSource> frames;
   size_t num_listed = 0;                 // frames listed, including missing ones
   std::vector<std::string> missing;      // listed frames whose image file does not exist
-  std::string points_path;               // ply_file_path, when given
+  std::string points_path;               // ply_file_path, or points3D.ply / sparse_pc.ply beside transforms.json
+  bool points_beside = false;            // points_path was found beside transforms.json, not named by it
   std::optional<PointCloud> points;      // COLMAP points3D
   std::optional<std::vector<std::string>> train_names, test_names;
   std::string actors_path;               // ttgs's actors.json beside transforms.json, when present

@@ -134,7 +134,17 @@ DatasetSource parse_transforms_json(const std::string& text, const std::string& 
   const double depth_scale = root.contains("depth_unit_scale_factor") ? number(root, "depth_unit_scale_factor", "", path) : 1e-3;
   if (!(depth_scale > 0)) throw InputError(path, "'depth_unit_scale_factor' must be positive");
   src.points_path = string_field(root, "ply_file_path", "", path);
-  if (!src.points_path.empty()) src.points_path = join_path(src.root, src.points_path);
+  if (!src.points_path.empty()) {
+    src.points_path = join_path(src.root, src.points_path);
+  } else {
+    // No ply_file_path: the point cloud COLMAP-based tools leave beside transforms.json (colmap2nerf, nerfstudio).
+    for (const char* beside : {"points3D.ply", "sparse_pc.ply"})
+      if (file_exists(join_path(src.root, beside))) {
+        src.points_path = join_path(src.root, beside);
+        src.points_beside = true;
+        break;
+      }
+  }
   src.train_names = name_list(root, "train_filenames", path);
   auto val = name_list(root, "val_filenames", path), test = name_list(root, "test_filenames", path);
   src.test_names = test ? test : val;

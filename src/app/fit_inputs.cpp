@@ -1,0 +1,84 @@
+#include "app/fit_inputs.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/splat_formats.hpp"
+#include "model/init.hpp"
+#include "model/scene_init.hpp"
+#include "model/threads.hpp"
+
+namespace ttgs::app {
+
+void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
+  cmd.add_option("--data", o.data, "Dataset folder, transforms.json, or COLMAP model")->required();
+  cmd.add_option("--iters", o.fit.iters, "Iterations")->capture_default_str();
+  add_load_options(cmd, o.load);
+  cmd.add_option("--init", o.init, "Initial point cloud (.ply) or 3DGS scene (.ply, .spz, .splat, .compressed.ply, "
+                                   ".glb) (default: the dataset's points, else random)");
+  cmd.add_option("--sh-degree", o.fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
+      ->capture_default_str();
+  cmd.add_option("--strategy", o.strategy, "Densification: default (3DGS clone/split/prune) or mcmc (fixed budget)")
+      ->check(CLI::IsMember({"default", "mcmc"}))
+      ->capture_default_str();
+  cmd.add_option("--max-gaussians", o.max_gaussians,
+                 "Cap on the Gaussian count (default: 3,000,000; mcmc: 1,000,000, its fixed budget)");
+  cmd.add_flag("--full-batch", o.fit.full_batch,
+               "Every step uses all training views (gradients summed) with step decay of the learning rates");
+  cmd.add_option("--random-init", o.random_count, "Gaussians of the random initialization (datasets without points)")
+      ->capture_default_str();
+  cmd.add_option("--lpips", o.lpips, "TorchScript LPIPS model for the final evaluation (else reported unavailable)");
+  cmd.add_option("--eval-every", o.fit.eval_every, "Evaluate on the test views every N iterations (0 = at the end)")
+      ->capture_default_str();
+  cmd.add_flag("--random-background", o.fit.random_background, "Random background colour each step");
+  add_scene_part_options(cmd, o.parts);
+  cmd.add_option("--seed", o.fit.seed, "Seed")->capture_default_str();
+  add_threads_option(cmd, o.threads);
+}
+
+io::Dataset prepare_fit(FitInputs& o) {
+  model::configure_threads(o.threads);
+  if (o.strategy == "mcmc") o.fit.strategy_kind = fit::StrategyKind::kMcmc;
+  if (o.max_gaussians < 0) throw InputError("--max-gaussians", "must not be negative");
+  if (o.max_gaussians > 0) o.fit.strategy.max_gaussians = o.fit.mcmc.max_gaussians = o.max_gaussians;
+  if (o.random_count < 1) throw InputError("--random-init", "must be at least 1");
+  fit::check_options(o.fit);
+  if (!o.lpips.empty()) o.fit.lpips = std::make_shared<eval::LpipsModel>(o.lpips);
+  return io::load_dataset(o.data, o.load);
+}
+
+namespace {
+
+model::Gaussians initial_gaussians(const FitInputs& o, const io::Dataset& ds, const model::InitOptions& init) {
+  if (!o.init.empty()) {
+    const io::SplatsOrPoints start = io::read_splats_or_points(o.init);
+    return start.splats ? model::from_splat_data(*start.splats) : model::init_from_points(start.points, init);
+  }
+  if (ds.points && ds.points->size() > 0) return model::init_from_points(*ds.points, init);
+  note("no points in the dataset: random initialization of " + std::to_string(o.random_count) + " Gaussians");
+  std::vector<Camera> cams;
+  for (size_t i : ds.train) cams.push_back(ds.frames[i].camera);
+  model::RandomInitOptions r;
+  r.base = init;
+  r.count = o.random_count;
+  r.seed = o.fit.seed;
+  return model::init_random(cams, r);
+}
+
+}  // namespace
+
+fit::FitResult run_fit(const FitInputs& o, const io::Dataset& ds) {
+  model::InitOptions init;
+  init.sh_degree = o.fit.sh_degree;
+  const model::Gaussians g = initial_gaussians(o, ds, init);
+  model::SceneInitOptions si;
+  si.base = init;
+  apply_scene_parts(o.parts, ds, si);
+  si.lidar = o.init.empty();
+  si.seed = o.fit.seed;
+  const bool scene_model = (si.actors && !ds.actors.empty()) || si.environment || si.appearance;
+  return scene_model ? fit::fit(ds, model::init_scene(ds, g, si), o.fit) : fit::fit(ds, g, o.fit);
+}
+
+}  // namespace ttgs::app
