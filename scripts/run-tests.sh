@@ -37,9 +37,9 @@ for log in build/logs/ctest.log build-asan/logs/ctest.log; do
   passed=$((passed + t - f))
   failed=$((failed + f))
 done
-# sanitize-and-fuzz.sh writes one "fuzz_<reader>: passed|failed" line per fuzzer; three are expected.
+# sanitize-and-fuzz.sh writes one "fuzz_<reader>: passed|failed" line per fuzzer; four are expected.
 fuzz_passed=$(grep -c ': passed$' build-asan/logs/fuzz.log 2>/dev/null || true)
-fuzz_failed=$((3 - ${fuzz_passed:-0}))
+fuzz_failed=$((4 - ${fuzz_passed:-0}))
 passed=$((passed + ${fuzz_passed:-0}))
 failed=$((failed + fuzz_failed))
 echo "tests: $passed passed, $failed failed"

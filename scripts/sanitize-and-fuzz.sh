@@ -19,7 +19,7 @@ echo "== reader and generator tests under AddressSanitizer + UBSan"
 status=0
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" 2>&1 | tee build-asan/logs/ctest.log || status=1
 echo "== fuzzing each reader for ${seconds}s"
-for target in ply colmap transforms; do
+for target in ply colmap transforms splats; do
   corpus=build-asan/fuzz-corpus/$target
   mkdir -p "$corpus"
   seeds=fuzz/corpus/${target/transforms/json}

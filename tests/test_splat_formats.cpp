@@ -214,6 +214,13 @@ TEST(SplatFormats, DamagedFilesAreRefusedByName) {
   EXPECT_THROW(io::parse_glb_splats(glb.substr(0, 40), "cut.glb"), InputError);
   const std::string cply = io::encode_compressed_ply(s);
   EXPECT_THROW(io::parse_compressed_ply(cply.substr(0, cply.size() - 20), "cut.compressed.ply"), InputError);
+  std::string v4(32, '\0');  // SPZ v4 header whose table of contents lies beyond the file (found by fuzzing)
+  const uint32_t head[4] = {0x5053474E, 4, 1, 0};
+  std::memcpy(v4.data(), head, 16);
+  v4[15] = 5;                                   // streams
+  const uint32_t toc = 4096;
+  std::memcpy(v4.data() + 16, &toc, 4);
+  EXPECT_THROW(io::parse_spz(v4, "far.spz"), InputError);
   try {
     io::parse_spz(spz.substr(0, 30), "named.spz");
     FAIL();

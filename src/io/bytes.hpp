@@ -41,12 +41,12 @@ class ByteReader {
   }
   uint8_t byte() { return get<uint8_t>(); }
   void need(size_t n) const {
-    if (n > bytes_.size() - offset_) throw InputError(name_, "truncated: needs " + std::to_string(n) +
+    if (offset_ > bytes_.size() || n > bytes_.size() - offset_) throw InputError(name_, "truncated: needs " + std::to_string(n) +
                                                                  " more bytes at offset " + std::to_string(offset_));
   }
   void skip(size_t n) { need(n), offset_ += n; }
   size_t offset() const { return offset_; }
-  size_t remaining() const { return bytes_.size() - offset_; }
+  size_t remaining() const { return offset_ < bytes_.size() ? bytes_.size() - offset_ : 0; }
   const std::string& name() const { return name_; }
 
  private:

@@ -125,6 +125,7 @@ std::map<std::string, ElementColumns> read_elements(const std::string& bytes, co
       row += ply_scalar_size(p.type);
     }
     if (row > 0 && e.count > (bytes.size() - at) / row) throw InputError(name, "truncated element '" + e.name + "'");
+    if (out.count(e.name)) throw InputError(name, "element '" + e.name + "' declared twice");
     ElementColumns& cols = out[e.name];
     cols.count = e.count;
     size_t offset = 0;
@@ -137,6 +138,12 @@ std::map<std::string, ElementColumns> read_elements(const std::string& bytes, co
     at += size_t(e.count) * row;
   }
   return out;
+}
+
+// A packed 32-bit word as stored (any integer property type; out-of-range values are damage).
+uint32_t word(double stored, const std::string& name) {
+  if (!(stored >= 0 && stored <= 4294967295.0)) throw InputError(name, "a packed word out of the 32-bit range");
+  return uint32_t(stored);
 }
 
 const std::vector<double>& need(const ElementColumns& e, const std::string& column, const std::string& name) {
@@ -199,6 +206,7 @@ SplatData parse_compressed_ply(const std::string& bytes, const std::string& name
   const size_t n = vertex->second.count;
   if (chunk->second.count < (n + kChunk - 1) / kChunk) throw InputError(name, "compressed PLY with too few chunks");
   const auto sh_it = elements.find("sh");
+  if (sh_it != elements.end() && sh_it->second.count != n) throw InputError(name, "sh element and vertex element differ in count");
   const size_t sh_values = sh_it == elements.end() ? 0 : sh_it->second.columns.size();
   int degree = 0;
   while (degree < 3 && size_t(3 * sh_rest_count(degree)) < sh_values) ++degree;
@@ -220,7 +228,7 @@ SplatData parse_compressed_ply(const std::string& bytes, const std::string& name
   for (size_t i = 0; i < n; ++i) {
     const size_t c = i / kChunk;
     const auto bound = [&](int k) { return (*bounds[size_t(k)])[c]; };
-    const uint32_t pp = uint32_t(packed_position[i]), ps = uint32_t(packed_scale[i]), pc = uint32_t(packed_color[i]);
+    const uint32_t pp = word(packed_position[i], name), ps = word(packed_scale[i], name), pc = word(packed_color[i], name);
     const uint32_t fields[3] = {pp >> 21, (pp >> 11) & 1023u, pp & 2047u}, sfields[3] = {ps >> 21, (ps >> 11) & 1023u, ps & 2047u};
     for (int k = 0; k < 3; ++k) {
       const int bits = k == 1 ? 10 : 11;
@@ -231,7 +239,7 @@ SplatData parse_compressed_ply(const std::string& bytes, const std::string& name
       s.sh_dc[3 * i + k] = float(sv::color_to_dc(color));
     }
     s.opacity_logits[i] = float(sv::logit((pc & 255u) / 255.0));
-    unpack_rotation(uint32_t(packed_rotation[i]), &s.quats[4 * i]);
+    unpack_rotation(word(packed_rotation[i], name), &s.quats[4 * i]);
     for (int ch = 0; ch < 3 && rest > 0; ++ch)
       for (int k = 0; k < rest; ++k) {
         const double b = (*sh_columns[size_t(ch * rest + k)])[i];
@@ -239,6 +247,7 @@ SplatData parse_compressed_ply(const std::string& bytes, const std::string& name
         s.sh_rest[(i * size_t(rest) + size_t(k)) * 3 + size_t(ch)] = float((t - 0.5) * 8);
       }
   }
+  if (!s.all_finite()) throw InputError(name, "holds non-finite values (chunk bounds)");
   return s;
 }
 

@@ -151,6 +151,7 @@ std::vector<double> read_accessor(const json& doc, const std::string& bin, int i
   const bool normalized = a.value("normalized", false);
   const size_t size = type == kFloat ? 4 : (type == kUShort || type == kShort) ? 2 : 1;
   const size_t count = a.at("count").get<size_t>();
+  if (count > bin.size()) throw InputError(name, "an accessor counts more elements than the binary chunk holds");
   const size_t stride = v.value("byteStride", size_t(0)) ? v.value("byteStride", size_t(0)) : size * size_t(components);
   const size_t start = v.value("byteOffset", size_t(0)) + a.value("byteOffset", size_t(0));
   if (count > 0 && (start > bin.size() || (count - 1) * stride + size * size_t(components) > bin.size() - start))
@@ -216,7 +217,7 @@ SplatData parse_glb_splats(const std::string& bytes, const std::string& name) {
     const bool log_space = std::any_of(scale.begin(), scale.end(), [](double x) { return x < 0; });  // older drafts
     const bool has_dc = at.contains(sh_attribute(0, 0));
     const std::vector<double> dc = has_dc ? attribute(sh_attribute(0, 0), 3) : attribute("COLOR_0", 4);
-    if (rotation.size() != 4 * n || scale.size() != 3 * n || opacity.size() != n)
+    if (rotation.size() != 4 * n || scale.size() != 3 * n || opacity.size() != n || dc.size() != (has_dc ? 3 : 4) * n)
       throw InputError(name, "attributes of different counts");
     for (size_t i = 0; i < n; ++i) {
       for (size_t k = 0; k < 3; ++k) {

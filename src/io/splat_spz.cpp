@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 
 #include "io/bytes.hpp"
 #include "io/gzip.hpp"
@@ -126,6 +127,25 @@ SpzHeader check_header(uint32_t magic, uint32_t version, uint32_t count, int deg
   return {version, count, degree, bits};
 }
 
+// One zstd frame of exactly `expected` bytes, decoded in pieces so that memory follows what the data really holds.
+std::string zstd_frame(const char* at, size_t packed, size_t expected, const std::string& name) {
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  std::string out;
+  ZSTD_inBuffer in{at, packed, 0};
+  char piece[1 << 16];
+  size_t rc = 1;
+  while (rc != 0) {
+    ZSTD_outBuffer o{piece, sizeof(piece), 0};
+    rc = ZSTD_decompressStream(ctx.get(), &o, &in);
+    if (ZSTD_isError(rc)) throw InputError(name, std::string("corrupt zstd stream in SPZ v4: ") + ZSTD_getErrorName(rc));
+    out.append(piece, o.pos);
+    if (out.size() > expected) throw InputError(name, "an SPZ v4 stream holds more than its header says");
+    if (rc != 0 && in.pos == in.size && o.pos == 0) break;  // input used up inside the frame
+  }
+  if (rc != 0 || out.size() != expected) throw InputError(name, "truncated zstd stream in SPZ v4");
+  return out;
+}
+
 // Version 4: plain header, table of contents, one zstd frame per attribute (concatenated here into v3's layout).
 SplatData parse_spz_v4(const std::string& bytes, const std::string& name) {
   ByteReader r(bytes, name);
@@ -142,15 +162,16 @@ SplatData parse_spz_v4(const std::string& bytes, const std::string& name) {
     const uint64_t packed = t.get<uint64_t>();  // (two statements: argument order is unspecified)
     sizes.emplace_back(packed, t.get<uint64_t>());
   }
+  // positions, alphas, colours, scales, rotations, SH: bytes per Gaussian, as the header implies.
+  const uint64_t per[6] = {9, 1, 3, 3, 4, uint64_t(3 * sh_rest_count(degree))};
   std::string data;
   size_t at = t.offset();
-  for (const auto& [packed, plain] : sizes) {
-    if (packed > bytes.size() - at || plain > (uint64_t(1) << 32)) throw InputError(name, "truncated SPZ v4 stream");
-    std::string out(plain, '\0');
-    const size_t got = ZSTD_decompress(out.data(), out.size(), bytes.data() + at, packed);
-    if (ZSTD_isError(got) || got != plain) throw InputError(name, "corrupt zstd stream in SPZ v4");
-    data += out;
-    at += packed;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    const auto [packed, plain] = sizes[k];
+    if (plain != per[k] * count) throw InputError(name, "an SPZ v4 stream's size does not match the header");
+    if (packed > bytes.size() - at) throw InputError(name, "truncated SPZ v4 stream");
+    data += zstd_frame(bytes.data() + at, size_t(packed), size_t(plain), name);
+    at += size_t(packed);
   }
   SplatData s;
   decode_blocks(data, 0, h, name, s);
