@@ -33,7 +33,7 @@ void add_bench_fit_command(CLI::App& bench) {
     const io::Dataset ds = prepare_fit(o->in);
     if (ds.test.empty()) throw InputError("--data", "has no test views to measure quality on (see --test-every)");
     if (o->in.fit.eval_every < 1) throw InputError("--eval-every", "must be at least 1 for a quality curve");
-    const fit::FitResult r = run_fit(o->in, ds);
+    const fit::FitResult r = run_fit(o->in, ds, fit_start(o->in, ds));
     const std::vector<fit::QualityPoint> curve = fit::quality_curve(r.history);
     nlohmann::json j = {{"data", o->in.data}, {"iters", o->in.fit.iters}, {"eval_every", o->in.fit.eval_every},
                         {"downscale", o->in.load.downscale}, {"test_views", ds.test.size()},

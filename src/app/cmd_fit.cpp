@@ -28,10 +28,11 @@ void add_fit_command(CLI::App& root) {
   cmd->callback([o] {
     o->in.fit.checkpoint_path = io::join_path(o->out, "checkpoint.ttgs");
     const io::Dataset ds = prepare_fit(o->in);
+    const FitStart start = fit_start(o->in, ds);
     std::error_code ec;
     std::filesystem::create_directories(o->out, ec);
     if (!io::is_directory(o->out)) throw InputError(o->out, "cannot create the output folder");
-    const fit::FitResult r = run_fit(o->in, ds);
+    const fit::FitResult r = run_fit(o->in, ds, start);
     fit::write_outputs(o->out, r, o->in.fit, ds);
     std::printf("fitted %lld Gaussians in %.1f s (%.1f ms/iteration); train PSNR %.2f dB",
                 static_cast<long long>(r.gaussians.size()), r.time_s, 1000 * r.time_s / o->in.fit.iters, r.train.psnr);

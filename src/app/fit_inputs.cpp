@@ -68,17 +68,23 @@ model::Gaussians initial_gaussians(const FitInputs& o, const io::Dataset& ds, co
 
 }  // namespace
 
-fit::FitResult run_fit(const FitInputs& o, const io::Dataset& ds) {
+FitStart fit_start(const FitInputs& o, const io::Dataset& ds) {
   model::InitOptions init;
   init.sh_degree = o.fit.sh_degree;
-  const model::Gaussians g = initial_gaussians(o, ds, init);
+  FitStart start;
+  start.gaussians = initial_gaussians(o, ds, init);
   model::SceneInitOptions si;
   si.base = init;
   apply_scene_parts(o.parts, ds, si);
   si.lidar = o.init.empty();
   si.seed = o.fit.seed;
-  const bool scene_model = (si.actors && !ds.actors.empty()) || si.environment || si.appearance;
-  return scene_model ? fit::fit(ds, model::init_scene(ds, g, si), o.fit) : fit::fit(ds, g, o.fit);
+  if ((si.actors && !ds.actors.empty()) || si.environment || si.appearance)
+    start.scene = model::init_scene(ds, start.gaussians, si);
+  return start;
+}
+
+fit::FitResult run_fit(const FitInputs& o, const io::Dataset& ds, const FitStart& start) {
+  return start.scene ? fit::fit(ds, *start.scene, o.fit) : fit::fit(ds, start.gaussians, o.fit);
 }
 
 }  // namespace ttgs::app

@@ -2,6 +2,7 @@
 // What `ttgs fit` and `ttgs bench fit` share: the fit options on the command line, and the run they describe
 // (dataset, initial Gaussians or scene model, fit::fit), so the benchmark times exactly what a user runs.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/scene_inputs.hpp"
@@ -30,8 +31,14 @@ struct FitInputs {
 void add_fit_inputs(CLI::App& cmd, FitInputs& inputs);
 // Threads and options checked (InputError naming the option), then the dataset loaded.
 io::Dataset prepare_fit(FitInputs& inputs);
-// The fit itself from the initial Gaussians the inputs say (a splat file or point cloud, the dataset's points, else
-// random), as a scene model when the dataset has actors, sky or appearance to fit.
-fit::FitResult run_fit(const FitInputs& inputs, const io::Dataset& dataset);
+// What the fit starts from: the initial Gaussians the inputs say (a splat file or point cloud, the dataset's points,
+// else random), as a scene model when the dataset has actors, sky or appearance to fit. Bad --init files fail here,
+// before anything is written.
+struct FitStart {
+  model::Gaussians gaussians;
+  std::optional<model::SceneModel> scene;
+};
+FitStart fit_start(const FitInputs& inputs, const io::Dataset& dataset);
+fit::FitResult run_fit(const FitInputs& inputs, const io::Dataset& dataset, const FitStart& start);
 
 }  // namespace ttgs::app
