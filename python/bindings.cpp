@@ -86,25 +86,23 @@ void write_splats(const std::string& path, const at::Tensor& means, const at::Te
   io::write_splats(path, model::to_splat_data(g));
 }
 
-at::Tensor viewmat_tensor(const Camera& c) { return render::viewmat_of(c); }
-
 at::Tensor intrinsics_tensor(const Camera& c) {
   return at::tensor({c.fx, 0.0, c.cx, 0.0, c.fy, c.cy, 0.0, 0.0, 1.0}, at::kFloat).reshape({3, 3});
 }
 
-py::dict frame_dict(const io::Frame& f, bool test) {
+py::dict frame_dict(const io::Frame& f, const char* split) {
   py::dict d;
   d["name"] = f.name;
   d["image"] = model::to_tensor(f.image);
   d["mask"] = f.mask ? py::cast(model::to_tensor(*f.mask)) : py::none();
   d["depth"] = f.depth ? py::cast(model::to_tensor(*f.depth)) : py::none();
-  d["viewmat"] = viewmat_tensor(f.camera);
+  d["viewmat"] = render::viewmat_of(f.camera);
   d["K"] = intrinsics_tensor(f.camera);
   d["width"] = f.camera.width;
   d["height"] = f.camera.height;
   d["time"] = f.time;
   d["sensor"] = f.sensor;
-  d["split"] = test ? "test" : "train";
+  d["split"] = split;
   return d;
 }
 
@@ -114,21 +112,21 @@ py::dict load_dataset(const std::string& path, int downscale, int test_every) {
   o.test_every = test_every;
   o.require_training_frames = false;
   const io::Dataset ds = io::load_dataset(path, o);
-  std::vector<bool> is_test(ds.frames.size(), false);
-  for (size_t i : ds.test) is_test[i] = true;
+  std::vector<const char*> split(ds.frames.size(), "none");  // frames the dataset's split lists leave out
+  for (size_t i : ds.train) split[i] = "train";
+  for (size_t i : ds.test) split[i] = "test";
   py::list frames;
-  for (size_t i = 0; i < ds.frames.size(); ++i) frames.append(frame_dict(ds.frames[i], is_test[i]));
+  for (size_t i = 0; i < ds.frames.size(); ++i) frames.append(frame_dict(ds.frames[i], split[i]));
   py::dict d;
   d["path"] = ds.path;
   d["format"] = ds.format;
   d["frames"] = frames;
   if (ds.points) {
-    d["points"] = at::from_blob(const_cast<float*>(ds.points->positions.data()),
-                                {int64_t(ds.points->size()), 3}, at::kFloat).clone();
-    d["point_colors"] = ds.points->has_colors()
-                            ? py::cast(at::from_blob(const_cast<float*>(ds.points->colors.data()),
-                                                     {int64_t(ds.points->size()), 3}, at::kFloat).clone())
-                            : py::none();
+    const auto rows = [n = int64_t(ds.points->size())](const std::vector<float>& v) {  // (N, 3), a copy
+      return at::from_blob(const_cast<float*>(v.data()), {n, 3}, at::kFloat).clone();
+    };
+    d["points"] = rows(ds.points->positions);
+    d["point_colors"] = ds.points->has_colors() ? py::cast(rows(ds.points->colors)) : py::none();
   }
   return d;
 }

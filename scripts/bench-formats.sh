@@ -13,15 +13,22 @@ count() {
   else echo "-"; fi
 }
 mkdir -p "$out"
+test_psnr() {
+  "$ttgs" --quiet eval --scene "$1" --data "$data" --split test --json "${options[@]}" |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["psnr"])'
+}
+# One table row: format, bytes, PSNR (size and loss against the input's).
+row() {
+  awk -v f="$1" -v b="$2" -v p="$3" -v pb="$ply_bytes" -v base="$base" -v c="$4" \
+    'BEGIN { printf "| %s | %.2f | %.1fx | %.2f | %.2f | %s |\n", f, b / 1e6, pb / b, p, base - p, c }'
+}
+options=("$@")
 ply_bytes=$(stat -c %s "$scene")
-base=$("$ttgs" --quiet eval --scene "$scene" --data "$data" --split test --json "$@" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["psnr"])')
+base=$(test_psnr "$scene")
 printf '| format | size (MB) | smaller than PLY | test PSNR (dB) | lost (dB) | Gaussians read by splat-transform |\n'
 printf '| --- | --- | --- | --- | --- | --- |\n'
-printf '| PLY (input) | %.2f | 1.0x | %.2f | 0 | %s |\n' "$(echo "$ply_bytes / 1000000" | bc -l)" "$base" "$(count "$scene")"
+row "PLY (input)" "$ply_bytes" "$base" "$(count "$scene")"
 for ext in spz compressed.ply splat glb; do
   "$ttgs" --quiet export --scene "$scene" --out "$out/scene.$ext" >/dev/null
-  bytes=$(stat -c %s "$out/scene.$ext")
-  psnr=$("$ttgs" --quiet eval --scene "$out/scene.$ext" --data "$data" --split test --json "$@" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["psnr"])')
-  printf '| %s | %.2f | %.1fx | %.2f | %.2f | %s |\n' "$ext" "$(echo "$bytes / 1000000" | bc -l)" \
-    "$(echo "$ply_bytes / $bytes" | bc -l)" "$psnr" "$(echo "$base - $psnr" | bc -l)" "$(count "$out/scene.$ext")"
+  row "$ext" "$(stat -c %s "$out/scene.$ext")" "$(test_psnr "$out/scene.$ext")" "$(count "$out/scene.$ext")"
 done

@@ -13,6 +13,7 @@ tensors cross without copies and autograd graphs join:
 import json
 import math
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import Optional
 
@@ -136,7 +137,7 @@ write_ply = write_splats
 def load_dataset(path, downscale=1, test_every=8):
     """Any dataset `ttgs` reads (nerfstudio/instant-ngp transforms.json, COLMAP, DGP, drivestudio, ttgs synth), as a
     dict: "frames" (each: name, image (H, W, 3) in [0, 1], mask, depth, viewmat (4, 4) world-to-camera, K (3, 3),
-    width, height, time, sensor, split "train" or "test"), "points" (M, 3) and "point_colors" when the source has
+    width, height, time, sensor, split "train", "test" or "none"), "points" (M, 3) and "point_colors" when the source has
     them, "format", "path"."""
     return _ttgs.load_dataset(os.fspath(path), int(downscale), int(test_every))
 
@@ -207,11 +208,9 @@ def synth(out, **options):
 
 
 def evaluate(scene, data, **options):
-    """`ttgs eval --scene SCENE --data DATA --json ...`; returns the metrics as a dict."""
-    out = options.pop("json_out", None)
-    import tempfile
+    """`ttgs eval --scene SCENE --data DATA ...` (see `ttgs eval --help`); returns the metrics as a dict."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = out or os.path.join(tmp, "eval.json")
+        path = os.path.join(tmp, "eval.json")
         run("eval", "--quiet", *_arguments({"scene": scene, "data": data, "out": path, **options}))
         with open(path) as f:
             return json.load(f)

@@ -124,8 +124,10 @@ void add_reconstruct_command(CLI::App& root) {
     if (o->model.empty()) o->model = bundled_model_path();
     learn::LoadedOptimizer m = learn::load_learned_optimizer(o->model);
     io::Dataset ds = io::load_dataset(o->data, o->load);
-    if (!o->points.empty())
-      ds.points = io::read_splats_or_points(o->points).points;
+    if (!o->points.empty()) {
+      const io::SplatsOrPoints start = io::read_splats_or_points(o->points);
+      ds.points = start.splats ? io::splat_centres(*start.splats) : start.points;
+    }
     const learn::ReconstructResult rec = learn::reconstruct(ds, m, r);
     const auto metrics_of = [&](const model::Gaussians& g, std::vector<double>& psnr) {
       nlohmann::json metrics;

@@ -11,7 +11,6 @@
 #include "core/error.hpp"
 #include "io/actors_json.hpp"
 #include "io/file_util.hpp"
-#include "io/splat_formats.hpp"
 #include "model/actors.hpp"
 #include "model/threads.hpp"
 #include "refine/ablation.hpp"
@@ -134,7 +133,7 @@ void add_refine_command(CLI::App& root) {
     if (!o->depth.empty() && !o->depth_model.empty()) throw InputError("--depth", "give --depth or --depth-model, not both");
     const io::Dataset ds = io::load_dataset(o->data, o->load);
     SceneInputs init;
-    (io::is_splat_file(o->init) ? init.ply : init.scene) = o->init;
+    init.scene = o->init;  // a splat file or a scene folder: load_scene_model tells them apart
     const model::SceneModel start = load_scene_model(init, ds);
     r.val = o->no_val ? std::vector<size_t>{} : o->val.empty() ? ds.test : parse_frames(o->val, ds);
     refine::ReportContext context{o->init, {}};

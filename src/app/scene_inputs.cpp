@@ -41,8 +41,9 @@ void apply_scene_parts(const ScenePartToggles& t, const io::Dataset& ds, model::
 
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {
   add_threads_option(cmd, in.threads);
-  CLI::Option* ply = cmd.add_option("--ply", in.ply, "3DGS scene (.ply), in the dataset's world frame");
-  CLI::Option* scene = cmd.add_option("--scene", in.scene, "The scene: a 3DGS .ply, or a scene folder written by "
+  CLI::Option* ply = cmd.add_option("--ply", in.ply, "A splat file (.ply, .spz, .splat, .compressed.ply, .glb), in "
+                                                      "the dataset's world frame");
+  CLI::Option* scene = cmd.add_option("--scene", in.scene, "The scene: a splat file, or a scene folder written by "
                                                             "`ttgs fit`, `init` or `refine` (or its scene.json)");
   ply->excludes(scene);
   scene->excludes(ply);
@@ -70,7 +71,7 @@ model::Gaussians load_gaussians(const std::string& path) { return model::from_sp
 model::SceneModel load_scene_model(const SceneInputs& given, const io::Dataset& ds) {
   SceneInputs in = given;
   if (!in.scene.empty() && io::is_splat_file(in.scene)) std::swap(in.scene, in.ply);  // --scene X.spz
-  if (in.ply.empty() == in.scene.empty()) throw InputError("--ply", "give a .ply (--ply) or a scene folder (--scene)");
+  if (in.ply.empty() == in.scene.empty()) throw InputError("--scene", "give a splat file or a scene folder");
   if (!in.ply.empty() && !in.edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
   if (!in.ply.empty()) return model::static_scene(load_gaussians(in.ply));
   model::SceneModel scene = model::scene_for_dataset(model::read_scene_folder(in.scene), ds);

@@ -81,7 +81,8 @@ InfoReport ply_info(const std::string& path) {
   json j;
   j["path"] = path;
   const std::string bytes = read_file(path);
-  const bool plain_ply = splat_file_format(path) == SplatFileFormat::Ply && !is_compressed_ply(bytes);
+  const SplatFileFormat format = splat_format_of(bytes, path);
+  const bool plain_ply = format == SplatFileFormat::Ply;
   const PlyVertexTable table = plain_ply ? parse_ply_vertices(bytes, path) : PlyVertexTable{};
   if (plain_ply && !is_splat_ply(table)) {
     const PointCloud pc = point_cloud_from_table(table, path);
@@ -90,10 +91,10 @@ InfoReport ply_info(const std::string& path) {
     j["has_colors"] = pc.has_colors();
     return {j.dump(), to_text(j)};
   }
-  const SplatData s = plain_ply ? splat_data_from_table(table, path) : read_splats(path);
+  const SplatData s = plain_ply ? splat_data_from_table(table, path) : parse_splats(bytes, path);
   const SplatStats st = compute_stats(s);
   j["kind"] = "gaussians";
-  j["format"] = splat_format_name(is_compressed_ply(bytes) ? SplatFileFormat::CompressedPly : *splat_file_format(path));
+  j["format"] = splat_format_name(format);
   j["num_gaussians"] = st.count;
   j["sh_degree"] = st.sh_degree;
   j["bounds"] = {{"min", {st.bounds_min[0], st.bounds_min[1], st.bounds_min[2]}},

@@ -32,10 +32,7 @@ std::string encode_antimatter_splat(const SplatData& s) {
     for (int k = 0; k < 3; ++k) w.put<float>(std::exp(s.log_scales[3 * i + k]));
     for (int k = 0; k < 3; ++k) w.put<uint8_t>(sv::to_byte(sv::dc_to_color(s.sh_dc[3 * i + k])));
     w.put<uint8_t>(sv::to_byte(sv::sigmoid(s.opacity_logits[i])));
-    const float* q = &s.quats[4 * i];
-    double norm = std::sqrt(double(q[0]) * q[0] + double(q[1]) * q[1] + double(q[2]) * q[2] + double(q[3]) * q[3]);
-    if (!(norm > 0)) norm = 1;
-    for (int k = 0; k < 4; ++k) w.put<uint8_t>(uint8_t(sv::quantize(q[k] / norm * 128.0 + 128.0, 255)));
+    for (double c : sv::unit_wxyz(&s.quats[4 * i])) w.put<uint8_t>(uint8_t(sv::quantize(c * 128.0 + 128.0, 255)));
   }
   return std::move(w.bytes());
 }

@@ -44,16 +44,12 @@ uint32_t pack_11_10_11(const double* v, const float* lo, const float* hi) {
 }
 
 uint32_t pack_rotation(const float* wxyz) {
-  double q[4] = {wxyz[0], wxyz[1], wxyz[2], wxyz[3]};
-  double norm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-  if (!(norm > 0)) q[0] = 1, q[1] = q[2] = q[3] = 0, norm = 1;
-  int largest = 0;
-  for (int i = 1; i < 4; ++i)
-    if (std::abs(q[i]) > std::abs(q[largest])) largest = i;
-  const double sign = q[largest] < 0 ? -1 : 1;
+  const std::array<double, 4> q = sv::unit_wxyz(wxyz);
+  const int largest = sv::largest_component(q);
+  const double sign = q[size_t(largest)] < 0 ? -1 : 1;
   uint32_t packed = uint32_t(largest);
   for (int i = 0; i < 4; ++i)
-    if (i != largest) packed = (packed << 10) | unorm(sign * q[i] / norm * M_SQRT1_2 + 0.5, 10);
+    if (i != largest) packed = (packed << 10) | unorm(sign * q[size_t(i)] * M_SQRT1_2 + 0.5, 10);
   return packed;
 }
 

@@ -43,14 +43,18 @@ const char* splat_format_name(SplatFileFormat format) {
 
 const char* splat_file_kinds() { return "a .ply, .compressed.ply, .splat, .spz or .glb file"; }
 
-SplatData read_splats(const std::string& path) {
-  const std::optional<SplatFileFormat> format = splat_file_format(path);
-  if (!format) throw InputError(path, std::string("not a splat file: expected ") + splat_file_kinds());
-  const std::string bytes = read_file(path);
-  switch (*format) {
-    case SplatFileFormat::Ply:
-    case SplatFileFormat::CompressedPly:
-      return is_compressed_ply(bytes) ? parse_compressed_ply(bytes, path) : parse_splat_ply(bytes, path);
+SplatFileFormat splat_format_of(const std::string& bytes, const std::string& path) {
+  const std::optional<SplatFileFormat> named = splat_file_format(path);
+  if (!named) throw InputError(path, std::string("not a splat file: expected ") + splat_file_kinds());
+  if (*named == SplatFileFormat::Ply || *named == SplatFileFormat::CompressedPly)
+    return is_compressed_ply(bytes) ? SplatFileFormat::CompressedPly : SplatFileFormat::Ply;
+  return *named;
+}
+
+SplatData parse_splats(const std::string& bytes, const std::string& path) {
+  switch (splat_format_of(bytes, path)) {
+    case SplatFileFormat::Ply: return parse_splat_ply(bytes, path);
+    case SplatFileFormat::CompressedPly: return parse_compressed_ply(bytes, path);
     case SplatFileFormat::Splat: return parse_antimatter_splat(bytes, path);
     case SplatFileFormat::Spz: return parse_spz(bytes, path);
     case SplatFileFormat::Glb: return parse_glb_splats(bytes, path);
@@ -58,29 +62,33 @@ SplatData read_splats(const std::string& path) {
   throw InputError(path, "unknown splat format");
 }
 
+SplatData read_splats(const std::string& path) {
+  if (!is_splat_file(path)) throw InputError(path, std::string("not a splat file: expected ") + splat_file_kinds());
+  return parse_splats(read_file(path), path);
+}
+
 SplatsOrPoints read_splats_or_points(const std::string& path) {
+  const std::string bytes = read_file(path);
   SplatsOrPoints out;
-  const std::optional<SplatFileFormat> format = splat_file_format(path);
-  if (format == SplatFileFormat::Ply) {
-    const std::string bytes = read_file(path);
-    if (!is_compressed_ply(bytes)) {
-      const PlyVertexTable table = parse_ply_vertices(bytes, path);
-      if (table.count == 0) throw InputError(path, "has no points to start from");
-      if (!is_splat_ply(table)) {
-        out.points = point_cloud_from_table(table, path);
-        return out;
-      }
-      out.splats = splat_data_from_table(table, path);
-    }
+  if (splat_format_of(bytes, path) == SplatFileFormat::Ply) {
+    const PlyVertexTable table = parse_ply_vertices(bytes, path);
+    if (table.count == 0) throw InputError(path, "has no points to start from");
+    if (is_splat_ply(table)) out.splats = splat_data_from_table(table, path);
+    else out.points = point_cloud_from_table(table, path);
+    return out;
   }
-  if (!out.splats) out.splats = read_splats(path);
+  out.splats = parse_splats(bytes, path);
   if (out.splats->count == 0) throw InputError(path, "has no points to start from");
-  const SplatData& s = *out.splats;
-  out.points.positions = s.means;
-  out.points.colors.resize(s.sh_dc.size());
-  for (size_t i = 0; i < s.sh_dc.size(); ++i)
-    out.points.colors[i] = float(std::clamp(splat_values::dc_to_color(s.sh_dc[i]), 0.0, 1.0));
   return out;
+}
+
+PointCloud splat_centres(const SplatData& s) {
+  PointCloud pc;
+  pc.positions = s.means;
+  pc.colors.resize(s.sh_dc.size());
+  for (size_t i = 0; i < s.sh_dc.size(); ++i)
+    pc.colors[i] = float(std::clamp(splat_values::dc_to_color(s.sh_dc[i]), 0.0, 1.0));
+  return pc;
 }
 
 void write_splats(const std::string& path, const SplatData& splats, const SpzOptions& spz) {

@@ -18,7 +18,11 @@ const char* splat_format_name(SplatFileFormat format);
 // "a .ply, .compressed.ply, .splat, .spz or .glb file": for error messages.
 const char* splat_file_kinds();
 
-// Reads any of them (a .ply is told apart from a compressed one by its header); InputError naming the file.
+// The format of a file's bytes: its name, and for a .ply its header (a compressed one has PlayCanvas's chunks).
+// InputError for a name that is no splat file.
+SplatFileFormat splat_format_of(const std::string& bytes, const std::string& path);
+// Reads any of them; InputError naming the file.
+SplatData parse_splats(const std::string& bytes, const std::string& path);
 SplatData read_splats(const std::string& path);
 // SPZ's SH precision (bits per value; readers decode any): 8 keeps everything SPZ can hold.
 struct SpzOptions {
@@ -31,10 +35,12 @@ void write_splats(const std::string& path, const SplatData& splats, const SpzOpt
 // What a command can start from: Gaussians (any splat file) or a plain point cloud (.ply with x y z [colours]).
 struct SplatsOrPoints {
   std::optional<SplatData> splats;
-  PointCloud points;  // the Gaussians' centres and DC colours when `splats` is set
+  PointCloud points;  // set when `splats` is not
 };
-// InputError when the file holds no points.
+// The file read once; InputError when it holds no points.
 SplatsOrPoints read_splats_or_points(const std::string& path);
+// The Gaussians' centres with their DC colours (clamped to [0, 1]): a point cloud to start from.
+PointCloud splat_centres(const SplatData& splats);
 
 // The codecs on bytes (`name` for error messages).
 std::string encode_antimatter_splat(const SplatData& splats);

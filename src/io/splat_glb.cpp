@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "io/bytes.hpp"
 #include "io/splat_formats.hpp"
@@ -94,12 +95,12 @@ std::string encode_glb_splats(const SplatData& given) {
     colors.put<uint8_t>(sv::to_byte(sv::sigmoid(s.opacity_logits[i])));
   }
   w.add("COLOR_0", "VEC4", kUByte, colors.bytes(), n, true);
-  w.add(std::string(kExt) + ":ROTATION", "VEC4", kFloat, floats(n, 4, [&](size_t i, int k) {
-          const float* q = &s.quats[4 * i];
-          double norm = std::sqrt(double(q[0]) * q[0] + double(q[1]) * q[1] + double(q[2]) * q[2] + double(q[3]) * q[3]);
-          if (!(norm > 0)) return k == 3 ? 1.0 : 0.0;
-          return q[(k + 1) % 4] / norm;  // x y z w from w x y z
-        }), n);
+  std::vector<double> rotations;  // x y z w, unit
+  for (size_t i = 0; i < n; ++i) {
+    const std::array<double, 4> q = sv::unit_wxyz(&s.quats[4 * i]);
+    rotations.insert(rotations.end(), {q[1], q[2], q[3], q[0]});
+  }
+  w.add(std::string(kExt) + ":ROTATION", "VEC4", kFloat, floats(n, 4, [&](size_t i, int k) { return rotations[4 * i + size_t(k)]; }), n);
   w.add(std::string(kExt) + ":SCALE", "VEC3", kFloat,
         floats(n, 3, [&](size_t i, int k) { return std::exp(double(s.log_scales[3 * i + size_t(k)])); }), n);
   w.add(std::string(kExt) + ":OPACITY", "SCALAR", kFloat, floats(n, 1, [&](size_t i, int) { return sv::sigmoid(s.opacity_logits[i]); }), n);

@@ -38,13 +38,9 @@ uint8_t clamp_round(double x) { return uint8_t(std::clamp(std::round(x), 0.0, 25
 
 // Quaternion (w, x, y, z), normalized, as the u32 "smallest three" of SPZ v3 (components indexed x y z w).
 uint32_t pack_smallest_three(const float* wxyz) {
-  std::array<double, 4> q{wxyz[1], wxyz[2], wxyz[3], wxyz[0]};
-  double norm = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-  if (!(norm > 0)) q = {0, 0, 0, 1}, norm = 1;
-  for (double& c : q) c /= norm;
-  int largest = 0;
-  for (int i = 1; i < 4; ++i)
-    if (std::abs(q[size_t(i)]) > std::abs(q[size_t(largest)])) largest = i;
+  const std::array<double, 4> unit = sv::unit_wxyz(wxyz);
+  const std::array<double, 4> q{unit[1], unit[2], unit[3], unit[0]};
+  const int largest = sv::largest_component(q);
   const bool negate = q[size_t(largest)] < 0;
   uint32_t packed = uint32_t(largest);
   for (int i = 0; i < 4; ++i) {

@@ -1,6 +1,7 @@
 #pragma once
 // Conversions between the INRIA PLY's raw values and the activated values the compact formats store.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -22,5 +23,20 @@ inline uint32_t quantize(double x, uint32_t hi) {
   return uint32_t(std::min(double(hi), std::floor(x + 0.5)));
 }
 inline uint8_t to_byte(double x01) { return uint8_t(quantize(x01 * 255.0, 255)); }
+
+// The unit quaternion (w, x, y, z) of a stored one of any norm; the identity for a zero one.
+inline std::array<double, 4> unit_wxyz(const float* q) {
+  const double norm = std::sqrt(double(q[0]) * q[0] + double(q[1]) * q[1] + double(q[2]) * q[2] + double(q[3]) * q[3]);
+  if (!(norm > 0)) return {1, 0, 0, 0};
+  return {q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm};
+}
+
+// Index of the component of largest magnitude, the lowest on ties ("smallest three" encodings leave it out).
+inline int largest_component(const std::array<double, 4>& q) {
+  int largest = 0;
+  for (int i = 1; i < 4; ++i)
+    if (std::abs(q[size_t(i)]) > std::abs(q[size_t(largest)])) largest = i;
+  return largest;
+}
 
 }  // namespace ttgs::io::splat_values
