@@ -15,4 +15,6 @@ echo "== ttgs fit: $iters iterations"
 "$ttgs" fit --data "$out/default-scene" --out "$out/default-fit" --iters "$iters" --eval-every 1000
 echo "== ttgs eval on the novel (test) views"
 "$ttgs" --quiet eval --ply "$out/default-fit/scene.ply" --data "$out/default-scene" --split test
-echo "The fitted scene is $out/default-fit/scene.ply (standard 3DGS PLY); the report is $out/default-fit/report.json."
+echo "The fitted scene is $out/default-fit/scene.ply (standard 3DGS PLY); the report is $out/default-fit/report.json"
+echo "and $out/default-fit/report.html (one self-contained page). To look at it in a browser:"
+echo "  ttgs view $out/default-fit        (build/src/app/ttgs before installing; then open the URL it prints)"

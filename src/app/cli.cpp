@@ -49,6 +49,8 @@ std::unique_ptr<CLI::App> make_app(bool& quiet) {
   add_train_optimizer_command(*app);
   add_reconstruct_command(*app);
   add_bench_command(*app);
+  add_view_command(*app);
+  add_report_command(*app);
   return app;
 }
 

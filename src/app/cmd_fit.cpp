@@ -38,6 +38,7 @@ void add_fit_command(CLI::App& root) {
                 static_cast<long long>(r.gaussians.size()), r.time_s, 1000 * r.time_s / o->in.fit.iters, r.train.psnr);
     if (!r.test.images.empty()) std::printf(", test PSNR %.2f dB SSIM %.4f", r.test.psnr, r.test.ssim);
     std::printf("\nwrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+    write_run_report(o->out);
   });
 }
 

@@ -191,6 +191,7 @@ void add_reconstruct_command(CLI::App& root) {
     io::write_splat_ply(io::join_path(o->out, "scene.ply"), splats);
     io::write_file_atomic(io::join_path(o->out, "report.json"), report.dump(2) + "\n");
     std::printf("wrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+    write_run_report(o->out);
   });
 }
 

@@ -163,6 +163,7 @@ void add_refine_command(CLI::App& root) {
       io::write_file_atomic(io::join_path(o->out, "ablation.md"), refine::ablation_table(rows));
       std::printf("%s\nkept the row \"%s\"; wrote %s/ablation.json, ablation.md and rows/N/ (cameras, tracks)\n",
                   refine::ablation_table(rows).c_str(), best.name.c_str(), o->out.c_str());
+    write_run_report(o->out);
       return;
     }
     const refine::RefineResult result = refine::refine(ds, start, r);
@@ -173,6 +174,7 @@ void add_refine_command(CLI::App& root) {
       std::printf(", validation PSNR %.2f -> %.2f dB", result.before_val.psnr, result.after_val.psnr);
     std::printf("\nwrote %s/%s, transforms.json and report.json\n", o->out.c_str(),
                 model::is_plain_splat(result.scene) ? "scene.ply" : "scene.json");
+    write_run_report(o->out);
   });
 }
 

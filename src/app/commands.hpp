@@ -23,4 +23,8 @@ void add_init_command(CLI::App& root);
 void add_train_optimizer_command(CLI::App& root);
 void add_reconstruct_command(CLI::App& root);
 void add_export_command(CLI::App& root);
+void add_view_command(CLI::App& root);
+void add_report_command(CLI::App& root);
+// OUT/report.html at the end of fit, refine and reconstruct; a failure is a warning (the run's results stand).
+void write_run_report(const std::string& out);
 }  // namespace ttgs::app

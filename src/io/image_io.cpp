@@ -113,22 +113,25 @@ std::string encode_png16(int w, int h, int channels, const std::vector<uint16_t>
 }
 }  // namespace
 
-void write_png(const std::string& path, const Image& img, int bit_depth) {
+std::string encode_png(const Image& img, int bit_depth, const std::string& name) {
   if (img.empty() || (img.channels != 1 && img.channels != 3 && img.channels != 4))
-    throw InputError(path, "cannot write an empty image or one with " + std::to_string(img.channels) + " channels");
+    throw InputError(name, "cannot write an empty image or one with " + std::to_string(img.channels) + " channels");
   std::string bytes;
   if (bit_depth == 16) {
     std::vector<uint16_t> v(img.data.size());
     for (size_t i = 0; i < v.size(); ++i) v[i] = uint16_t(std::lround(std::clamp(img.data[i], 0.f, 1.f) * 65535.f));
-    bytes = encode_png16(img.width, img.height, img.channels, v);
-  } else {
-    std::vector<unsigned char> v(img.data.size());
-    for (size_t i = 0; i < v.size(); ++i) v[i] = (unsigned char)std::lround(std::clamp(img.data[i], 0.f, 1.f) * 255.f);
-    if (!stbi_write_png_to_func(append_bytes, &bytes, img.width, img.height, img.channels, v.data(),
-                                img.width * img.channels))
-      throw InputError(path, "PNG encoding failed");
+    return encode_png16(img.width, img.height, img.channels, v);
   }
-  write_file_atomic(path, bytes);
+  std::vector<unsigned char> v(img.data.size());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = (unsigned char)std::lround(std::clamp(img.data[i], 0.f, 1.f) * 255.f);
+  if (!stbi_write_png_to_func(append_bytes, &bytes, img.width, img.height, img.channels, v.data(),
+                              img.width * img.channels))
+    throw InputError(name, "PNG encoding failed");
+  return bytes;
+}
+
+void write_png(const std::string& path, const Image& img, int bit_depth) {
+  write_file_atomic(path, encode_png(img, bit_depth, path));
 }
 
 void write_jpeg(const std::string& path, const Image& img, int quality) {

@@ -23,6 +23,8 @@ Image read_rgb_image(const std::string& path, const float background[3]);
 
 // Writes an 8-bit (or 16-bit) PNG of a 1-, 3- or 4-channel image with values clamped to [0, 1]; atomic.
 void write_png(const std::string& path, const Image& img, int bit_depth = 8);
+// The same PNG file's bytes, in memory (`name` only names the image in errors).
+std::string encode_png(const Image& img, int bit_depth = 8, const std::string& name = "image");
 // Writes an 8-bit baseline JPEG (stb_image_write) of a 1- or 3-channel image with values clamped to
 // [0, 1], at `quality` 1-100; atomic.
 void write_jpeg(const std::string& path, const Image& img, int quality = 95);
