@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
@@ -38,6 +39,8 @@ void add_view_command(CLI::App& root) {
   add_threads_option(*cmd, o->threads);
   cmd->callback([o] {
     model::configure_threads(o->threads);
+    std::error_code ec;
+    if (!std::filesystem::exists(o->path, ec)) throw InputError(o->path, "no such file or folder");
     view::ViewServer server(o->serve);  // a taken port fails here, before loading anything
     const view::ViewSource source = view::open_source(o->path, o->source);
     const std::string url = server.url();
