@@ -24,6 +24,14 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
       ->capture_default_str();
   cmd.add_option("--max-gaussians", o.max_gaussians,
                  "Cap on the Gaussian count (default: 3,000,000; mcmc: 1,000,000, its fixed budget)");
+  cmd.add_option("--densify-start", o.densify_start, "First iteration that densifies (default: 500)");
+  cmd.add_option("--densify-stop", o.densify_stop,
+                 "Iteration where densification stops (default: 15000, mcmc 25000; at most 80% of --iters)");
+  cmd.add_option("--densify-every", o.densify_every, "Iterations between densifications (default: 100)");
+  cmd.add_option("--densify-grad", o.densify_grad,
+                 "Mean screen-space gradient (normalized device units) above which a Gaussian is cloned or split "
+                 "(default strategy; default: 0.0002)");
+  cmd.add_option("--opacity-reset-every", o.opacity_reset_every, "Iterations between opacity resets (default strategy; default: 3000)");
   cmd.add_flag("--full-batch", o.fit.full_batch,
                "Every step uses all training views (gradients summed) with step decay of the learning rates");
   cmd.add_option("--random-init", o.random_count, "Gaussians of the random initialization (datasets without points)")
@@ -37,12 +45,32 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
   add_threads_option(cmd, o.threads);
 }
 
+namespace {
+void apply_densify_options(FitInputs& o) {
+  const auto at_least = [](int v, int min, const char* name) {
+    if (v != -1 && v < min) throw InputError(name, "must be at least " + std::to_string(min));
+    return v != -1;
+  };
+  optim::DefaultStrategyOptions& d = o.fit.strategy;
+  optim::McmcStrategyOptions& m = o.fit.mcmc;
+  if (at_least(o.densify_start, 0, "--densify-start")) d.refine_start = m.refine_start = o.densify_start;
+  if (at_least(o.densify_stop, 0, "--densify-stop")) d.refine_stop = m.refine_stop = o.densify_stop;
+  if (at_least(o.densify_every, 1, "--densify-every")) d.refine_every = m.refine_every = o.densify_every;
+  if (at_least(o.opacity_reset_every, 1, "--opacity-reset-every")) d.reset_every = o.opacity_reset_every;
+  if (o.densify_grad != -1) {
+    if (!(o.densify_grad > 0)) throw InputError("--densify-grad", "must be positive");
+    d.grad_threshold = o.densify_grad;
+  }
+}
+}  // namespace
+
 io::Dataset prepare_fit(FitInputs& o) {
   model::configure_threads(o.threads);
   if (o.strategy == "mcmc") o.fit.strategy_kind = fit::StrategyKind::kMcmc;
   if (o.max_gaussians < 0) throw InputError("--max-gaussians", "must not be negative");
   if (o.max_gaussians > 0) o.fit.strategy.max_gaussians = o.fit.mcmc.max_gaussians = o.max_gaussians;
   if (o.random_count < 1) throw InputError("--random-init", "must be at least 1");
+  apply_densify_options(o);
   fit::check_options(o.fit);
   if (!o.lpips.empty()) o.fit.lpips = std::make_shared<eval::LpipsModel>(o.lpips);
   return io::load_dataset(o.data, o.load);

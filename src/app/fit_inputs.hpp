@@ -24,6 +24,9 @@ struct FitInputs {
   int64_t max_gaussians = 0;
   std::string strategy = "default", lpips;
   ScenePartToggles parts;
+  // Densification schedule (-1: the strategy's default): iterations, and the default strategy's gradient threshold.
+  int densify_start = -1, densify_stop = -1, densify_every = -1, opacity_reset_every = -1;
+  double densify_grad = -1;
 };
 
 // --data, --iters, the load options, --init, --sh-degree, --strategy, --max-gaussians, --full-batch, --random-init,

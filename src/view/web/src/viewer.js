@@ -11,6 +11,10 @@ import { cameraMatrix, projectionFromIntrinsics, frustumLines, skyMaterial } fro
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
+// Seconds since navigation at each milestone (for benchmarks): manifest, splats, first_render, ready.
+window.ttgsTimings = {};
+const mark = (name) => { if (!(name in window.ttgsTimings)) window.ttgsTimings[name] = performance.now() / 1000; };
+mark("script");
 const state = { manifest: null, timeIndex: 0, current: -1, needsRender: true, mode: "orbit", frames: 0 };
 
 async function getJson(url) {
@@ -23,9 +27,11 @@ const canvas = $("view");
 const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
 renderer.setPixelRatio(1);
 renderer.setClearColor(0x000000, 1);
+mark("webgl");
 const scene = new THREE.Scene();
 const spark = new SparkRenderer({ renderer, onDirty: () => { state.needsRender = true; } });
 scene.add(spark);
+mark("spark");
 const camera = new THREE.PerspectiveCamera(50, 1, 0.01, 1000);
 scene.add(camera);
 const orbit = new OrbitControls(camera, canvas);
@@ -234,12 +240,17 @@ function frame() {
     state.quiet = 0;
     renderer.render(scene, camera);
     state.frames += 1;
+    mark("first_render");
     return;
   }
   // Nothing changed since the last frame drawn, which was therefore sorted for this view: it is complete.
   if (++state.quiet < 2) return;
   if (state.readyPending && state.frames > 0) {
     state.readyPending = false;
+    // Wait until the GPU (or software GL) has finished drawing it: reading one pixel back blocks until then.
+    const gl = renderer.getContext();
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    mark("ready");
     document.body.dataset.ready = "1";
   }
   while (settledWaiters.length > 0) settledWaiters.shift()();
@@ -260,6 +271,7 @@ window.ttgsMeasureFps = (seconds) => new Promise((resolve) => {
 
 async function main() {
   const m = await getJson("/api/manifest");
+  mark("manifest");
   state.manifest = m;
   $("source").textContent = `${m.path} (${m.kind}; ${m.num_gaussians.toLocaleString()} Gaussians)`;
   document.title = `ttgs view: ${m.path}`;
@@ -275,6 +287,7 @@ async function main() {
   else applyTime(0);
   setStatus("loading splats…");
   await loading;
+  mark("splats");
   setStatus("");
   if (start >= 0) {
     lookThrough(start, true);
