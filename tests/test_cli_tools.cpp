@@ -78,6 +78,22 @@ TEST(Cli, BenchFitReportsTimeToQuality) {
   r = run_ttgs("--quiet bench fit --data " + quote(dir / "s") + " --eval-every 0", dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err.rfind("ttgs: error: --eval-every", 0), 0u) << r.err;
+  // The densification schedule options take effect (an early, frequent, low-threshold schedule grows the model;
+  // one that stops before it starts does not) and bad values are refused.
+  const auto count_after = [&](const std::string& options) {
+    const RunResult f = run_ttgs("--quiet bench fit --data " + quote(dir / "s") + " --iters 60 --eval-every 60 --json " +
+                                 options, dir);
+    EXPECT_EQ(f.code, 0) << f.err;
+    return nlohmann::json::parse(f.out).at("curve").at(0).at("num_gaussians").get<int>();
+  };
+  EXPECT_GT(count_after("--densify-start 5 --densify-every 10 --densify-grad 0.00001"), 400);
+  EXPECT_EQ(count_after("--densify-start 5 --densify-every 10 --densify-grad 0.00001 --densify-stop 0"), 400);
+  for (const std::string bad : {"--densify-every 0", "--densify-grad 0", "--densify-start -2", "--opacity-reset-every 0"}) {
+    r = run_ttgs("--quiet fit --data " + quote(dir / "s") + " --out " + quote(dir / "f") + " " + bad, dir);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_EQ(r.err.rfind("ttgs: error: " + bad.substr(0, bad.find(' ')) + ":", 0), 0u) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "f")) << bad;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "app/commands.hpp"
+#include "model/scene_model.hpp"
 #include "app/fit_inputs.hpp"
 #include "core/error.hpp"
 #include "fit/outputs.hpp"
@@ -37,7 +38,8 @@ void add_fit_command(CLI::App& root) {
     std::printf("fitted %lld Gaussians in %.1f s (%.1f ms/iteration); train PSNR %.2f dB",
                 static_cast<long long>(r.gaussians.size()), r.time_s, 1000 * r.time_s / o->in.fit.iters, r.train.psnr);
     if (!r.test.images.empty()) std::printf(", test PSNR %.2f dB SSIM %.4f", r.test.psnr, r.test.ssim);
-    std::printf("\nwrote %s/scene.ply and %s/report.json\n", o->out.c_str(), o->out.c_str());
+    std::printf("\nwrote %s/%s and %s/report.json\n", o->out.c_str(),
+                model::is_plain_splat(r.scene) ? "scene.ply" : "scene.json (a scene folder)", o->out.c_str());
     write_run_report(o->out);
   });
 }
