@@ -153,6 +153,8 @@ PYBIND11_MODULE(_ttgs, m) {
   m.def("load_dataset", &tp::load_dataset);
   m.def("run", &tp::run);
   m.def("set_bundled_model_path", &ttgs::app::set_bundled_model_path);
+  m.def("set_program_path", &ttgs::app::set_program_path);
+  m.attr("BUILD_PROGRAM") = TTGS_BUILD_PROGRAM;  // the ttgs program of the build tree this module came from
   // Our kernels run on torch's own workers (torch.set_num_threads sets how many), never on threads of their own.
   ttgs::model::use_torch_thread_pool();
   ttgs::keep_image_sized_blocks_in_heap();  // as the program does: no page faults for every image-sized tensor

@@ -1,4 +1,5 @@
 """Splat files and datasets from Python, and the commands' errors."""
+import json
 import os
 
 import pytest
@@ -64,3 +65,14 @@ def test_refine_and_reconstruct_return_their_reports(small_scene, tmp_folder):
     assert after["val"]["psnr"] >= before["val"]["psnr"] - 1e-9 and after["train"]["num_images"] == 16
     learned = ttgs.reconstruct(small_scene, os.path.join(tmp_folder, "rec"), steps=8, ttt_steps=0)
     assert learned["metrics"]["test"]["psnr"] > 10
+
+
+def test_train_optimizer_starts_its_worker_processes_from_python(small_scene, tmp_folder):
+    # The workers are copies of the ttgs program (found beside the package or in the build tree), not of Python.
+    out = os.path.join(tmp_folder, "p.ttgs")
+    ttgs.run("--quiet", "train-optimizer", "--scenes", small_scene, small_scene, "--out", out, "--iters", 2,
+             "--steps", 2, "--hidden", 4, "--levels", 2, "--latent", 4, "--nproc", 2)
+    with open(out + ".log.jsonl") as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    assert len(lines) == 2 and all(len(line["scenes"]) == 2 for line in lines)
+    assert os.path.exists(out)

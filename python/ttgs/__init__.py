@@ -36,6 +36,19 @@ if os.path.exists(_PACKAGE_MODEL):
     _ttgs.set_bundled_model_path(_PACKAGE_MODEL)
 
 
+def _find_program():
+    """The ttgs program commands start copies of (train-optimizer --nproc): installed beside the package
+    (PREFIX/bin/ttgs for PREFIX/lib/python3.X/dist-packages/ttgs), else the one of the build tree."""
+    installed = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "bin", "ttgs"))
+    for candidate in (installed, _ttgs.BUILD_PROGRAM):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return ""
+
+
+_ttgs.set_program_path(_find_program())
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Rasterization with gsplat's names, shapes and activations
 

@@ -90,6 +90,25 @@ CliOutcome run_cli(const std::vector<std::string>& args) {
 
 void set_bundled_model_path(const std::string& path) { bundled_model_override() = path; }
 
+namespace {
+std::optional<std::string>& program_override() {
+  static std::optional<std::string> path;
+  return path;
+}
+}  // namespace
+
+void set_program_path(const std::string& path) { program_override() = path; }
+
+std::optional<std::string> program_path() {
+  if (program_override()) {
+    if (program_override()->empty()) return std::nullopt;
+    return program_override();
+  }
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/proc/self/exe") : exe.string();
+}
+
 std::string bundled_model_path() {
   if (!bundled_model_override().empty()) return bundled_model_override();
   std::error_code ec;

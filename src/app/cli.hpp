@@ -1,6 +1,7 @@
 #pragma once
 // The whole command line as a library call: the program's main() and the Python module (`ttgs.fit(...)`) both run
 // commands through here, so they parse, validate and report the same way.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,11 @@ CliOutcome run_cli(const std::vector<std::string>& args);
 // program (PREFIX/share/ttgs/g3r.ttgs), else the source tree's models/. The Python module points it at its own copy.
 void set_bundled_model_path(const std::string& path);
 std::string bundled_model_path();
+
+// The program that commands start copies of (`train-optimizer --nproc N`): this process's own executable, unless the
+// Python module set it (the interpreter is not ttgs): to the ttgs program it found, or to "" when there is none
+// (then such commands are refused with a clear error).
+void set_program_path(const std::string& path);
+std::optional<std::string> program_path();
 
 }  // namespace ttgs::app

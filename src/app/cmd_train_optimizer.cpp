@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
@@ -139,9 +140,11 @@ void add_train_optimizer_command(CLI::App& root) {
         args.push_back("--threads");
         args.push_back(std::to_string(std::max(1, int(std::thread::hardware_concurrency()) / o->nproc)));
       }
-      std::error_code ec;
-      const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-      const int status = dist::run_local_job(ec ? "/proc/self/exe" : self, args, o->nproc, "--quiet");
+      const std::optional<std::string> program = program_path();
+      if (!program)
+        throw InputError("--nproc", "worker processes are copies of the ttgs program, which was not found beside "
+                                    "this Python package; run ttgs train-optimizer from a shell");
+      const int status = dist::run_local_job(*program, args, o->nproc, "--quiet");
       if (status != 0) {  // the worker printed its error; the job ends with its status
         std::fflush(stdout);
         std::exit(status);
