@@ -45,6 +45,8 @@ before(() => {
   run("synth", "--preset", "object", "--views", "12", "--novel", "3", "--width", "160", "--height", "120", "--seed", "4", "--out", "object");
   run("fit", "--data", "object", "--out", "fit", "--iters", "300", "--threads", "2");
   run("render", "--ply", "fit/scene.ply", "--data", "object", "--split", "all", "--out", "renders");
+  run("refine", "--data", "object", "--init", "fit/scene.ply", "--out", "refined", "--ablation", "--steps-pose", "3",
+    "--steps-gs", "3", "--threads", "2");
   run("synth", "--preset", "street", "--cameras", "3", "--views", "4", "--novel", "0", "--width", "192", "--height", "112", "--lidar", "--seed", "3", "--out", "street");
   run("init", "--data", "street", "--out", "street_init", "--source", "lidar");
 });
@@ -170,5 +172,13 @@ test("report.html opens offline and shows its plots and renders", async () => {
   assert.ok(inked.length >= 2 && inked.every((f) => f > 0.01), `ink per plot ${inked}`);
   assert.ok((await page.locator("figure.view img").count()) >= 2);
   fs.writeFileSync(path.join(shots, "report.png"), await page.screenshot({ fullPage: true }));
+  // refine --ablation wrote its own report.html: its stages and its ladder (plot and table) are there.
+  await page.goto(pathToFileURL(at("refined", "report.html")).href);
+  await page.waitForFunction(() => document.body.dataset.ready === "1");
+  const titles = await page.locator("#plots .plot").evaluateAll((ps) => ps.map((p) => p.dataset.plot));
+  for (const title of ["Refinement stages", "Ablation ladder"]) assert.ok(titles.includes(title), `${title} in ${titles}`);
+  assert.equal(await page.locator("table.ladder tr").count(), 1 + JSON.parse(fs.readFileSync(at("refined", "ablation.json"))).rows.length);
+  assert.deepEqual(errors, []);
+  fs.writeFileSync(path.join(shots, "report_refine.png"), await page.screenshot({ fullPage: true }));
   await context.close();
 });
