@@ -79,6 +79,17 @@ test("the page shows a fit through a training camera as ttgs render does", async
     // The run's plots are drawn.
     assert.ok((await page.locator("#plots canvas").count()) >= 2);
     await page.close();
+    // Without ?camera: the free view with the frustums; clicking a camera in the list looks through it, with its
+    // photo and render beside the view.
+    const free = await openPage(browser, viewer.url, { width: 1000, height: 700 });
+    assert.equal(await free.page.locator("#cameras li").count(), 15);
+    assert.ok(await free.page.locator("#compare").isHidden());
+    await free.page.locator("#cameras li").nth(13).click();
+    await free.page.waitForFunction(() => /PSNR \d+\.\d\d dB/.test(document.getElementById("psnr").textContent));
+    assert.ok(await free.page.locator("#compare").isVisible());
+    assert.match(await free.page.locator("#cameras li.current").textContent(), /novel_0001\.png \(test\)/);
+    assert.deepEqual(free.errors, []);
+    await free.page.close();
   } finally {
     assert.equal(await stopViewer(viewer), 0, "Ctrl-C exits cleanly");
   }
