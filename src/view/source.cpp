@@ -122,7 +122,8 @@ void add_bounds(json& m, const model::Gaussians& g, const std::optional<io::Data
   Vec3 eye{centre[0] + 2.5 * radius, centre[1], centre[2] + radius}, up{0, 0, 1};
   if (ds && !ds->frames.empty()) {
     const Camera& c = ds->frames[ds->train.empty() ? 0 : ds->train[0]].camera;
-    eye = c.center();
+    const Vec3 from = c.center();  // the first training camera's view, from a step behind it (its frustum in sight)
+    for (size_t k = 0; k < 3; ++k) eye[k] = centre[k] + 1.5 * (from[k] - centre[k]);
     up = {-c.R[1][0], -c.R[1][1], -c.R[1][2]};
   }
   m["initial_view"] = {{"eye", {eye[0], eye[1], eye[2]}}, {"up", {up[0], up[1], up[2]}}};
