@@ -79,12 +79,10 @@ void add_routes(httplib::Server& server, const ViewSource& source, RenderService
     res.set_content(nlohmann::json{{"psnr", r.psnr ? nlohmann::json(*r.psnr) : nlohmann::json()}}.dump(), "application/json");
   });
   const auto read_only = [](const httplib::Request&, httplib::Response& res) { send_error(res, 405, "read-only"); };
-  for (const char* any : {".*"}) {
-    server.Post(any, read_only);
-    server.Put(any, read_only);
-    server.Patch(any, read_only);
-    server.Delete(any, read_only);
-  }
+  server.Post(".*", read_only);
+  server.Put(".*", read_only);
+  server.Patch(".*", read_only);
+  server.Delete(".*", read_only);
 }
 
 void guard(httplib::Server& server) {

@@ -6,8 +6,10 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "io/actors_json.hpp"
 #include "io/file_util.hpp"
 #include "io/image_io.hpp"
+#include "io/json_fields.hpp"
 #include "io/ply.hpp"
 #include "io/splat_formats.hpp"
 #include "io/transforms_json.hpp"
@@ -57,11 +59,7 @@ std::map<std::string, Camera> run_cameras(const std::string& dir) {
       Camera c;
       c.fx = f.at("fl_x"), c.fy = f.at("fl_y"), c.cx = f.at("cx"), c.cy = f.at("cy");
       c.width = f.at("w"), c.height = f.at("h");
-      const auto rows = f.at("transform_matrix").get<std::vector<std::vector<double>>>();
-      Mat4 m{};
-      for (size_t r = 0; r < 4; ++r)
-        for (size_t k = 0; k < 4; ++k) m[r][k] = rows.at(r).at(k);
-      c.set_camera_to_world_opengl(m);
+      c.set_camera_to_world_opengl(io::matrix4_field(f, "transform_matrix", "", path));
       out[f.at("file_path").get<std::string>()] = c;
     }
   } catch (const json::exception& e) {
@@ -92,17 +90,16 @@ void load_dataset(ViewSource& v, const std::string& data, const SourceOptions& o
     const auto it = cameras.find(f.name);
     if (it != cameras.end() && it->second.width == f.camera.width && it->second.height == f.camera.height)
       f.camera = it->second;
-    v.has_photo.push_back(!f.image.empty());
   }
   v.dataset = std::move(ds);
 }
 
-json camera_entry(const io::Frame& f, bool test, bool photo) {
+json camera_entry(const io::Frame& f, bool test) {
   std::vector<double> c2w;
   for (const auto& row : io::matrix_rows(f.camera.camera_to_world_opengl())) c2w.insert(c2w.end(), row.begin(), row.end());
   return json{{"name", f.name}, {"split", test ? "test" : "train"}, {"width", f.camera.width},
               {"height", f.camera.height}, {"fx", f.camera.fx}, {"fy", f.camera.fy}, {"cx", f.camera.cx},
-              {"cy", f.camera.cy}, {"c2w", c2w}, {"time_index", f.time_index}, {"sensor", f.sensor}, {"photo", photo}};
+              {"cy", f.camera.cy}, {"c2w", c2w}, {"time_index", f.time_index}, {"sensor", f.sensor}, {"photo", !f.image.empty()}};
 }
 
 // Centre (median of the static Gaussians' centres) and radius (80th percentile of their distance to it).
@@ -166,14 +163,6 @@ void add_scene_folder(ViewSource& v, json& m, const std::string& scene_json, con
   }
 }
 
-// The nearest of the scene's timestamps to each dataset frame's time (the page's time slider runs over the scene's).
-int scene_time_index(const std::vector<double>& timestamps, double time) {
-  int best = 0;
-  for (size_t i = 1; i < timestamps.size(); ++i)
-    if (std::abs(timestamps[i] - time) < std::abs(timestamps[size_t(best)] - time)) best = int(i);
-  return best;
-}
-
 // The dataset a report names, as given (relative to where the run started) or relative to the output folder or one
 // of its parents (the run may have started there); empty with a note when none exists.
 std::string find_named_dataset(const std::string& named, const std::string& dir) {
@@ -235,8 +224,8 @@ ViewSource open_source(const std::string& path, const SourceOptions& o) {
     const io::Dataset& ds = *v.dataset;
     const std::vector<double> times = m["timestamps"].get<std::vector<double>>();
     for (size_t i = 0; i < ds.frames.size(); ++i) {
-      json c = camera_entry(ds.frames[i], std::find(ds.test.begin(), ds.test.end(), i) != ds.test.end(), v.has_photo[i]);
-      c["time_index"] = scene_time_index(times, ds.frames[i].time);
+      json c = camera_entry(ds.frames[i], std::find(ds.test.begin(), ds.test.end(), i) != ds.test.end());
+      c["time_index"] = io::nearest_timestamp(times, ds.frames[i].time);  // the slider runs over the scene's
       cameras.push_back(c);
     }
   }

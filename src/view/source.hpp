@@ -25,7 +25,6 @@ struct ViewSource {
   std::string path;
   std::string kind;  // "splats", "scene" or "output"
   std::optional<io::Dataset> dataset;  // with pixels; cameras replaced by cameras.json's where it names the frame
-  std::vector<bool> has_photo;         // per dataset frame
   model::SceneModel scene;             // on the dataset's frames and timestamps when there is a dataset
   nlohmann::json manifest;             // what the page reads from /api/manifest
   std::map<std::string, ServedFile> files;  // URL path -> file: the only files the server sends besides its assets
