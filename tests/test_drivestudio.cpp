@@ -137,8 +137,8 @@ TEST(Drivestudio, RoundTripAgreesWithTheNerfstudioLayout) {
     expect_same_pose(camera_pose(f.camera), camera_pose(n->camera), 1e-12, f.name);
     ASSERT_TRUE(f.mask && n->mask) << f.name;
     EXPECT_EQ(f.mask->data, n->mask->data) << f.name << ": sky + dynamic masks = the static-surface mask";
-    worst_image = std::max(worst_image, mean_abs_difference(f.image, n->image));
-    EXPECT_LT(mean_abs_difference(f.image, n->image), 0.02) << f.name << ": JPEG of the same rendering";
+    worst_image = std::max(worst_image, mean_abs_difference(to_float(f.image), to_float(n->image)));
+    EXPECT_LT(mean_abs_difference(to_float(f.image), to_float(n->image)), 0.02) << f.name << ": JPEG of the same rendering";
   }
   ASSERT_EQ(ds.lidar.size(), 4u);
   size_t returns = 0;

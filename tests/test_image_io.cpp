@@ -144,5 +144,27 @@ TEST(Resample, AreaNearestAndMinimum) {
   }
 }
 
+TEST(Resample, EightBitKeepsValuesWithinHalfAStep) {
+  Image img(6, 4, 3);
+  for (size_t i = 0; i < img.data.size(); ++i) img.data[i] = float(i % 97) / 96.f;
+  img.data[0] = -0.2f;  // clamped
+  img.data[1] = 1.7f;
+  const Image8 q = to_8bit(img);
+  const Image back = to_float(q);
+  EXPECT_EQ(q.data[0], 0);
+  EXPECT_EQ(q.data[1], 255);
+  for (size_t i = 2; i < img.data.size(); ++i) EXPECT_NEAR(back.data[i], img.data[i], 0.5f / 255 + 1e-6f) << i;
+  // The 8-bit area filter rounds each block's mean; the minimum keeps a mask's 0 and 255 exactly.
+  const Image8 a = downscale_area(q, 2);
+  ASSERT_EQ(a.width, 3);
+  const float mean = (q.at(2, 0, 1) + q.at(3, 0, 1) + q.at(2, 1, 1) + q.at(3, 1, 1)) / 4.f;
+  EXPECT_EQ(a.at(1, 0, 1), uint8_t(std::lround(mean)));
+  Image8 mask(8, 8, 1, 255);
+  mask.at(5, 6) = 0;
+  const Image8 m = downscale_min(mask, 4);
+  EXPECT_EQ(m.at(1, 1), 0);
+  EXPECT_EQ(m.at(0, 0), 255);
+}
+
 }  // namespace
 }  // namespace ttgs

@@ -253,9 +253,10 @@ TEST(ImageLevels, AThinPoleInAMaskSurvivesNearestButNotBilinearDownscaling) {
   f.name = "pole.png";
   f.camera.fx = f.camera.fy = 80;
   f.camera.cx = 48, f.camera.cy = 32, f.camera.width = 96, f.camera.height = 64;
-  f.image = Image(96, 64, 3, 0.5f);
-  f.mask = Image(96, 64, 1, 1.0f);
-  for (int y = 10; y < 64; ++y) f.mask->at(41, y) = 0.f;  // the pole: column 41, from row 10 down
+  f.image = Image8(96, 64, 3, 128);
+  Image8 pole(96, 64, 1, 255);
+  for (int y = 10; y < 64; ++y) pole.at(41, y) = 0;  // the pole: column 41, from row 10 down
+  f.mask = std::make_shared<const Image8>(pole);
   ds.train = {0};
   const refine::ImageLevel nearest = refine::make_image_level(ds, {0}, 4, 0, refine::LevelMasks::kStatic);
   const refine::ImageLevel bilinear = refine::make_image_level(ds, {0}, 4, 0, refine::LevelMasks::kStaticBilinear);

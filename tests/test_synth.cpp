@@ -180,7 +180,7 @@ TEST(Synth, MasksAgreeWithGeometry) {
         const int label = int(std::lround(labels.color.at(x, y) * 255));
         const double z = depth.at(x, y);
         // The loader's mask is 0 exactly on sky and actors.
-        ASSERT_EQ(f.mask->at(x, y), label == synth::kLabelStatic ? 1.f : 0.f);
+        ASSERT_EQ(f.mask->at(x, y), label == synth::kLabelStatic ? 255 : 0);
         const Vec3 dir_world = transpose(c.R) * Vec3{(x + 0.5 - c.cx) / c.fx, (y + 0.5 - c.cy) / c.fy, 1.0};
         if (label == synth::kLabelSky) {
           // Sky: nothing was hit (no depth), and only upward rays can miss the infinite ground.
@@ -334,8 +334,8 @@ TEST(Synth, EditedViewsRemoveAndMoveActors) {
   ASSERT_EQ(ed.actors.size(), ds.actors.size() - 1);
   double changed = 0, total = 0;
   for (size_t i = 0; i < ds.frames.size(); ++i) {
-    const Image& a = ds.frames[i].image;
-    const Image& b = ed.frames[i].image;
+    const Image a = to_float(ds.frames[i].image);
+    const Image b = to_float(ed.frames[i].image);
     for (size_t k = 0; k < a.data.size(); k += 3) {
       total += 1;
       changed += std::abs(a.data[k] - b.data[k]) + std::abs(a.data[k + 1] - b.data[k + 1]) > 0.02;
@@ -395,8 +395,8 @@ TEST(Synth, FixedSensorCorruptsEveryView) {
   const io::Dataset clean = io::load_dataset(dir / "clean", {}), corrupted = io::load_dataset(dir / "dark", {});
   ASSERT_EQ(clean.frames.size(), corrupted.frames.size());
   for (size_t f = 0; f < clean.frames.size(); ++f) {
-    const Image& a = clean.frames[f].image;
-    const Image& b = corrupted.frames[f].image;
+    const Image a = to_float(clean.frames[f].image);
+    const Image b = to_float(corrupted.frames[f].image);
     double worst = 0;
     for (size_t i = 0; i < a.data.size(); ++i)
       if (a.data[i] < 0.99f) worst = std::max(worst, std::abs(double(b.data[i]) - 0.5 * a.data[i]));

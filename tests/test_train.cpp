@@ -31,11 +31,11 @@ io::Dataset random_dataset(int n, int w, int h) {
     f.camera.fx = f.camera.fy = 50;
     f.camera.cx = w / 2.0;
     f.camera.cy = h / 2.0;
-    f.image = model::from_tensor(at::rand({h, w, 3}));
+    f.image = to_8bit(model::from_tensor(at::rand({h, w, 3})));
     if (i == 1) {
-      Image mask(w, h, 1, 1.f);
-      mask.at(3, 2) = 0.f;  // one ignored pixel
-      f.mask = mask;
+      Image8 mask(w, h, 1, 255);
+      mask.at(3, 2) = 0;  // one ignored pixel
+      f.mask = std::make_shared<const Image8>(mask);
     }
     ds.frames.push_back(f);
     ds.train.push_back(size_t(i));
@@ -43,23 +43,23 @@ io::Dataset random_dataset(int n, int w, int h) {
   return ds;
 }
 
-TEST(ViewCache, KeepsEightBitPhotosWithinHalfAStepAndMasksExactly) {
+TEST(ViewCache, AtFullSizeReadsTheDatasetsEightBitPixelsWithoutACopy) {
   const io::Dataset ds = random_dataset(3, 16, 12);
   const train::ViewCache cache(ds, {0, 1});
   EXPECT_TRUE(cache.has(0));
   EXPECT_FALSE(cache.has(2));
   EXPECT_THROW(cache.photo(2), std::out_of_range);
-  const at::Tensor exact = model::to_tensor(ds.frames[0].image);
-  const double worst = (cache.photo(0) - exact).abs().max().item<double>();
-  EXPECT_LE(worst, 0.5 / 255 + 1e-6);
-  EXPECT_GT(worst, 0.0);  // really quantized
+  const at::Tensor photo = cache.photo(0);
+  EXPECT_EQ(photo.scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::equal(photo, model::to_tensor(ds.frames[0].image)));
+  EXPECT_EQ(photo.max().item<float>(), ds.frames[0].image.data[size_t(photo.argmax().item<int64_t>())] / 255.f);
   EXPECT_FALSE(cache.mask(0).defined());
   const at::Tensor mask = cache.mask(1);
   ASSERT_TRUE(mask.defined());
   EXPECT_EQ(mask.sizes(), at::IntArrayRef({12, 16, 1}));
   EXPECT_EQ(mask[2][3][0].item<float>(), 0.f);
   EXPECT_EQ(mask.sum().item<float>(), 16 * 12 - 1);
-  EXPECT_EQ(cache.bytes(), 2 * 16 * 12 * 3 + 16 * 12);  // one byte per value: a quarter of float
+  EXPECT_EQ(cache.bytes(), 0);  // nothing of its own: the dataset's pixels
 }
 
 TEST(ViewCache, DownscalesLikeTheLoaderAndScalesTheCamera) {
@@ -72,6 +72,7 @@ TEST(ViewCache, DownscalesLikeTheLoaderAndScalesTheCamera) {
   EXPECT_EQ(cache.mask(1)[0][0][0].item<float>(), 0.f);  // block minimum: the ignored pixel (3, 2) wins its block
   EXPECT_EQ(cache.camera(1).width, 4);
   EXPECT_NEAR(cache.camera(1).fx, 12.5, 1e-12);
+  EXPECT_EQ(cache.bytes(), 4 * 3 * 3 + 4 * 3);  // its own downscaled copy, one byte per value
 }
 
 TEST(ViewSampler, VisitsEveryViewOncePerEpochAndResumesIdentically) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -46,7 +47,7 @@ TEST(Transforms, NerfstudioBasicsAndEveryEighthSplit) {
   // Camera 3 sits at x = 3 looking down -z (OpenGL): OpenCV centre (3, 0, 0), world point (3, 0, -2) is ahead.
   EXPECT_NEAR(c.center()[0], 3, 1e-12);
   EXPECT_NEAR(c.world_to_camera({3, 0, -2})[2], 2, 1e-12);
-  EXPECT_NEAR(ds.frames[3].image.at(2, 2, 1), 3 / 16.f, 1.f / 255);
+  EXPECT_NEAR(ds.frames[3].image.at(2, 2, 1) / 255.f, 3 / 16.f, 0.5f / 255 + 1e-6f);  // kept as 8-bit
   io::LoadOptions none;
   none.test_every = 0;
   EXPECT_TRUE(io::load_dataset(dir.path(), none).test.empty());
@@ -80,7 +81,7 @@ TEST(Transforms, PerFrameIntrinsicsMasksDepthPointsAndSplitLists) {
   EXPECT_EQ(ds.frames[0].camera.fx, 10);
   ASSERT_TRUE(ds.frames[1].mask);
   EXPECT_EQ(ds.frames[1].mask->at(5, 1), 0.f);
-  EXPECT_EQ(ds.frames[1].mask->at(4, 1), 1.f);
+  EXPECT_EQ(ds.frames[1].mask->at(4, 1), 255);
   ASSERT_TRUE(ds.frames[1].depth);
   EXPECT_NEAR(ds.frames[1].depth->at(3, 3), 2.5f, 1e-6);
   EXPECT_FLOAT_EQ(ds.frames[2].depth->at(7, 5), 4.5f);
@@ -136,6 +137,10 @@ TEST(Transforms, RealFoxSkipsMissingFrames) {
   EXPECT_EQ(ds.test.size(), 7u);  // every 8th present frame
   EXPECT_EQ(ds.frames[0].image.width, 135);
   EXPECT_EQ(ds.frames[0].image.height, 240);
+  // One lens and no mask files: every frame shares the lens's undistortion border mask (one copy for a long log).
+  ASSERT_TRUE(ds.frames[0].mask);
+  EXPECT_EQ(std::count(ds.frames[0].mask->data.begin(), ds.frames[0].mask->data.end(), 0) > 0, true);
+  for (const io::Frame& frame : ds.frames) EXPECT_EQ(frame.mask.get(), ds.frames[0].mask.get()) << frame.name;
 }
 
 // A time series: 2 cameras x 3 timestamps, a rig block, one LiDAR sweep, an actors.json beside.

@@ -10,6 +10,7 @@
 #include "app/fit_inputs.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "fit/benchmark.hpp"
 
 namespace ttgs::app {
@@ -37,7 +38,8 @@ void add_bench_fit_command(CLI::App& bench) {
     const std::vector<fit::QualityPoint> curve = fit::quality_curve(r.history);
     nlohmann::json j = {{"data", o->in.data}, {"iters", o->in.fit.iters}, {"eval_every", o->in.fit.eval_every},
                         {"downscale", o->in.load.downscale}, {"test_views", ds.test.size()},
-                        {"train_views", ds.train.size()}, {"final_test_psnr", r.test.psnr}};
+                        {"train_views", ds.train.size()}, {"final_test_psnr", r.test.psnr},
+                        {"peak_resident_mib", peak_resident_mib()}};
     for (const fit::QualityPoint& p : curve)
       j["curve"].push_back({{"step", p.step}, {"optimization_s", p.optimization_s}, {"test_psnr", p.test_psnr},
                             {"num_gaussians", p.num_gaussians}});

@@ -9,6 +9,7 @@
 #include "app/commands.hpp"
 #include "app/scene_inputs.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "eval/evaluate.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
@@ -172,6 +173,7 @@ void add_reconstruct_command(CLI::App& root) {
     if (!splats.all_finite()) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
     nlohmann::json report = {{"iters", rec.steps},      {"time_s", rec.time_s},
                              {"num_gaussians", rec.gaussians.size()}, {"method", "learned optimizer"},
+                             {"peak_resident_mib", peak_resident_mib()},
                              {"model", o->model},       {"data", ds.path},
                              {"metrics", metrics},      {"initial_metrics", initial_metrics},      {"test_time_training", ttt},
                              {"history", nlohmann::json::array()}};

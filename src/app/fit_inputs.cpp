@@ -32,6 +32,11 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
                  "Mean screen-space gradient (normalized device units) above which a Gaussian is cloned or split "
                  "(default strategy; default: 0.0002)");
   cmd.add_option("--opacity-reset-every", o.opacity_reset_every, "Iterations between opacity resets (default strategy; default: 3000)");
+  cmd.add_option("--warmup-steps", o.fit.warmup_steps,
+                 "Resolution warm-up: the first N iterations train on photos downscaled by --warmup-downscale")
+      ->capture_default_str();
+  cmd.add_option("--warmup-downscale", o.fit.warmup_downscale, "Downscale factor of the resolution warm-up")
+      ->capture_default_str();
   cmd.add_flag("--full-batch", o.fit.full_batch,
                "Every step uses all training views (gradients summed) with step decay of the learning rates");
   cmd.add_option("--random-init", o.random_count, "Gaussians of the random initialization (datasets without points)")

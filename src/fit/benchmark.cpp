@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "io/ply.hpp"
 #include "loss/photometric.hpp"
@@ -70,7 +71,7 @@ std::string BenchResult::to_json(const BenchOptions& o) const {
   nlohmann::json j = {{"width", o.width},           {"height", o.height},         {"gaussians", o.gaussians},
                       {"iters", o.iters},           {"threads", threads},         {"forward_ms", forward_ms},
                       {"backward_ms", backward_ms}, {"iteration_ms", iteration_ms}, {"splats_per_pixel", splats_per_pixel},
-                      {"visible", visible},
+                      {"visible", visible}, {"peak_resident_mib", peak_resident_mib()},
                       {"iteration_parts_ms", {{"render", iteration_render_ms}, {"loss", iteration_loss_ms},
                                               {"backward", iteration_backward_ms}, {"adam", iteration_step_ms}}}};
   return j.dump();

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
+#include "core/memory.hpp"
 #include "io/transforms_json.hpp"
 #include "model/scene_files.hpp"
 
@@ -36,6 +37,7 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
               {"strategy", o.strategy_kind == StrategyKind::kMcmc ? "mcmc" : "default"},
               {"mode", o.full_batch ? "full-batch" : "stochastic"},
               {"rollbacks", r.rollbacks},
+              {"peak_resident_mib", peak_resident_mib()},
               {"scene_model", {{"actors", r.scene.actors.num_actors()},
                                {"environment", r.scene.environment.defined()},
                                {"appearance", r.scene.appearance.defined()},

@@ -60,6 +60,9 @@ class FitLoop {
         g_(scene_.gaussians), base_lr_(optim::gaussian_rates(o.lr, extent_)),
         adam_(optim::gaussian_adam(g_, base_lr_)), strategy_(make_strategy(o, views_per_step_)),
         sampler_(ds.train, o.seed), cache_(ds, ds.train, 1, model::uses_masks(ds, scene_)),
+        warmup_cache_(o.warmup_steps > 0 && o.warmup_downscale > 1
+                          ? train::ViewCache(ds, ds.train, o.warmup_downscale, model::uses_masks(ds, scene_))
+                          : train::ViewCache()),
         fixed_bg_(at::tensor(std::vector<float>(o.background.begin(), o.background.end()))) {
     at::manual_seed(int64_t(o.seed));
     optim::make_trainable(g_);
@@ -148,14 +151,20 @@ class FitLoop {
     adam_.set_lr(optim::kMeans, scale * means_schedule_.factor(step, o_.iters) * base_lr_[optim::kMeans]);
   }
 
-  // The loss of view i as step `step` renders it (SH degree and background of that step, the strategy's
-  // regularizer added), with the render.
+  // The photos step `step` trains on: downscaled during the resolution warm-up, else full size.
+  const train::ViewCache& views_at(int step) const {
+    return step <= o_.warmup_steps && warmup_cache_.factor() > 1 ? warmup_cache_ : cache_;
+  }
+
+  // The loss of view i as step `step` renders it (SH degree, background and resolution of that step, the
+  // strategy's regularizer added), with the render.
   std::pair<at::Tensor, render::RenderResult> view_loss(size_t i, int step) {
     render::RenderSettings s;
     s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
     s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
-    render::RenderResult r = render::render_view(scene_, ds_, i, s);
-    at::Tensor loss = loss::masked_photometric(r.rgb, cache_.photo(i), cache_.mask(i), o_.ssim_lambda);
+    const train::ViewCache& views = views_at(step);
+    render::RenderResult r = render::render_view(scene_, ds_, i, views.camera(i), s);
+    at::Tensor loss = loss::masked_photometric(r.rgb, views.photo(i), views.mask(i), o_.ssim_lambda);
     const at::Tensor reg = strategy_->regularizer(g_);
     if (reg.defined()) loss = loss + reg;
     return {loss, std::move(r)};
@@ -164,13 +173,13 @@ class FitLoop {
   // Renders view i, adds its loss's gradient to the parameters' and lets the strategy see its screen-space
   // gradient; returns the loss (not finite: nothing accumulated).
   double accumulate_view(size_t i, int step) {
-    const io::Frame& f = ds_.frames[i];
+    const Camera& camera = views_at(step).camera(i);
     const auto [loss, r] = view_loss(i, step);
     const double value = loss.item<double>();
     if (!std::isfinite(value)) return value;
     loss.backward();
-    strategy_->after_backward(g_, r, {step * views_per_step_, o_.iters * views_per_step_, f.camera.width,
-                                      f.camera.height, extent_});
+    strategy_->after_backward(g_, r, {step * views_per_step_, o_.iters * views_per_step_, camera.width,
+                                      camera.height, extent_});
     return value;
   }
 
@@ -194,8 +203,8 @@ class FitLoop {
     ++state_.loss_count;
     adam_.step(params());
     clear_gradients();
-    const io::Frame& last = ds_.frames[views.back()];
-    strategy_->after_step(g_, adam_, {step, o_.iters, last.camera.width, last.camera.height, extent_});
+    const Camera& last = views_at(step).camera(views.back());
+    strategy_->after_step(g_, adam_, {step, o_.iters, last.width, last.height, extent_});
     const bool checkpoint_now = checkpoints() && step % o_.checkpoint_every == 0 && step < o_.iters;
     guard_->check(step, guarded(), adam_, checkpoint_now);
     if (o_.eval_every > 0 && step % o_.eval_every == 0 && step < o_.iters) record(step);
@@ -291,6 +300,7 @@ class FitLoop {
   std::unique_ptr<optim::IStrategy> strategy_;
   train::ViewSampler sampler_;
   const train::ViewCache cache_;
+  const train::ViewCache warmup_cache_;  // empty without a resolution warm-up
   const at::Tensor fixed_bg_;
   optim::Schedule schedule_, means_schedule_;  // all rates; positions (stochastic mode: exponential decay)
   std::optional<train::DivergenceGuard> guard_;
@@ -305,6 +315,8 @@ void check_options(const FitOptions& o) {
   if (o.sh_degree < 0 || o.sh_degree > 3) throw InputError("--sh-degree", "must be 0..3");
   if (o.checkpoint_every < 0) throw InputError("--checkpoint-every", "must not be negative");
   if (o.eval_every < 0) throw InputError("--eval-every", "must not be negative");
+  if (o.warmup_steps < 0) throw InputError("--warmup-steps", "must not be negative");
+  if (o.warmup_downscale < 1) throw InputError("--warmup-downscale", "must be at least 1");
 }
 
 FitResult fit(const io::Dataset& ds, model::Gaussians init, const FitOptions& o) {

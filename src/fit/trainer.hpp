@@ -27,6 +27,10 @@ struct FitOptions {
   uint64_t seed = 0;
   int eval_every = 1000;  // 0: only at the end
   double ssim_lambda = 0.2;
+  // Resolution warm-up: the first `warmup_steps` steps train on the photos downscaled by `warmup_downscale`
+  // (box filter, cameras scaled), a quarter of the pixels at 2; then full size.
+  int warmup_steps = 0;
+  int warmup_downscale = 2;
   bool random_background = false;
   std::array<float, 3> background{0, 0, 0};
   optim::LearningRates lr;

@@ -114,6 +114,25 @@ std::optional<Image> read_masks(const FrameSource& fs, int width, int height) {
   return mask;
 }
 
+// One lens's undistortion: the map, the pixels that have a source, and that mask at the loaded size, shared by the
+// frames without masks of their own (a long log keeps one copy); null when every pixel has a source.
+struct LensPixels {
+  const FrameSource* owner = nullptr;
+  UndistortMap map;
+  Image valid;
+  std::shared_ptr<const Image8> border_mask;
+};
+
+LensPixels lens_pixels(const FrameSource& fs, int downscale) {
+  LensPixels lens;
+  lens.owner = &fs;
+  lens.map = make_undistort_map(fs.camera, fs.distortion);
+  lens.valid = valid_mask(lens.map);
+  if (std::find(lens.valid.data.begin(), lens.valid.data.end(), 0.f) != lens.valid.data.end())
+    lens.border_mask = std::make_shared<const Image8>(to_8bit(downscale_min(lens.valid, downscale)));
+  return lens;
+}
+
 bool same_lens(const FrameSource& a, const FrameSource& b) {
   const auto& x = a.camera;
   const auto& y = b.camera;
@@ -228,8 +247,7 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     for (float v : ds.points->positions)
       if (!std::isfinite(v)) throw InputError(src.meta_path, "the point cloud holds NaN or infinite coordinates");
 
-  const FrameSource* map_owner = nullptr;
-  UndistortMap map;
+  LensPixels lens;
   Progress progress("loading images", int64_t(src.frames.size()));
   for (const FrameSource& fs : src.frames) {
     const Camera& cam = fs.camera;
@@ -243,30 +261,27 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     Frame f;
     f.name = fs.name;
     f.camera = cam;
-    f.mask = read_masks(fs, cam.width, cam.height);
+    std::optional<Image> mask = read_masks(fs, cam.width, cam.height);
     if (!fs.depth_path.empty()) f.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
     if (!fs.distortion.is_zero()) {
       ds.has_distortion = true;
-      if (opt.load_pixels && (!map_owner || !same_lens(*map_owner, fs))) {  // one map per distinct lens
-        map = make_undistort_map(cam, fs.distortion);
-        map_owner = &fs;
-      }
+      if (opt.load_pixels && (!lens.owner || !same_lens(*lens.owner, fs)))  // one map per distinct lens
+        lens = lens_pixels(fs, opt.downscale);
       if (opt.load_pixels) {
-        rgb = remap_bilinear(rgb, map);
-        if (f.depth) f.depth = remap_nearest(*f.depth, map);
-        Image valid = valid_mask(map);
-        if (f.mask) {
-          Image m = remap_nearest(*f.mask, map);
-          for (size_t i = 0; i < m.data.size(); ++i) m.data[i] *= valid.data[i];
-          f.mask = m;
-        } else if (std::find(valid.data.begin(), valid.data.end(), 0.f) != valid.data.end()) {
-          f.mask = valid;
+        rgb = remap_bilinear(rgb, lens.map);
+        if (f.depth) f.depth = remap_nearest(*f.depth, lens.map);
+        if (mask) {
+          Image m = remap_nearest(*mask, lens.map);
+          for (size_t i = 0; i < m.data.size(); ++i) m.data[i] *= lens.valid.data[i];
+          mask = m;
+        } else {
+          f.mask = lens.border_mask;
         }
       }
     }
-    if (opt.load_pixels) {
-      f.image = downscale_area(rgb, opt.downscale);
-      if (f.mask) f.mask = downscale_min(*f.mask, opt.downscale);
+    if (opt.load_pixels) {  // downscaled in float, then kept as 8-bit
+      f.image = to_8bit(downscale_area(rgb, opt.downscale));
+      if (mask) f.mask = std::make_shared<const Image8>(to_8bit(downscale_min(*mask, opt.downscale)));
       if (f.depth) f.depth = downscale_nearest(*f.depth, opt.downscale);
     } else {
       f.mask.reset();

@@ -2,6 +2,7 @@
 // A posed image dataset, loaded from nerfstudio / instant-ngp transforms.json or a COLMAP model, with lens
 // distortion removed (see undistort.hpp), optional downscaling and a train/test split.
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,8 +53,10 @@ struct DatasetSource {
 struct Frame {
   std::string name;
   Camera camera;               // pinhole, at the loaded resolution
-  Image image;                 // RGB in [0, 1]; empty when loaded without pixels
-  std::optional<Image> mask;   // 1 = use, 0 = ignore (user mask and/or undistortion border)
+  Image8 image;                // RGB, 8-bit (value / 255 in [0, 1]); empty when loaded without pixels
+  // 255 = use, 0 = ignore (user mask and/or undistortion border); null: every pixel. Never changed in place:
+  // frames of one lens without masks of their own share its border mask.
+  std::shared_ptr<const Image8> mask;
   std::optional<Image> depth;  // metres, 0 = unknown
   double time = 0;             // seconds (0 for static data)
   int time_index = 0;          // into Dataset::timestamps

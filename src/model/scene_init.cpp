@@ -27,7 +27,7 @@ std::array<float, 3> photo_colour(const io::Dataset& ds, int k, const Vec3& p) {
     const auto uv = f.camera.project(p);
     const int x = int(uv[0]), y = int(uv[1]);
     if (uv[0] < 0 || uv[1] < 0 || x >= f.image.width || y >= f.image.height) continue;
-    return {f.image.at(x, y, 0), f.image.at(x, y, 1), f.image.at(x, y, 2)};
+    return {f.image.at(x, y, 0) / 255.f, f.image.at(x, y, 1) / 255.f, f.image.at(x, y, 2) / 255.f};
   }
   return {0.5f, 0.5f, 0.5f};
 }

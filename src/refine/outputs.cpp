@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "fit/outputs.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
@@ -72,6 +73,7 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
   return json{{"init", c.init_path},
               {"data", ds.path},
               {"time_s", r.time_s},
+              {"peak_resident_mib", peak_resident_mib()},
               {"num_gaussians", r.gaussians.size()},
               {"attributes", to_string(o.attrs)},
               {"parts", to_string(o.parts)},

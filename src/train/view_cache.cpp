@@ -13,6 +13,17 @@ at::Tensor to_8bit(const at::Tensor& image) {
 
 at::Tensor from_8bit(const at::Tensor& image) { return image.to(at::kFloat).div_(255.0f); }
 
+namespace {
+
+// (H, W, C) uint8 over the image's own pixels, no copy: the image must outlive the tensor.
+at::Tensor borrowed_tensor(const Image8& img) {
+  return at::from_blob(const_cast<uint8_t*>(img.data.data()), {img.height, img.width, img.channels}, at::kByte);
+}
+
+at::Tensor owned_tensor(const Image8& img) { return borrowed_tensor(img).clone(); }
+
+}  // namespace
+
 ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, bool with_masks)
     : factor_(factor) {
   if (factor < 1) throw std::invalid_argument("ViewCache: factor must be at least 1");
@@ -23,8 +34,8 @@ ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, i
     if (f.image.empty()) throw InputError(ds.path, "frame " + f.name + " was loaded without pixels");
     Entry& e = entries_[i];
     e.camera = factor > 1 ? f.camera.downscaled(factor) : f.camera;
-    e.photo = to_8bit(model::to_tensor(factor > 1 ? downscale_area(f.image, factor) : f.image));
-    if (f.mask && with_masks) e.mask = to_8bit(model::to_tensor(factor > 1 ? downscale_min(*f.mask, factor) : *f.mask));
+    e.photo = factor > 1 ? owned_tensor(downscale_area(f.image, factor)) : borrowed_tensor(f.image);
+    if (f.mask && with_masks) e.mask = factor > 1 ? owned_tensor(downscale_min(*f.mask, factor)) : borrowed_tensor(*f.mask);
   }
 }
 
@@ -41,7 +52,7 @@ at::Tensor ViewCache::mask(size_t frame) const {
 int64_t ViewCache::bytes() const {
   int64_t total = 0;
   for (const Entry& e : entries_)
-    total += (e.photo.defined() ? e.photo.numel() : 0) + (e.mask.defined() ? e.mask.numel() : 0);
+    if (factor_ > 1) total += (e.photo.defined() ? e.photo.numel() : 0) + (e.mask.defined() ? e.mask.numel() : 0);
   return total;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // The one image cache of the training loops (fit, refine, learn): the photos and masks of chosen frames, at one
 // downscale factor, kept as 8-bit (a quarter of float's memory) and handed out as float tensors on demand.
+// At factor 1 the cache holds no pixels of its own: it reads the dataset's 8-bit frames, so the dataset must
+// outlive the cache.
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -31,7 +33,7 @@ class ViewCache {
   const Camera& camera(size_t frame) const { return entries_.at(frame).camera; }
   View view(size_t frame) const { return {camera(frame), photo(frame), mask(frame)}; }
   int factor() const { return factor_; }
-  int64_t bytes() const;  // held by the cached pixels
+  int64_t bytes() const;  // pixels held by the cache itself (0 at factor 1, where it reads the dataset's)
 
  private:
   struct Entry {

@@ -37,7 +37,7 @@ ViewRender RenderService::render(size_t frame) {
 
 std::string RenderService::photo(size_t frame) {
   const io::Frame& f = frame_of(source_, frame);
-  return f.image.empty() ? std::string() : io::encode_png(f.image, 8, f.name);
+  return f.image.empty() ? std::string() : io::encode_png(to_float(f.image), 8, f.name);
 }
 
 }  // namespace ttgs::view
