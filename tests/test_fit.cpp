@@ -144,9 +144,43 @@ TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   EXPECT_EQ(back.sh_degree, 1);
   const auto report = nlohmann::json::parse(io::read_file(dir / "out/report.json"));
   for (const char* key : {"iters", "time_s", "num_gaussians", "metrics", "history"}) EXPECT_TRUE(report.contains(key)) << key;
+  EXPECT_EQ(report["steps"].get<int>(), fo.iters);
+  EXPECT_GT(report["peak_resident_mib"].get<double>(), 10.0);  // this process, LibTorch loaded
   EXPECT_NEAR(report["metrics"]["test"]["psnr"].get<double>(), r.test.psnr, 1e-9);
   EXPECT_TRUE(report["metrics"]["train"].contains("ssim"));
   EXPECT_TRUE(io::file_exists(dir / "out/cameras.json"));
+}
+
+TEST(Fit, ResolutionWarmUpTrainsAsWellAndAPlateauStopsEarly) {
+  test::TempDir dir;
+  const io::Dataset ds = small_dataset(dir, 10);
+  const model::Gaussians init = model::init_from_points(*ds.points, {});
+  const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
+  fit::FitOptions fo;
+  fo.iters = 200;
+  fo.eval_every = 100;
+  fo.sh_degree = 1;
+  const fit::FitResult full = fit::fit(ds, init, fo);
+  fo.warmup_steps = 150;  // three quarters of the run on photos and cameras at half size
+  const fit::FitResult warm = fit::fit(ds, init, fo);
+  std::printf("test PSNR %.2f -> %.2f dB (full size) / %.2f dB (warm-up)\n", before, full.test.psnr, warm.test.psnr);
+  EXPECT_GT(warm.test.psnr, before + 3.0);
+  EXPECT_NEAR(warm.test.psnr, full.test.psnr, 1.5);
+  EXPECT_EQ(full.steps, 200);
+  // Densification ends at 80% of 300 steps (240): the evaluations at 260 and 280 are the first pair after it, and
+  // any gain is below 100 dB.
+  fit::FitOptions stop;
+  stop.iters = 300;
+  stop.eval_every = 20;
+  stop.sh_degree = 0;
+  stop.stop_plateau = 100;
+  const fit::FitResult early = fit::fit(ds, init, stop);
+  EXPECT_EQ(early.steps, 280);
+  ASSERT_FALSE(early.history.empty());
+  EXPECT_EQ(early.history.back().step, 280);
+  EXPECT_EQ(early.history[early.history.size() - 2].step, 260);
+  stop.stop_plateau = -1;
+  EXPECT_THROW(fit::check_options(stop), InputError);
 }
 
 TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {

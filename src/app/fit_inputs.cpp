@@ -37,6 +37,10 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
       ->capture_default_str();
   cmd.add_option("--warmup-downscale", o.fit.warmup_downscale, "Downscale factor of the resolution warm-up")
       ->capture_default_str();
+  cmd.add_option("--stop-plateau", o.fit.stop_plateau,
+                 "Stop once densification has ended and a test evaluation (--eval-every) gains less than this many dB "
+                 "over the previous one (0 = never)")
+      ->capture_default_str();
   cmd.add_flag("--full-batch", o.fit.full_batch,
                "Every step uses all training views (gradients summed) with step decay of the learning rates");
   cmd.add_option("--random-init", o.random_count, "Gaussians of the random initialization (datasets without points)")

@@ -14,4 +14,12 @@ void keep_image_sized_blocks_in_heap() {
 #endif
 }
 
+LargeBlocksFromTheSystem::LargeBlocksFromTheSystem() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
+}
+
+LargeBlocksFromTheSystem::~LargeBlocksFromTheSystem() { keep_image_sized_blocks_in_heap(); }
+
 }  // namespace ttgs

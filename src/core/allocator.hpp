@@ -5,4 +5,16 @@
 // once at start-up (the program's main, the Python module's import); a no-op outside glibc.
 namespace ttgs {
 void keep_image_sized_blocks_in_heap();
+
+// While one exists, blocks of 1 MB or more come straight from the operating system and go back to it when freed
+// (loading a dataset: a frame's float temporaries would otherwise leave holes in the heap that the long-lived 8-bit
+// photos partly fill, growing the heap by a temporary's size every few frames). Its end restores the heap policy
+// above. Not nested, not concurrent with another.
+class LargeBlocksFromTheSystem {
+ public:
+  LargeBlocksFromTheSystem();
+  ~LargeBlocksFromTheSystem();
+  LargeBlocksFromTheSystem(const LargeBlocksFromTheSystem&) = delete;
+  LargeBlocksFromTheSystem& operator=(const LargeBlocksFromTheSystem&) = delete;
+};
 }

@@ -30,6 +30,7 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
   json metrics = {{"train", json::parse(r.train.to_json())}};
   if (!r.test.images.empty()) metrics["test"] = json::parse(r.test.to_json());
   return json{{"iters", o.iters},
+              {"steps", r.steps},
               {"time_s", r.time_s},
               {"seconds_per_iteration", r.time_s / std::max(1, o.iters)},
               {"num_gaussians", r.gaussians.size()},

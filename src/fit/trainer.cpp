@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -76,7 +77,7 @@ class FitLoop {
   FitResult run() {
     Progress progress("fitting", o_.iters);
     for (int i = 0; i < state_.step; ++i) progress.advance();
-    for (int step = state_.step + 1; step <= o_.iters; ++step) {
+    for (int step = state_.step + 1; step <= o_.iters && !plateaued(); ++step) {
       if (o_.before_step) o_.before_step(step, g_);
       take_step(step);
       progress.advance();
@@ -261,6 +262,17 @@ class FitLoop {
     state_.loss_count = 0;
   }
 
+  // Whether the last two test evaluations, both after densification ended, differ by less than stop_plateau dB.
+  bool plateaued() const {
+    const std::vector<HistoryEntry>& h = state_.history;
+    if (o_.stop_plateau <= 0 || h.size() < 2 || o_.full_batch) return false;
+    const HistoryEntry &last = h.back(), &before = h[h.size() - 2];
+    const int densify_end = std::min(o_.strategy_kind == StrategyKind::kMcmc ? o_.mcmc.refine_stop : o_.strategy.refine_stop,
+                                     int(0.8 * o_.iters));
+    return before.step > densify_end && std::isfinite(last.test_psnr) && std::isfinite(before.test_psnr) &&
+           last.test_psnr - before.test_psnr < o_.stop_plateau;
+  }
+
   // The last good state (the guard's snapshot, taken at this step) with the loop's counters.
   void write_checkpoint() {
     LoopState saved = state_;
@@ -274,12 +286,19 @@ class FitLoop {
 
   FitResult finish() {
     check_last_update();
-    guard_->check(o_.iters, guarded(), adam_, true);
-    record(o_.iters);
+    guard_->check(state_.step, guarded(), adam_, true);
+    if (state_.history.empty() || state_.history.back().step != state_.step) record(state_.step);
+    if (state_.step < o_.iters) {
+      char why[160];
+      std::snprintf(why, sizeof why, "stopped at step %d of %d: the test PSNR gained less than %g dB", state_.step,
+                    o_.iters, o_.stop_plateau);
+      note(why);
+    }
     for (at::Tensor* t : params()) *t = t->detach();
     FitResult result;
     result.history = state_.history;
     result.rollbacks = guard_->rollbacks();
+    result.steps = state_.step;
     result.train = eval::evaluate(scene_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
     if (!ds_.test.empty()) result.test = eval::evaluate(scene_, ds_, ds_.test, {}, o_.lpips.get());
     result.gaussians = g_;
@@ -317,6 +336,7 @@ void check_options(const FitOptions& o) {
   if (o.eval_every < 0) throw InputError("--eval-every", "must not be negative");
   if (o.warmup_steps < 0) throw InputError("--warmup-steps", "must not be negative");
   if (o.warmup_downscale < 1) throw InputError("--warmup-downscale", "must be at least 1");
+  if (!(o.stop_plateau >= 0)) throw InputError("--stop-plateau", "must not be negative");
 }
 
 FitResult fit(const io::Dataset& ds, model::Gaussians init, const FitOptions& o) {

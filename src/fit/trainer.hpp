@@ -31,6 +31,9 @@ struct FitOptions {
   // (box filter, cameras scaled), a quarter of the pixels at 2; then full size.
   int warmup_steps = 0;
   int warmup_downscale = 2;
+  // Early stop: once densification has ended, the run stops at a test evaluation (every `eval_every` steps) that
+  // gained less than `stop_plateau` dB over the previous one, itself after densification (0: never).
+  double stop_plateau = 0;
   bool random_background = false;
   std::array<float, 3> background{0, 0, 0};
   optim::LearningRates lr;
@@ -78,6 +81,7 @@ struct FitResult {
   std::vector<HistoryEntry> history;
   eval::EvalReport train, test;  // test empty when the dataset has no test view
   int rollbacks = 0;             // divergence-guard rollbacks during the run
+  int steps = 0;                 // steps taken: the options' iters, or fewer after an early stop (stop_plateau)
 };
 
 

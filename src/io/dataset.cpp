@@ -1,12 +1,18 @@
 #include "io/dataset.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <thread>
 
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/parallel.hpp"
 #include "core/progress.hpp"
 #include "io/actors_json.hpp"
 #include "io/colmap.hpp"
@@ -114,25 +120,6 @@ std::optional<Image> read_masks(const FrameSource& fs, int width, int height) {
   return mask;
 }
 
-// One lens's undistortion: the map, the pixels that have a source, and that mask at the loaded size, shared by the
-// frames without masks of their own (a long log keeps one copy); null when every pixel has a source.
-struct LensPixels {
-  const FrameSource* owner = nullptr;
-  UndistortMap map;
-  Image valid;
-  std::shared_ptr<const Image8> border_mask;
-};
-
-LensPixels lens_pixels(const FrameSource& fs, int downscale) {
-  LensPixels lens;
-  lens.owner = &fs;
-  lens.map = make_undistort_map(fs.camera, fs.distortion);
-  lens.valid = valid_mask(lens.map);
-  if (std::find(lens.valid.data.begin(), lens.valid.data.end(), 0.f) != lens.valid.data.end())
-    lens.border_mask = std::make_shared<const Image8>(to_8bit(downscale_min(lens.valid, downscale)));
-  return lens;
-}
-
 bool same_lens(const FrameSource& a, const FrameSource& b) {
   const auto& x = a.camera;
   const auto& y = b.camera;
@@ -141,6 +128,115 @@ bool same_lens(const FrameSource& a, const FrameSource& b) {
   return x.fx == y.fx && x.fy == y.fy && x.cx == y.cx && x.cy == y.cy && x.width == y.width && x.height == y.height &&
          d.k1 == e.k1 && d.k2 == e.k2 && d.k3 == e.k3 && d.k4 == e.k4 && d.k5 == e.k5 && d.k6 == e.k6 && d.k7 == e.k7 &&
          d.p1 == e.p1 && d.p2 == e.p2;
+}
+
+// One lens's undistortion: the map and the pixels that have a source (1) at full size, and that mask at the loaded
+// size (null when every pixel has a source).
+struct LensPixels {
+  const FrameSource* owner = nullptr;
+  UndistortMap map;
+  Image valid;
+  std::shared_ptr<const Image8> border_mask;
+};
+
+// The border masks of the lenses seen so far, one per lens: the frames without masks of their own share it, so a
+// long log keeps one copy. Shared by the loading threads.
+class BorderMasks {
+ public:
+  std::shared_ptr<const Image8> share(const FrameSource& fs, std::shared_ptr<const Image8> mask) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [owner, kept] : masks_)
+      if (same_lens(*owner, fs)) return kept;
+    masks_.emplace_back(&fs, mask);
+    return mask;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<const FrameSource*, std::shared_ptr<const Image8>>> masks_;
+};
+
+LensPixels lens_pixels(const FrameSource& fs, int downscale, BorderMasks& borders) {
+  LensPixels lens;
+  lens.owner = &fs;
+  lens.map = make_undistort_map(fs.camera, fs.distortion);
+  lens.valid = valid_mask(lens.map);
+  if (std::find(lens.valid.data.begin(), lens.valid.data.end(), 0.f) != lens.valid.data.end())
+    lens.border_mask = borders.share(fs, std::make_shared<const Image8>(to_8bit(downscale_min(lens.valid, downscale))));
+  return lens;
+}
+
+// Frame `fs` read and validated; with pixels: undistorted (`lens` remade when it is another lens's), downscaled
+// in float and kept as 8-bit.
+Frame load_frame(const FrameSource& fs, const LoadOptions& opt, LensPixels& lens, BorderMasks& borders) {
+  const Camera& cam = fs.camera;
+  if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
+  if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
+    throw InputError(fs.image_path, "image is smaller than the downscale factor");
+  Image rgb = read_rgb_image(fs.image_path, opt.background.data());
+  if (rgb.width != cam.width || rgb.height != cam.height)
+    throw InputError(fs.image_path, "image is " + std::to_string(rgb.width) + "x" + std::to_string(rgb.height) +
+                                        " but the camera says " + std::to_string(cam.width) + "x" + std::to_string(cam.height));
+  Frame f;
+  f.name = fs.name;
+  f.camera = cam.downscaled(opt.downscale);
+  std::optional<Image> mask = read_masks(fs, cam.width, cam.height);
+  std::optional<Image> depth;
+  if (!fs.depth_path.empty()) depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
+  if (!opt.load_pixels) return f;
+  if (!fs.distortion.is_zero()) {
+    if (!lens.owner || !same_lens(*lens.owner, fs)) lens = lens_pixels(fs, opt.downscale, borders);
+    rgb = remap_bilinear(rgb, lens.map);
+    if (depth) depth = remap_nearest(*depth, lens.map);
+    if (mask) {
+      mask = remap_nearest(*mask, lens.map);
+      for (size_t i = 0; i < mask->data.size(); ++i) mask->data[i] *= lens.valid.data[i];
+    } else {
+      f.mask = lens.border_mask;
+    }
+  }
+  f.image = opt.downscale > 1 ? to_8bit(downscale_area(rgb, opt.downscale)) : to_8bit(rgb);  // no float copy
+  rgb = Image();
+  if (mask) f.mask = std::make_shared<const Image8>(to_8bit(downscale_min(*mask, opt.downscale)));
+  if (depth) f.depth = downscale_nearest(*depth, opt.downscale);
+  return f;
+}
+
+// Every frame of `src`, read by up to num_threads() threads taking the next frame in turn. A failure stops the
+// others from starting new frames; the error of the earliest failing frame is thrown (the same whatever the
+// timing: every earlier frame was started and finished).
+std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt) {
+  const size_t n = src.frames.size();
+  std::vector<Frame> frames(n);
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex progress_mutex;
+  Progress progress("loading images", int64_t(n));
+  BorderMasks borders;
+  const LargeBlocksFromTheSystem no_heap_holes;
+  const auto work = [&] {
+    LensPixels lens;  // each thread's current lens
+    for (size_t k = 0; !failed && (k = next++) < n;) {
+      try {
+        frames[k] = load_frame(src.frames[k], opt, lens, borders);
+      } catch (...) {
+        errors[k] = std::current_exception();
+        failed = true;
+      }
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      progress.advance();
+    }
+  };
+  const size_t workers = std::min(n, size_t(std::max(1, num_threads())));
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  progress.finish();
+  return frames;
 }
 
 bool name_matches(const std::string& frame, const std::string& listed) {
@@ -247,51 +343,8 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     for (float v : ds.points->positions)
       if (!std::isfinite(v)) throw InputError(src.meta_path, "the point cloud holds NaN or infinite coordinates");
 
-  LensPixels lens;
-  Progress progress("loading images", int64_t(src.frames.size()));
-  for (const FrameSource& fs : src.frames) {
-    const Camera& cam = fs.camera;
-    if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
-    if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
-      throw InputError(fs.image_path, "image is smaller than the downscale factor");
-    Image rgb = read_rgb_image(fs.image_path, opt.background.data());
-    if (rgb.width != cam.width || rgb.height != cam.height)
-      throw InputError(fs.image_path, "image is " + std::to_string(rgb.width) + "x" + std::to_string(rgb.height) +
-                                          " but the camera says " + std::to_string(cam.width) + "x" + std::to_string(cam.height));
-    Frame f;
-    f.name = fs.name;
-    f.camera = cam;
-    std::optional<Image> mask = read_masks(fs, cam.width, cam.height);
-    if (!fs.depth_path.empty()) f.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
-    if (!fs.distortion.is_zero()) {
-      ds.has_distortion = true;
-      if (opt.load_pixels && (!lens.owner || !same_lens(*lens.owner, fs)))  // one map per distinct lens
-        lens = lens_pixels(fs, opt.downscale);
-      if (opt.load_pixels) {
-        rgb = remap_bilinear(rgb, lens.map);
-        if (f.depth) f.depth = remap_nearest(*f.depth, lens.map);
-        if (mask) {
-          Image m = remap_nearest(*mask, lens.map);
-          for (size_t i = 0; i < m.data.size(); ++i) m.data[i] *= lens.valid.data[i];
-          mask = m;
-        } else {
-          f.mask = lens.border_mask;
-        }
-      }
-    }
-    if (opt.load_pixels) {  // downscaled in float, then kept as 8-bit
-      f.image = to_8bit(downscale_area(rgb, opt.downscale));
-      if (mask) f.mask = std::make_shared<const Image8>(to_8bit(downscale_min(*mask, opt.downscale)));
-      if (f.depth) f.depth = downscale_nearest(*f.depth, opt.downscale);
-    } else {
-      f.mask.reset();
-      f.depth.reset();
-    }
-    f.camera = cam.downscaled(opt.downscale);
-    ds.frames.push_back(std::move(f));
-    progress.advance();
-  }
-  progress.finish();
+  ds.frames = load_frames(src, opt);
+  for (const FrameSource& fs : src.frames) ds.has_distortion = ds.has_distortion || !fs.distortion.is_zero();
   assign_time_and_sensors(src, ds);
   if (opt.test_timestamps)
     for (int k : *opt.test_timestamps)

@@ -53,6 +53,7 @@ DecodedImage read_image(const std::string& path) { return decode_image(read_file
 
 Image read_rgb_image(const std::string& path, const float background[3]) {
   DecodedImage d = read_image(path);
+  if (d.color.channels == 3 && !d.alpha) return std::move(d.color);  // nothing to composite: no copy
   Image rgb(d.color.width, d.color.height, 3);
   const size_t np = size_t(rgb.width) * rgb.height;
   for (size_t p = 0; p < np; ++p) {
