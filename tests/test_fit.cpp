@@ -124,15 +124,21 @@ TEST(TimeToQuality, EvaluationTimeIsNotOptimizationTime) {
   EXPECT_LT(fit::time_to_psnr(curve, 27.0), 0);
 }
 
+// 200 iterations, evaluated at 100 and 200, SH degree 1.
+fit::FitOptions short_fit() {
+  fit::FitOptions fo;
+  fo.iters = 200;
+  fo.eval_every = 100;
+  fo.sh_degree = 1;
+  return fo;
+}
+
 TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   test::TempDir dir;
   const io::Dataset ds = small_dataset(dir, 10);
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
-  fit::FitOptions fo;
-  fo.iters = 200;
-  fo.eval_every = 100;
-  fo.sh_degree = 1;
+  const fit::FitOptions fo = short_fit();
   const fit::FitResult r = fit::fit(ds, init, fo);
   std::printf("test PSNR %.2f -> %.2f dB after %d iterations (%lld Gaussians)\n", before, r.test.psnr, fo.iters,
               static_cast<long long>(r.gaussians.size()));
@@ -156,10 +162,7 @@ TEST(Fit, ResolutionWarmUpTrainsAsWellAndAPlateauStopsEarly) {
   const io::Dataset ds = small_dataset(dir, 10);
   const model::Gaussians init = model::init_from_points(*ds.points, {});
   const double before = eval::evaluate(init, ds, ds.test, {}).psnr;
-  fit::FitOptions fo;
-  fo.iters = 200;
-  fo.eval_every = 100;
-  fo.sh_degree = 1;
+  fit::FitOptions fo = short_fit();
   const fit::FitResult full = fit::fit(ds, init, fo);
   fo.warmup_steps = 150;  // three quarters of the run on photos and cameras at half size
   const fit::FitResult warm = fit::fit(ds, init, fo);
