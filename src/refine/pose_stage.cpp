@@ -22,15 +22,21 @@ const ImageLevel& Refiner::schedule_level(size_t k) {
   return pose_level(factor, rest >= 0.3 ? rest : 0.0);
 }
 
-// Frame i seen with its group's correction, rendered at full resolution and reduced as the level's photos were (box
-// downscale, then blur): a render at the level's resolution would point-sample fine texture (aliasing the blur
-// cannot undo).
+// Frame i seen with its group's correction, rendered at twice the level's resolution and reduced as the level's
+// photos were (box downscale, then blur): a render at the level's own resolution would point-sample fine texture
+// (aliasing the blur cannot undo); at twice it, each level pixel averages four samples and the coarse levels cost a
+// fraction of a full-size render. Full size at the two finest levels, and for frames with a depth prior (aligned
+// on the full-size depth).
 Refiner::LevelRender Refiner::level_render(size_t i, const PoseVector& owner_delta, const ImageLevel& lv) {
   at::NoGradGuard no_grad;
   const at::Tensor vm = frame_viewmat(i, to_tensor(owner_delta));
-  LevelRender out{render_frame(i, vm, pose_level(1).intrinsics[i]), {}};
+  const bool depth_prior = i < o_.depth_priors.size() && o_.depth_priors[i].defined();
+  const int render_factor = lv.factor <= 2 || depth_prior ? 1 : lv.factor / 2;
+  const render::Intrinsics k = render_factor == 1 ? pose_level(1).intrinsics[i]
+                                                  : render::intrinsics_of(ds_.frames[i].camera.downscaled(render_factor));
+  LevelRender out{render_frame(i, vm, k), {}};
   ++pose_renders_;
-  const at::Tensor reduced = downscale_mean(out.full.rgb, lv.factor);
+  const at::Tensor reduced = downscale_mean(out.full.rgb, lv.factor / render_factor);
   out.image = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced).contiguous();
   return out;
 }
