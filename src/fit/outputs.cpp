@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/file_util.hpp"
 #include "io/ply.hpp"
-#include "core/memory.hpp"
 #include "io/transforms_json.hpp"
 #include "model/scene_files.hpp"
 

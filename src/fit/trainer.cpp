@@ -262,15 +262,14 @@ class FitLoop {
     state_.loss_count = 0;
   }
 
-  // Whether the last two test evaluations, both after densification ended, differ by less than stop_plateau dB.
+  // Whether the last two test evaluations, both after the strategy stopped refining, differ by less than
+  // stop_plateau dB.
   bool plateaued() const {
     const std::vector<HistoryEntry>& h = state_.history;
     if (o_.stop_plateau <= 0 || h.size() < 2 || o_.full_batch) return false;
     const HistoryEntry &last = h.back(), &before = h[h.size() - 2];
-    const int densify_end = std::min(o_.strategy_kind == StrategyKind::kMcmc ? o_.mcmc.refine_stop : o_.strategy.refine_stop,
-                                     int(0.8 * o_.iters));
-    return before.step > densify_end && std::isfinite(last.test_psnr) && std::isfinite(before.test_psnr) &&
-           last.test_psnr - before.test_psnr < o_.stop_plateau;
+    return before.step > strategy_->refine_end(o_.iters) && std::isfinite(last.test_psnr) &&
+           std::isfinite(before.test_psnr) && last.test_psnr - before.test_psnr < o_.stop_plateau;
   }
 
   // The last good state (the guard's snapshot, taken at this step) with the loop's counters.

@@ -139,36 +139,42 @@ struct LensPixels {
   std::shared_ptr<const Image8> border_mask;
 };
 
-// The border masks of the lenses seen so far, one per lens: the frames without masks of their own share it, so a
-// long log keeps one copy. Shared by the loading threads.
-class BorderMasks {
+// The lens being loaded, shared by the loading threads and remade when a frame has another (frames come lens by
+// lens, so a map is made once per run of frames), and the border mask of every lens seen, one each, shared by the
+// frames without masks of their own: a long log keeps one copy.
+class Lenses {
  public:
-  std::shared_ptr<const Image8> share(const FrameSource& fs, std::shared_ptr<const Image8> mask) {
+  explicit Lenses(int downscale) : downscale_(downscale) {}
+
+  std::shared_ptr<const LensPixels> of(const FrameSource& fs) {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [owner, kept] : masks_)
-      if (same_lens(*owner, fs)) return kept;
-    masks_.emplace_back(&fs, mask);
-    return mask;
+    if (current_ && same_lens(*current_->owner, fs)) return current_;
+    auto lens = std::make_shared<LensPixels>();
+    lens->owner = &fs;
+    lens->map = make_undistort_map(fs.camera, fs.distortion);
+    lens->valid = valid_mask(lens->map);
+    if (std::find(lens->valid.data.begin(), lens->valid.data.end(), 0.f) != lens->valid.data.end())
+      lens->border_mask = border_mask(fs, lens->valid);
+    return current_ = lens;
   }
 
  private:
+  std::shared_ptr<const Image8> border_mask(const FrameSource& fs, const Image& valid) {
+    for (const auto& [owner, kept] : border_masks_)
+      if (same_lens(*owner, fs)) return kept;
+    auto mask = std::make_shared<const Image8>(to_8bit(downscale_min(valid, downscale_)));
+    border_masks_.emplace_back(&fs, mask);
+    return mask;
+  }
+
+  const int downscale_;
   std::mutex mutex_;
-  std::vector<std::pair<const FrameSource*, std::shared_ptr<const Image8>>> masks_;
+  std::shared_ptr<const LensPixels> current_;
+  std::vector<std::pair<const FrameSource*, std::shared_ptr<const Image8>>> border_masks_;
 };
 
-LensPixels lens_pixels(const FrameSource& fs, int downscale, BorderMasks& borders) {
-  LensPixels lens;
-  lens.owner = &fs;
-  lens.map = make_undistort_map(fs.camera, fs.distortion);
-  lens.valid = valid_mask(lens.map);
-  if (std::find(lens.valid.data.begin(), lens.valid.data.end(), 0.f) != lens.valid.data.end())
-    lens.border_mask = borders.share(fs, std::make_shared<const Image8>(to_8bit(downscale_min(lens.valid, downscale))));
-  return lens;
-}
-
-// Frame `fs` read and validated; with pixels: undistorted (`lens` remade when it is another lens's), downscaled
-// in float and kept as 8-bit.
-Frame load_frame(const FrameSource& fs, const LoadOptions& opt, LensPixels& lens, BorderMasks& borders) {
+// Frame `fs` read and validated; with pixels: undistorted, downscaled in float and kept as 8-bit.
+Frame load_frame(const FrameSource& fs, const LoadOptions& opt, Lenses& lenses) {
   const Camera& cam = fs.camera;
   if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
   if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
@@ -185,14 +191,14 @@ Frame load_frame(const FrameSource& fs, const LoadOptions& opt, LensPixels& lens
   if (!fs.depth_path.empty()) depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
   if (!opt.load_pixels) return f;
   if (!fs.distortion.is_zero()) {
-    if (!lens.owner || !same_lens(*lens.owner, fs)) lens = lens_pixels(fs, opt.downscale, borders);
-    rgb = remap_bilinear(rgb, lens.map);
-    if (depth) depth = remap_nearest(*depth, lens.map);
+    const std::shared_ptr<const LensPixels> lens = lenses.of(fs);
+    rgb = remap_bilinear(rgb, lens->map);
+    if (depth) depth = remap_nearest(*depth, lens->map);
     if (mask) {
-      mask = remap_nearest(*mask, lens.map);
-      for (size_t i = 0; i < mask->data.size(); ++i) mask->data[i] *= lens.valid.data[i];
+      mask = remap_nearest(*mask, lens->map);
+      for (size_t i = 0; i < mask->data.size(); ++i) mask->data[i] *= lens->valid.data[i];
     } else {
-      f.mask = lens.border_mask;
+      f.mask = lens->border_mask;
     }
   }
   f.image = opt.downscale > 1 ? to_8bit(downscale_area(rgb, opt.downscale)) : to_8bit(rgb);  // no float copy
@@ -213,13 +219,12 @@ std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt)
   std::atomic<bool> failed{false};
   std::mutex progress_mutex;
   Progress progress("loading images", int64_t(n));
-  BorderMasks borders;
+  Lenses lenses(opt.downscale);
   const LargeBlocksFromTheSystem no_heap_holes;
   const auto work = [&] {
-    LensPixels lens;  // each thread's current lens
     for (size_t k = 0; !failed && (k = next++) < n;) {
       try {
-        frames[k] = load_frame(src.frames[k], opt, lens, borders);
+        frames[k] = load_frame(src.frames[k], opt, lenses);
       } catch (...) {
         errors[k] = std::current_exception();
         failed = true;

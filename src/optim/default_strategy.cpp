@@ -22,10 +22,12 @@ class DefaultStrategy : public IStrategy {
     max_radius_ = at::maximum(max_radius_, r.radii.to(max_radius_.scalar_type()));
   }
 
+  int refine_end(int total_steps) const override { return optim::refine_end(o_.refine_stop, total_steps); }
+
   void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
     at::NoGradGuard no_grad;
     const int s = c.step;
-    const int stop = c.total_steps > 0 ? std::min(o_.refine_stop, int(0.8 * c.total_steps)) : o_.refine_stop;
+    const int stop = refine_end(c.total_steps);
     bool changed = false;
     if (s > o_.refine_start && s < stop && s % o_.refine_every == 0) {
       densify_and_prune(g, adam, c);

@@ -40,9 +40,11 @@ class McmcStrategy : public IStrategy {
     return o_.opacity_reg * g.opacities().abs().mean() + o_.scale_reg * g.scales().abs().mean();
   }
 
+  int refine_end(int total_steps) const override { return optim::refine_end(o_.refine_stop, total_steps); }
+
   void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
     at::NoGradGuard no_grad;
-    const int stop = c.total_steps > 0 ? std::min(o_.refine_stop, int(0.8 * c.total_steps)) : o_.refine_stop;
+    const int stop = refine_end(c.total_steps);
     const int s = c.step;
     if (s > o_.refine_start && s < stop && s % o_.refine_every == 0) {
       relocate_dead(g, adam);

@@ -2,6 +2,7 @@
 // Densification strategies behind one small interface: the trainer calls after_backward (gather statistics) and
 // after_step (densify, prune, reset) every iteration; a strategy may change the number of Gaussians and keeps the
 // optimizer's state in step with them.
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -19,11 +20,19 @@ struct StrategyContext {
   double scene_extent = 1;
 };
 
+// Refinement stops at `refine_stop`, and at the latest at 80% of a run of `total_steps` (0: unknown length) so that
+// the model settles.
+inline int refine_end(int refine_stop, int total_steps) {
+  return total_steps > 0 ? std::min(refine_stop, int(0.8 * total_steps)) : refine_stop;
+}
+
 class IStrategy {
  public:
   virtual ~IStrategy() = default;
   virtual void after_backward(const model::Gaussians& g, const render::RenderResult& r, const StrategyContext& c) = 0;
   virtual void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) = 0;
+  // The step at which refinement (densification, relocation) ends in a run of `total_steps` (0: it never refines).
+  virtual int refine_end(int /*total_steps*/) const { return 0; }
   // A term added to the training loss (undefined: none).
   virtual at::Tensor regularizer(const model::Gaussians&) const { return {}; }
   // Statistics gathered between refinements, for checkpoints.

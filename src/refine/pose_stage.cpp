@@ -36,7 +36,7 @@ Refiner::LevelRender Refiner::level_render(size_t i, const PoseVector& owner_del
                                                   : render::intrinsics_of(ds_.frames[i].camera.downscaled(render_factor));
   LevelRender out{render_frame(i, vm, k), {}};
   ++pose_renders_;
-  const at::Tensor reduced = downscale_mean(out.full.rgb, lv.factor / render_factor);
+  const at::Tensor reduced = downscale_mean(out.rendered.rgb, lv.factor / render_factor);
   out.image = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced).contiguous();
   return out;
 }
@@ -50,7 +50,7 @@ at::Tensor Refiner::pose_residual(size_t i, const LevelRender& seen, const Image
   if (const at::Tensor mask = pose_mask(i, lv); mask.defined()) res = res * mask;  // masked pixels: no residual
   res = res.flatten() / std::sqrt(double(res.numel()));
   if (i < o_.depth_priors.size() && o_.depth_priors[i].defined()) {
-    const render::RenderResult& r = seen.full;
+    const render::RenderResult& r = seen.rendered;
     Alignment& a = alignment_[i];
     if (realign || !a.ok || a.factor != 1) align_depth(i, r, pose_level(1), 1);
     if (a.ok) {

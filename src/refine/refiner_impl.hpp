@@ -69,7 +69,7 @@ class Refiner {
 
   // --- pose_stage.cpp: per-group Levenberg-Marquardt, coarse to fine
   struct LevelRender {
-    render::RenderResult full;  // at full size, or at twice the level's resolution at coarse levels (level_render)
+    render::RenderResult rendered;  // full size, or twice the level's resolution at coarse levels (level_render)
     at::Tensor image;  // (h, w, 3) at the level
   };
   const ImageLevel& schedule_level(size_t k);

@@ -7,23 +7,6 @@
 
 namespace ttgs::train {
 
-at::Tensor to_8bit(const at::Tensor& image) {
-  return (image.detach().to(at::kFloat) * 255.0f).round_().clamp_(0, 255).to(at::kByte).contiguous();
-}
-
-at::Tensor from_8bit(const at::Tensor& image) { return image.to(at::kFloat).div_(255.0f); }
-
-namespace {
-
-// (H, W, C) uint8 over the image's own pixels, no copy: the image must outlive the tensor.
-at::Tensor borrowed_tensor(const Image8& img) {
-  return at::from_blob(const_cast<uint8_t*>(img.data.data()), {img.height, img.width, img.channels}, at::kByte);
-}
-
-at::Tensor owned_tensor(const Image8& img) { return borrowed_tensor(img).clone(); }
-
-}  // namespace
-
 ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, int factor, bool with_masks)
     : factor_(factor) {
   if (factor < 1) throw std::invalid_argument("ViewCache: factor must be at least 1");
@@ -34,19 +17,20 @@ ViewCache::ViewCache(const io::Dataset& ds, const std::vector<size_t>& frames, i
     if (f.image.empty()) throw InputError(ds.path, "frame " + f.name + " was loaded without pixels");
     Entry& e = entries_[i];
     e.camera = factor > 1 ? f.camera.downscaled(factor) : f.camera;
-    e.photo = factor > 1 ? owned_tensor(downscale_area(f.image, factor)) : borrowed_tensor(f.image);
-    if (f.mask && with_masks) e.mask = factor > 1 ? owned_tensor(downscale_min(*f.mask, factor)) : borrowed_tensor(*f.mask);
+    e.photo = factor > 1 ? model::byte_tensor(downscale_area(f.image, factor)).clone() : model::byte_tensor(f.image);
+    if (f.mask && with_masks)
+      e.mask = factor > 1 ? model::byte_tensor(downscale_min(*f.mask, factor)).clone() : model::byte_tensor(*f.mask);
   }
 }
 
 at::Tensor ViewCache::photo(size_t frame) const {
   if (!has(frame)) throw std::out_of_range("ViewCache: frame " + std::to_string(frame) + " is not cached");
-  return from_8bit(entries_[frame].photo);
+  return model::from_8bit(entries_[frame].photo);
 }
 
 at::Tensor ViewCache::mask(size_t frame) const {
   if (!has(frame)) throw std::out_of_range("ViewCache: frame " + std::to_string(frame) + " is not cached");
-  return entries_[frame].mask.defined() ? from_8bit(entries_[frame].mask) : at::Tensor();
+  return entries_[frame].mask.defined() ? model::from_8bit(entries_[frame].mask) : at::Tensor();
 }
 
 int64_t ViewCache::bytes() const {

@@ -44,8 +44,4 @@ class ViewCache {
   int factor_ = 1;
 };
 
-// An (H, W, C) float image in [0, 1] as uint8 (rounded, clamped) and back.
-at::Tensor to_8bit(const at::Tensor& image);
-at::Tensor from_8bit(const at::Tensor& image);
-
 }  // namespace ttgs::train
