@@ -14,6 +14,7 @@
 #include "train/divergence_guard.hpp"
 #include "train/view_cache.hpp"
 #include "train/view_sampler.hpp"
+#include "test_util.hpp"
 
 namespace ttgs {
 namespace {
@@ -73,6 +74,38 @@ TEST(ViewCache, DownscalesLikeTheLoaderAndScalesTheCamera) {
   EXPECT_EQ(cache.camera(1).width, 4);
   EXPECT_NEAR(cache.camera(1).fx, 12.5, 1e-12);
   EXPECT_EQ(cache.bytes(), 4 * 3 * 3 + 4 * 3);  // its own downscaled copy, one byte per value
+}
+
+// A lazily loaded dataset (photos decoded when used, a byte budget for the decoded ones) gives the loops the same
+// photos and masks as an eager one, at any factor, and keeps at most its budget.
+TEST(ViewCache, LazilyLoadedFramesGiveTheSamePixelsWithinTheirBudget) {
+  test::TempDir dir;
+  test::write_random_frames(dir.path(), 4, 16, 12, "\"fl_x\": 20, \"cx\": 8, \"cy\": 6",
+                            [](int i) { return i == 1 ? ", \"mask_path\": \"m1.png\"" : ""; });
+  Image mask(16, 12, 1, 1.f);
+  mask.at(3, 2) = 0.f;
+  test::write_png(dir / "m1.png", mask);
+  io::LoadOptions options;
+  options.test_every = 0;
+  const io::Dataset eager = io::load_dataset(dir.path(), options);
+  options.lazy_above_bytes = 800;  // one frame's photo and mask (576 + 192 bytes), not two
+  const io::Dataset lazy = io::load_dataset(dir.path(), options);
+  ASSERT_TRUE(lazy.frames[0].image.empty());
+  for (int factor : {1, 2}) {
+    const train::ViewCache a(eager, eager.train, factor), b(lazy, lazy.train, factor);
+    b.prefetch(3);  // decoded on a background thread, picked up below
+    for (size_t i : {3, 0, 1, 2, 1}) {
+      ASSERT_TRUE(b.has(i));
+      EXPECT_TRUE(at::equal(a.photo(i), b.photo(i))) << "frame " << i << " factor " << factor;
+      EXPECT_EQ(a.mask(i).defined(), b.mask(i).defined());
+      if (a.mask(i).defined()) {
+        EXPECT_TRUE(at::equal(a.mask(i), b.mask(i)));
+      }
+      EXPECT_EQ(a.camera(i).width, b.camera(i).width);
+      EXPECT_LE(b.bytes(), 800);
+      EXPECT_GT(b.bytes(), 0);
+    }
+  }
 }
 
 TEST(ViewSampler, VisitsEveryViewOncePerEpochAndResumesIdentically) {

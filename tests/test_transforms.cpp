@@ -143,6 +143,50 @@ TEST(Transforms, RealFoxSkipsMissingFrames) {
   for (const io::Frame& frame : ds.frames) EXPECT_EQ(frame.mask.get(), ds.frames[0].mask.get()) << frame.name;
 }
 
+// Lazy loading: the same frames, their pixels decoded only when asked for, equal to an eager load's to the byte.
+TEST(Transforms, LazyFramesDecodeToTheSamePixelsAsAnEagerLoad) {
+  test::TempDir dir;
+  test::write_random_frames(dir.path(), 3, 40, 30, "\"camera_model\": \"OPENCV\", \"fl_x\": 30, \"fl_y\": 30, "
+                            "\"cx\": 20, \"cy\": 15, \"k1\": 0.2", [](int i) {
+                              return i == 1 ? ", \"mask_path\": \"m1.png\", \"depth_file_path\": \"d1.npy\"" : "";
+                            });
+  Image mask(40, 30, 1, 1.f);
+  mask.at(20, 11) = 0.f;
+  test::write_png(dir / "m1.png", mask);
+  io::write_npy_float32(dir / "d1.npy", Image(40, 30, 1, 3.f));
+  io::LoadOptions eager_options;
+  eager_options.downscale = 2;
+  const io::DatasetSource src = io::read_dataset_source(dir.path());
+  EXPECT_EQ(io::pixel_bytes(src, eager_options), 3 * 20 * 15 * 3 + 20 * 15 * (1 + 4));  // RGB; frame 1: mask, depth
+  io::LoadOptions lazy_options = eager_options;
+  lazy_options.lazy_above_bytes = 1000;  // under the 3,000 bytes of the photos
+  const io::Dataset eager = io::load_dataset(src, eager_options), lazy = io::load_dataset(src, lazy_options);
+  EXPECT_EQ(lazy.pixel_cache_bytes, 1000);
+  ASSERT_EQ(lazy.frames.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const io::Frame& e = eager.frames[i];
+    ASSERT_TRUE(lazy.frames[i].image.empty() && lazy.frames[i].pixel_source);
+    EXPECT_TRUE(io::has_pixels(lazy.frames[i]));
+    const io::Frame d = io::with_pixels(lazy.frames[i]);
+    EXPECT_EQ(d.camera.width, 20);
+    EXPECT_EQ(d.image.data, e.image.data) << i;
+    ASSERT_TRUE(d.mask && e.mask);  // the lens's border mask, or frame 1's own
+    EXPECT_EQ(d.mask->data, e.mask->data) << i;
+    EXPECT_EQ(d.depth.has_value(), e.depth.has_value());
+    if (d.depth) {
+      EXPECT_EQ(d.depth->data, e.depth->data);
+    }
+  }
+  EXPECT_EQ(io::with_pixels(lazy.frames[1]).mask->at(10, 5), 0);  // frame 1's own masked pixel, downscaled
+  EXPECT_EQ(io::with_pixels(lazy.frames[0]).mask.get(), io::with_pixels(lazy.frames[2]).mask.get());  // one lens
+  // Under the threshold, or without a threshold: decoded at load as before.
+  lazy_options.lazy_above_bytes = 1 << 20;
+  EXPECT_FALSE(io::load_dataset(src, lazy_options).frames[0].image.empty());
+  // A file that changed after loading: a clear error when the frame is decoded.
+  test::write_png(dir / "f2.png", Image(8, 8, 3, 0.5f));
+  EXPECT_THROW(io::with_pixels(lazy.frames[2]), InputError);
+}
+
 // A time series: 2 cameras x 3 timestamps, a rig block, one LiDAR sweep, an actors.json beside.
 void write_time_series(const test::TempDir& dir, const std::string& rig = "") {
   std::filesystem::create_directories(dir / "images");

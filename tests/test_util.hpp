@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "core/camera.hpp"
@@ -70,6 +71,23 @@ inline void write_png(const std::string& path, const Image& img) {
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A nerfstudio dataset in `dir`: `n` photos f<i>.png of width x height pseudo-random pixels, camera i at x = i looking
+// down -z; `top` adds top-level fields (the intrinsics: "fl_x": .., "cx": ..), `frame_extra(i)` fields to frame i.
+inline void write_random_frames(const std::string& dir, int n, int width, int height, const std::string& top,
+                                const std::function<std::string(int)>& frame_extra) {
+  std::string frames;
+  uint32_t state = 7;
+  for (int i = 0; i < n; ++i) {
+    Image img(width, height, 3);
+    for (float& v : img.data) v = float((state = state * 1664525u + 1013904223u) >> 8) / float(1 << 24);
+    write_png(dir + "/f" + std::to_string(i) + ".png", img);
+    frames += std::string(i ? "," : "") + "{\"file_path\": \"f" + std::to_string(i) + ".png\"" + frame_extra(i) +
+              ", \"transform_matrix\": [[1,0,0," + std::to_string(i) + "],[0,1,0,0],[0,0,1,0],[0,0,0,1]]}";
+  }
+  write_text(dir + "/transforms.json", "{\"w\": " + std::to_string(width) + ", \"h\": " + std::to_string(height) +
+                                           ", " + top + ", \"frames\": [" + frames + "]}");
 }
 
 }  // namespace ttgs::test

@@ -31,6 +31,7 @@ void add_bench_fit_command(CLI::App& bench) {
   cmd->add_option("--target-psnr", o->targets, "Test PSNR to time (dB); repeatable");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] {
+    o->in.fit.score_training_views = false;  // timing the optimization and its test curve only
     const io::Dataset ds = prepare_fit(o->in);
     if (ds.test.empty()) throw InputError("--data", "has no test views to measure quality on (see --test-every)");
     if (o->in.fit.eval_every < 1) throw InputError("--eval-every", "must be at least 1 for a quality curve");

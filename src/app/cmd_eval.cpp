@@ -24,6 +24,7 @@ void add_eval_command(CLI::App& root) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = root.add_subcommand("eval", "PSNR and SSIM of a 3DGS scene against a dataset's photos");
   add_scene_options(*cmd, o->scene);
+  add_image_memory_option(*cmd, o->scene.load);
   cmd->add_flag("--json", o->json, "Print one JSON object {psnr, ssim, lpips, per_image: [...]}");
   cmd->add_option("--lpips", o->lpips, "TorchScript LPIPS model (without it LPIPS is reported as unavailable)");
   cmd->add_option("--out", o->out, "Write the JSON object to this file instead of printing (with --json: both)");

@@ -15,6 +15,7 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
   cmd.add_option("--data", o.data, "Dataset folder, transforms.json, or COLMAP model")->required();
   cmd.add_option("--iters", o.fit.iters, "Iterations")->capture_default_str();
   add_load_options(cmd, o.load);
+  add_image_memory_option(cmd, o.load);
   cmd.add_option("--init", o.init, "Initial point cloud (.ply) or 3DGS scene (.ply, .spz, .splat, .compressed.ply, "
                                    ".glb) (default: the dataset's points, else random)");
   cmd.add_option("--sh-degree", o.fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")

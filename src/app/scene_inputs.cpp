@@ -66,6 +66,17 @@ void add_load_options(CLI::App& cmd, io::LoadOptions& load) {
       ->delimiter(',');
 }
 
+void add_image_memory_option(CLI::App& cmd, io::LoadOptions& load) {
+  load.lazy_above_bytes = kDefaultImageMemoryMib << 20;
+  cmd.add_option_function<int64_t>(
+         "--image-memory", [&load](int64_t mib) { load.lazy_above_bytes = mib << 20; },
+         "MiB of decoded photos kept in memory: a dataset whose photos, masks and depth maps take more is read lazily "
+         "(every file checked at load, each frame decoded again when it is used, the most recently used kept up to "
+         "this size); 0 = decode everything at load")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
+      ->default_str(std::to_string(kDefaultImageMemoryMib));
+}
+
 model::Gaussians load_gaussians(const std::string& path) { return model::from_splat_data(io::read_splats(path)); }
 
 model::SceneModel load_scene_model(const SceneInputs& given, const io::Dataset& ds) {

@@ -1,5 +1,6 @@
 #pragma once
 // Options shared by the commands: dataset loading (all), a Gaussian scene and a dataset (render, eval).
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ void add_threads_option(CLI::App& cmd, int& threads, const std::string& help = "
 void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
 // How every command loads a dataset: --downscale, --test-every, --test-frames.
 void add_load_options(CLI::App& cmd, io::LoadOptions& load);
+// --image-memory MIB (io::LoadOptions::lazy_above_bytes) for the commands that read each frame when they use it
+// (fit, bench fit, eval).
+constexpr int64_t kDefaultImageMemoryMib = 2048;
+void add_image_memory_option(CLI::App& cmd, io::LoadOptions& load);
 model::Gaussians load_gaussians(const std::string& ply);  // InputError for a bad file
 // The --ply file as a static scene, or the --scene folder on the dataset's frames and timestamps, with the --edits.
 model::SceneModel load_scene_model(const SceneInputs& inputs, const io::Dataset& dataset);

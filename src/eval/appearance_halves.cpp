@@ -41,8 +41,8 @@ HalfImageReport evaluate_halves(const model::SceneModel& scene, const io::Datase
   HalfImageReport r;
   Progress progress("evaluating halves", int64_t(frames.size()));
   for (size_t i : frames) {
-    const io::Frame& f = ds.frames[i];
-    if (f.image.empty()) throw std::invalid_argument("evaluate_halves: dataset loaded without pixels");
+    if (!io::has_pixels(ds.frames[i])) throw std::invalid_argument("evaluate_halves: dataset loaded without pixels");
+    const io::Frame f = io::with_pixels(ds.frames[i], false);
     const at::Tensor photo = model::to_tensor(f.image);
     const int64_t h = photo.size(0), w = photo.size(1);
     const at::Tensor left = (at::arange(w, at::kFloat) < float(w / 2)).to(at::kFloat).view({1, w, 1}).expand({h, w, 1});

@@ -115,8 +115,8 @@ EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const
   std::vector<double> depth_errors;
   Progress progress("evaluating", int64_t(frames.size()));
   for (size_t i : frames) {
-    const io::Frame& f = ds.frames[i];
-    if (f.image.empty()) throw std::invalid_argument("evaluate: dataset loaded without pixels");
+    if (!io::has_pixels(ds.frames[i])) throw std::invalid_argument("evaluate: dataset loaded without pixels");
+    const io::Frame f = io::with_pixels(ds.frames[i], false);  // decoded now when loaded lazily
     render::RenderResult view;
     {
       at::NoGradGuard no_grad;

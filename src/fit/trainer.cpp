@@ -191,6 +191,8 @@ class FitLoop {
   void take_step(int step) {
     set_learning_rates(step);
     const std::vector<size_t> views = o_.full_batch ? ds_.train : std::vector<size_t>{sampler_.next()};
+    if (const std::optional<size_t> upcoming = sampler_.upcoming(); upcoming && !o_.full_batch)
+      views_at(step + 1).prefetch(*upcoming);  // a lazily loaded dataset decodes it while this step runs
     double step_loss = 0;
     for (size_t i : views) step_loss += accumulate_view(i, step);
     state_.step = step;
@@ -298,7 +300,8 @@ class FitLoop {
     result.history = state_.history;
     result.rollbacks = guard_->rollbacks();
     result.steps = state_.step;
-    result.train = eval::evaluate(scene_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
+    if (o_.score_training_views)
+      result.train = eval::evaluate(scene_, ds_, ds_.train, {}, ds_.test.empty() ? o_.lpips.get() : nullptr);
     if (!ds_.test.empty()) result.test = eval::evaluate(scene_, ds_, ds_.test, {}, o_.lpips.get());
     result.gaussians = g_;
     result.scene = scene_;

@@ -35,6 +35,7 @@ struct FitOptions {
   // gained less than `stop_plateau` dB over the previous one, itself after densification (0: never).
   double stop_plateau = 0;
   bool random_background = false;
+  bool score_training_views = true;  // the final scores of every training view (FitResult::train); a benchmark skips them
   std::array<float, 3> background{0, 0, 0};
   optim::LearningRates lr;
   StrategyKind strategy_kind = StrategyKind::kDefault;

@@ -133,85 +133,134 @@ bool same_lens(const FrameSource& a, const FrameSource& b) {
 // One lens's undistortion: the map and the pixels that have a source (1) at full size, and that mask at the loaded
 // size (null when every pixel has a source).
 struct LensPixels {
-  const FrameSource* owner = nullptr;
+  FrameSource owner;  // a frame with this lens (its camera and distortion)
   UndistortMap map;
   Image valid;
   std::shared_ptr<const Image8> border_mask;
 };
 
-// The lens being loaded, shared by the loading threads and remade when a frame has another (frames come lens by
-// lens, so a map is made once per run of frames), and the border mask of every lens seen, one each, shared by the
-// frames without masks of their own: a long log keeps one copy.
+// The lenses being loaded, shared by the loading threads: the last `keep` lenses seen (frames come lens by lens or
+// in a rig's repeating order, so a map is made once per run of frames), and the border mask of every lens seen, one
+// each, shared by the frames without masks of their own: a long log keeps one copy.
 class Lenses {
  public:
-  explicit Lenses(int downscale) : downscale_(downscale) {}
+  Lenses(int downscale, size_t keep) : downscale_(downscale), keep_(std::max<size_t>(keep, 1)) {}
 
   std::shared_ptr<const LensPixels> of(const FrameSource& fs) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (current_ && same_lens(*current_->owner, fs)) return current_;
+    for (const auto& lens : recent_)
+      if (same_lens(lens->owner, fs)) return lens;
     auto lens = std::make_shared<LensPixels>();
-    lens->owner = &fs;
+    lens->owner = fs;
     lens->map = make_undistort_map(fs.camera, fs.distortion);
     lens->valid = valid_mask(lens->map);
     if (std::find(lens->valid.data.begin(), lens->valid.data.end(), 0.f) != lens->valid.data.end())
       lens->border_mask = border_mask(fs, lens->valid);
-    return current_ = lens;
+    if (recent_.size() == keep_) recent_.erase(recent_.begin());
+    recent_.push_back(lens);
+    return lens;
   }
 
  private:
   std::shared_ptr<const Image8> border_mask(const FrameSource& fs, const Image& valid) {
     for (const auto& [owner, kept] : border_masks_)
-      if (same_lens(*owner, fs)) return kept;
+      if (same_lens(owner, fs)) return kept;
     auto mask = std::make_shared<const Image8>(to_8bit(downscale_min(valid, downscale_)));
-    border_masks_.emplace_back(&fs, mask);
+    border_masks_.emplace_back(fs, mask);
     return mask;
   }
 
   const int downscale_;
+  const size_t keep_;
   std::mutex mutex_;
-  std::shared_ptr<const LensPixels> current_;
-  std::vector<std::pair<const FrameSource*, std::shared_ptr<const Image8>>> border_masks_;
+  std::vector<std::shared_ptr<const LensPixels>> recent_;
+  std::vector<std::pair<FrameSource, std::shared_ptr<const Image8>>> border_masks_;
 };
 
-// Frame `fs` read and validated; with pixels: undistorted, downscaled in float and kept as 8-bit.
-Frame load_frame(const FrameSource& fs, const LoadOptions& opt, Lenses& lenses) {
+// A frame's files as read: the photo and, when it has them, its mask and depth map, each checked against its camera.
+struct FrameFiles {
+  Image rgb;
+  std::optional<Image> mask, depth;
+};
+
+FrameFiles read_frame_files(const FrameSource& fs, const std::array<float, 3>& background, bool with_depth = true) {
   const Camera& cam = fs.camera;
-  if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
-  if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
-    throw InputError(fs.image_path, "image is smaller than the downscale factor");
-  Image rgb = read_rgb_image(fs.image_path, opt.background.data());
-  if (rgb.width != cam.width || rgb.height != cam.height)
-    throw InputError(fs.image_path, "image is " + std::to_string(rgb.width) + "x" + std::to_string(rgb.height) +
-                                        " but the camera says " + std::to_string(cam.width) + "x" + std::to_string(cam.height));
-  Frame f;
-  f.name = fs.name;
-  f.camera = cam.downscaled(opt.downscale);
-  std::optional<Image> mask = read_masks(fs, cam.width, cam.height);
-  std::optional<Image> depth;
-  if (!fs.depth_path.empty()) depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
-  if (!opt.load_pixels) return f;
-  if (!fs.distortion.is_zero()) {
-    const std::shared_ptr<const LensPixels> lens = lenses.of(fs);
-    rgb = remap_bilinear(rgb, lens->map);
-    if (depth) depth = remap_nearest(*depth, lens->map);
-    if (mask) {
-      mask = remap_nearest(*mask, lens->map);
-      for (size_t i = 0; i < mask->data.size(); ++i) mask->data[i] *= lens->valid.data[i];
+  FrameFiles files;
+  files.rgb = read_rgb_image(fs.image_path, background.data());
+  if (files.rgb.width != cam.width || files.rgb.height != cam.height)
+    throw InputError(fs.image_path, "image is " + std::to_string(files.rgb.width) + "x" +
+                                        std::to_string(files.rgb.height) + " but the camera says " +
+                                        std::to_string(cam.width) + "x" + std::to_string(cam.height));
+  files.mask = read_masks(fs, cam.width, cam.height);
+  if (!fs.depth_path.empty() && with_depth)
+    files.depth = read_depth(fs.depth_path, fs.depth_scale, cam.width, cam.height);
+  return files;
+}
+
+// The frame's pixels from its files: undistorted (when `lens` is given), downscaled in float and kept as 8-bit.
+void make_pixels(FrameFiles files, int downscale, const LensPixels* lens, Frame& f) {
+  if (lens) {
+    files.rgb = remap_bilinear(files.rgb, lens->map);
+    if (files.depth) files.depth = remap_nearest(*files.depth, lens->map);
+    if (files.mask) {
+      files.mask = remap_nearest(*files.mask, lens->map);
+      for (size_t i = 0; i < files.mask->data.size(); ++i) files.mask->data[i] *= lens->valid.data[i];
     } else {
       f.mask = lens->border_mask;
     }
   }
-  f.image = opt.downscale > 1 ? to_8bit(downscale_area(rgb, opt.downscale)) : to_8bit(rgb);  // no float copy
-  rgb = Image();
-  if (mask) f.mask = std::make_shared<const Image8>(to_8bit(downscale_min(*mask, opt.downscale)));
-  if (depth) f.depth = downscale_nearest(*depth, opt.downscale);
+  f.image = downscale > 1 ? to_8bit(downscale_area(files.rgb, downscale)) : to_8bit(files.rgb);  // no float copy
+  files.rgb = Image();
+  if (files.mask) f.mask = std::make_shared<const Image8>(to_8bit(downscale_min(*files.mask, downscale)));
+  if (files.depth) f.depth = downscale_nearest(*files.depth, downscale);
+}
+
+}  // namespace
+
+struct FramePixelSource {
+  FrameSource files;
+  int downscale = 1;
+  std::array<float, 3> background{0.f, 0.f, 0.f};
+  std::shared_ptr<const LensPixels> lens;  // null without distortion
+};
+
+namespace {
+
+// Frame `fs` read and validated; with pixels: undistorted, downscaled in float and kept as 8-bit; lazily: with what
+// decodes them again.
+Frame load_frame(const FrameSource& fs, const LoadOptions& opt, bool lazy, Lenses& lenses) {
+  const Camera& cam = fs.camera;
+  if (!(cam.width > 0 && cam.height > 0)) throw InputError(fs.image_path, "camera has zero image size");
+  if (opt.downscale > 1 && (cam.width < opt.downscale || cam.height < opt.downscale))
+    throw InputError(fs.image_path, "image is smaller than the downscale factor");
+  FrameFiles files = read_frame_files(fs, opt.background);
+  Frame f;
+  f.name = fs.name;
+  f.camera = cam.downscaled(opt.downscale);
+  if (!opt.load_pixels) return f;
+  std::shared_ptr<const LensPixels> lens = fs.distortion.is_zero() ? nullptr : lenses.of(fs);
+  if (lazy) {
+    f.pixel_source = std::make_shared<const FramePixelSource>(
+        FramePixelSource{fs, opt.downscale, opt.background, std::move(lens)});
+    return f;
+  }
+  make_pixels(std::move(files), opt.downscale, lens.get(), f);
   return f;
+}
+
+size_t distorted_lenses(const DatasetSource& src) {
+  std::vector<const FrameSource*> lenses;
+  for (const FrameSource& fs : src.frames)
+    if (!fs.distortion.is_zero() &&
+        std::none_of(lenses.begin(), lenses.end(), [&](const FrameSource* l) { return same_lens(*l, fs); }))
+      lenses.push_back(&fs);
+  return lenses.size();
 }
 
 // Every frame of `src`, read by up to num_threads() threads taking the next frame in turn. A failure stops the
 // others from starting new frames; the error of the earliest failing frame is thrown (the same whatever the
 // timing: every earlier frame was started and finished).
-std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt) {
+std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt, bool lazy) {
   const size_t n = src.frames.size();
   std::vector<Frame> frames(n);
   std::vector<std::exception_ptr> errors(n);
@@ -219,12 +268,12 @@ std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt)
   std::atomic<bool> failed{false};
   std::mutex progress_mutex;
   Progress progress("loading images", int64_t(n));
-  Lenses lenses(opt.downscale);
+  Lenses lenses(opt.downscale, lazy ? size_t(kMaxLazyLenses) : 1);
   const LargeBlocksFromTheSystem no_heap_holes;
   const auto work = [&] {
     for (size_t k = 0; !failed && (k = next++) < n;) {
       try {
-        frames[k] = load_frame(src.frames[k], opt, lenses);
+        frames[k] = load_frame(src.frames[k], opt, lazy, lenses);
       } catch (...) {
         errors[k] = std::current_exception();
         failed = true;
@@ -348,7 +397,16 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     for (float v : ds.points->positions)
       if (!std::isfinite(v)) throw InputError(src.meta_path, "the point cloud holds NaN or infinite coordinates");
 
-  ds.frames = load_frames(src, opt);
+  bool lazy = opt.load_pixels && opt.lazy_above_bytes > 0 && pixel_bytes(src, opt) > opt.lazy_above_bytes;
+  if (lazy && distorted_lenses(src) > size_t(kMaxLazyLenses)) {
+    note(src.meta_path + ": more than " + std::to_string(kMaxLazyLenses) + " distorted lenses: frames decoded at load");
+    lazy = false;
+  }
+  if (lazy)
+    note(src.meta_path + ": " + std::to_string(pixel_bytes(src, opt) >> 20) + " MiB of photos, over --image-memory " +
+         std::to_string(opt.lazy_above_bytes >> 20) + ": frames are decoded from their files when used");
+  ds.frames = load_frames(src, opt, lazy);
+  ds.pixel_cache_bytes = lazy ? opt.lazy_above_bytes : 0;
   for (const FrameSource& fs : src.frames) ds.has_distortion = ds.has_distortion || !fs.distortion.is_zero();
   assign_time_and_sensors(src, ds);
   if (opt.test_timestamps)
@@ -415,6 +473,7 @@ Dataset without_pixels(const Dataset& ds) {
   out.actors = ds.actors;
   out.world_offset = ds.world_offset;
   out.masks_exclude_sky_and_actors = ds.masks_exclude_sky_and_actors;
+  out.pixel_cache_bytes = ds.pixel_cache_bytes;
   out.frames.reserve(ds.frames.size());
   for (const Frame& f : ds.frames) {
     Frame c;
@@ -427,6 +486,28 @@ Dataset without_pixels(const Dataset& ds) {
     out.frames.push_back(std::move(c));
   }
   return out;
+}
+
+Frame with_pixels(const Frame& frame, bool with_depth) {
+  if (!frame.pixel_source) return frame;
+  const FramePixelSource& src = *frame.pixel_source;
+  Frame f = frame;
+  f.pixel_source.reset();
+  make_pixels(read_frame_files(src.files, src.background, with_depth), src.downscale, src.lens.get(), f);
+  return f;
+}
+
+bool has_pixels(const Frame& frame) { return !frame.image.empty() || frame.pixel_source; }
+
+int64_t pixel_bytes(const DatasetSource& src, const LoadOptions& opt) {
+  const int64_t k = std::max(opt.downscale, 1);
+  int64_t bytes = 0;
+  for (const FrameSource& fs : src.frames) {
+    const bool masked = !fs.mask_path.empty() || !fs.exclude_mask_paths.empty();
+    const int64_t per_pixel = 3 + (masked ? 1 : 0) + (fs.depth_path.empty() ? 0 : 4);  // depth stays float
+    bytes += int64_t(fs.camera.width / k) * int64_t(fs.camera.height / k) * per_pixel;
+  }
+  return bytes;
 }
 
 double scene_extent(const Dataset& ds) {

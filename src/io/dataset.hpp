@@ -2,6 +2,7 @@
 // A posed image dataset, loaded from nerfstudio / instant-ngp transforms.json or a COLMAP model, with lens
 // distortion removed (see undistort.hpp), optional downscaling and a train/test split.
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,8 @@ struct DatasetSource {
   bool masks_exclude_sky_and_actors = false;  // transforms.json "masks_exclude": ["sky", "actors"]
 };
 
+struct FramePixelSource;  // how a lazily loaded frame's pixels are made again (dataset.cpp)
+
 struct Frame {
   std::string name;
   Camera camera;               // pinhole, at the loaded resolution
@@ -62,6 +65,9 @@ struct Frame {
   int time_index = 0;          // into Dataset::timestamps
   std::string sensor;          // camera name ("" for single-camera data)
   int sensor_index = 0;        // into Dataset::sensors
+  // Loaded lazily (LoadOptions::lazy_above_bytes): no pixels above, but its files, lens and downscale, so that
+  // with_pixels can decode them when they are used.
+  std::shared_ptr<const FramePixelSource> pixel_source;
 };
 
 struct Dataset {  // a new field: copy it in without_pixels (below) too
@@ -79,6 +85,7 @@ struct Dataset {  // a new field: copy it in without_pixels (below) too
   std::vector<ActorTrack> actors;
   Vec3 world_offset{0, 0, 0};  // source world = ours + world_offset (DatasetSource::world_offset)
   bool masks_exclude_sky_and_actors = false;  // the masks only hide sky and actors (see model::uses_masks)
+  int64_t pixel_cache_bytes = 0;  // loaded lazily: how many bytes of decoded frames a view cache may keep
   bool is_time_series() const { return timestamps.size() > 1; }
 };
 
@@ -92,7 +99,13 @@ struct LoadOptions {
   std::optional<std::vector<int>> test_timestamps;  // time series: these timestamp indices are the test split
   bool load_pixels = true;  // false: decode and validate every file, keep only cameras (for `ttgs info`)
   std::array<float, 3> background{0.f, 0.f, 0.f};  // what transparent pixels of RGBA images are composited over
+  // When the frames' pixels (pixel_bytes) would take more than this many bytes, they are loaded lazily: every file
+  // is still read and validated, but each frame keeps only what it needs to decode its pixels again (with_pixels),
+  // and the training core's view cache keeps at most this many bytes of decoded frames. 0: always at load. Datasets
+  // with more than kMaxLazyLenses distinct distorted lenses load at once (each lens's map would outweigh its frames).
+  int64_t lazy_above_bytes = 0;
 };
+constexpr int kMaxLazyLenses = 8;
 
 // Reads the metadata at `path`: a transforms.json, a folder holding one, a COLMAP model folder
 // (cameras/images/points3D .bin or .txt), a folder with sparse/0 and images/, a DGP scene (io/dgp.hpp) or a
@@ -107,6 +120,14 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options);
 Dataset at_timestamp(Dataset dataset, int time_index);
 // The dataset's cameras moved by `offset` in world coordinates (a shifted trajectory, e.g. a lane change).
 Dataset shifted(Dataset dataset, const Vec3& offset);
+
+// The frame with its pixels (image, mask, and depth `with_depth`): a copy of `frame`, decoded from its files when it
+// was loaded lazily. InputError when a file changed since the dataset was loaded.
+Frame with_pixels(const Frame& frame, bool with_depth = true);
+bool has_pixels(const Frame& frame);  // in memory, or decodable by with_pixels
+// The bytes that `source`'s frames' 8-bit photos and masks and float depth maps take when loaded with `options`
+// (from the cameras).
+int64_t pixel_bytes(const DatasetSource& source, const LoadOptions& options);
 
 // The dataset without its frames' pixels (images, masks, depth maps): every other field, frame metadata included.
 Dataset without_pixels(const Dataset& dataset);

@@ -18,11 +18,17 @@ void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
   }
 }
 
-// The colour of a world point in the first training photo of timestamp `k` that sees it (grey when none does).
-std::array<float, 3> photo_colour(const io::Dataset& ds, int k, const Vec3& p) {
-  for (size_t i : ds.train) {
-    const io::Frame& f = ds.frames[i];
-    if (f.time_index != k || f.image.empty()) continue;
+// The training frames of timestamp `k` with their pixels (decoded now when the dataset was loaded lazily).
+std::vector<io::Frame> photos_at(const io::Dataset& ds, int k) {
+  std::vector<io::Frame> photos;
+  for (size_t i : ds.train)
+    if (ds.frames[i].time_index == k && io::has_pixels(ds.frames[i])) photos.push_back(io::with_pixels(ds.frames[i], false));
+  return photos;
+}
+
+// The colour of a world point in the first of `photos` that sees it (grey when none does).
+std::array<float, 3> photo_colour(const std::vector<io::Frame>& photos, const Vec3& p) {
+  for (const io::Frame& f : photos) {
     if (f.camera.world_to_camera(p)[2] < 0.5) continue;
     const auto uv = f.camera.project(p);
     const int x = int(uv[0]), y = int(uv[1]);
@@ -38,6 +44,7 @@ void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vect
     std::vector<std::optional<Pose>> to_box(ds.actors.size());
     for (size_t a = 0; a < ds.actors.size() && actors; ++a)
       if (const auto pose = ds.actors[a].pose_at(sweep.time_index)) to_box[a] = pose->inverse();
+    const std::vector<io::Frame> photos = photos_at(ds, sweep.time_index);
     for (size_t i = 0; i < sweep.size(); ++i) {
       const Vec3 p{sweep.points[3 * i], sweep.points[3 * i + 1], sweep.points[3 * i + 2]};
       long owner = -1;
@@ -50,7 +57,7 @@ void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vect
             std::abs(local[2]) <= s[2] / 2 + 0.1)
           owner = long(a);
       }
-      const std::array<float, 3> rgb = photo_colour(ds, sweep.time_index, p);
+      const std::array<float, 3> rgb = photo_colour(photos, p);
       if (owner < 0) add_point(stat, p, rgb);
       else add_point(parts[size_t(owner)], local, rgb);
     }
@@ -139,7 +146,9 @@ std::vector<io::LidarSweep> sweeps_from_depth(const io::Dataset& ds, const std::
   if (stride < 1) throw std::invalid_argument("sweeps_from_depth: stride must be at least 1");
   std::map<int, io::LidarSweep> by_time;
   for (size_t i : frames) {
-    const io::Frame& f = ds.frames.at(i);
+    std::optional<io::Frame> decoded;  // a lazily loaded frame's pixels, decoded now
+    if (ds.frames.at(i).pixel_source) decoded = io::with_pixels(ds.frames[i]);
+    const io::Frame& f = decoded ? *decoded : ds.frames[i];
     if (!f.depth || f.depth->empty()) continue;
     const Image& d = *f.depth;
     // Depth maps may be stored at another resolution than the photo: scale the intrinsics to the map.

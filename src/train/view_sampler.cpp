@@ -21,6 +21,11 @@ size_t ViewSampler::next() {
   return view;
 }
 
+std::optional<size_t> ViewSampler::upcoming() const {
+  if (remaining_.empty()) return std::nullopt;
+  return size_t(remaining_.back());
+}
+
 std::string ViewSampler::generator_state() const {
   std::ostringstream text;
   text << rng_;
