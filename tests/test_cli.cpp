@@ -282,6 +282,14 @@ TEST(Cli, RenderAndEvalAScene) {
     EXPECT_EQ(r.code, 2) << cmd;
     EXPECT_NE(r.err.find("--threads: must not be negative"), std::string::npos) << cmd << ": " << r.err;
   }
+  // --image-memory (MiB) on the commands that read frames lazily: a whole number, not negative.
+  for (const std::string cmd : {"eval --ply x --data y", "fit --data y --out z", "bench fit --data y"}) {
+    r = run_ttgs(cmd + " --image-memory -1", dir);
+    EXPECT_EQ(r.code, 2) << cmd;
+    EXPECT_NE(r.err.find("--image-memory: must not be negative"), std::string::npos) << cmd << ": " << r.err;
+    r = run_ttgs(cmd + " --image-memory 2.5", dir);
+    EXPECT_NE(r.err.find("--image-memory: must be a whole number"), std::string::npos) << cmd << ": " << r.err;
+  }
   // A PLY without points cannot start a fit.
   test::write_text(dir / "empty.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\n"
                                       "property float y\nproperty float z\nend_header\n");

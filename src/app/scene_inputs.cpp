@@ -10,17 +10,26 @@
 
 namespace ttgs::app {
 
-void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
-  const CLI::Validator non_negative(
+namespace {
+// A whole number >= 0 (that fits an int), with the reason in the error otherwise.
+CLI::Validator non_negative_whole() {
+  return CLI::Validator(
       [](const std::string& value) {
         try {
-          return std::stoi(value) >= 0 ? std::string() : std::string("must not be negative");
+          size_t used = 0;
+          const int n = std::stoi(value, &used);
+          if (used != value.size()) return std::string("must be a whole number");
+          return n >= 0 ? std::string() : std::string("must not be negative");
         } catch (const std::exception&) {
           return std::string("must be a whole number");
         }
       },
       "N >= 0");
-  cmd.add_option("--threads", threads, help)->check(non_negative)->capture_default_str();
+}
+}  // namespace
+
+void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
+  cmd.add_option("--threads", threads, help)->check(non_negative_whole())->capture_default_str();
 }
 
 void add_scene_part_options(CLI::App& cmd, ScenePartToggles& t) {
@@ -73,7 +82,7 @@ void add_image_memory_option(CLI::App& cmd, io::LoadOptions& load) {
          "MiB of decoded photos kept in memory: a dataset whose photos, masks and depth maps take more is read lazily "
          "(every file checked at load, each frame decoded again when it is used, the most recently used kept up to "
          "this size); 0 = decode everything at load")
-      ->check(CLI::Range(int64_t(0), int64_t(1) << 40))
+      ->check(non_negative_whole())
       ->default_str(std::to_string(kDefaultImageMemoryMib));
 }
 
