@@ -35,6 +35,7 @@ void add_render_command(CLI::App& root) {
   cmd->callback([o] {
     model::configure_threads(o->scene.threads);
     o->scene.load.require_training_frames = false;  // reading frames needs no training split
+    o->scene.load.load_pixels = false;  // rendering needs the cameras only (every file is still checked)
     const eval::Split split = eval::parse_split(o->scene.split);
     io::Dataset ds = io::load_dataset(o->scene.data, o->scene.load);
     const model::SceneModel scene = load_scene_model(o->scene, ds);

@@ -31,6 +31,7 @@ void add_view_command(CLI::App& root) {
       ->required();
   cmd->add_option("--data", o->source.data, "The dataset whose cameras and photos to show (default: the one report.json names)");
   add_load_options(*cmd, o->source.load);
+  add_image_memory_option(*cmd, o->source.load);
   cmd->get_option("--downscale")->description("Integer downscale factor for the photos (0 = the size of the run's cameras.json)");
   cmd->add_option("--port", o->serve.port, "Port (0 = any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--host", o->serve.host, "Address to listen on (another than 127.0.0.1 exposes your files to the network)")

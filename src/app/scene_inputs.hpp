@@ -38,7 +38,7 @@ void add_scene_options(CLI::App& cmd, SceneInputs& inputs);
 // How every command loads a dataset: --downscale, --test-every, --test-frames.
 void add_load_options(CLI::App& cmd, io::LoadOptions& load);
 // --image-memory MIB (io::LoadOptions::lazy_above_bytes) for the commands that read each frame when they use it
-// (fit, bench fit, eval).
+// (fit, bench fit, eval, view).
 constexpr int64_t kDefaultImageMemoryMib = 2048;
 void add_image_memory_option(CLI::App& cmd, io::LoadOptions& load);
 model::Gaussians load_gaussians(const std::string& ply);  // InputError for a bad file

@@ -18,10 +18,10 @@ const io::Frame& frame_of(const ViewSource& s, size_t frame) {
 }  // namespace
 
 ViewRender RenderService::render(size_t frame) {
-  const io::Frame& f = frame_of(source_, frame);
   std::lock_guard<std::mutex> lock(mutex_);
   const auto cached = cache_.find(frame);
   if (cached != cache_.end()) return cached->second;
+  const io::Frame f = io::with_pixels(frame_of(source_, frame), false);  // decoded now when loaded lazily
   at::NoGradGuard no_grad;
   const at::Tensor rgb = render::render_view(source_.scene, *source_.dataset, frame, {}).rgb.clamp(0, 1);
   ViewRender out;
@@ -36,8 +36,10 @@ ViewRender RenderService::render(size_t frame) {
 }
 
 std::string RenderService::photo(size_t frame) {
-  const io::Frame& f = frame_of(source_, frame);
-  return f.image.empty() ? std::string() : io::encode_png(to_float(f.image), 8, f.name);
+  const io::Frame& listed = frame_of(source_, frame);
+  if (!io::has_pixels(listed)) return std::string();
+  const io::Frame f = io::with_pixels(listed, false);
+  return io::encode_png(to_float(f.image), 8, f.name);
 }
 
 }  // namespace ttgs::view

@@ -99,7 +99,7 @@ json camera_entry(const io::Frame& f, bool test) {
   for (const auto& row : io::matrix_rows(f.camera.camera_to_world_opengl())) c2w.insert(c2w.end(), row.begin(), row.end());
   return json{{"name", f.name}, {"split", test ? "test" : "train"}, {"width", f.camera.width},
               {"height", f.camera.height}, {"fx", f.camera.fx}, {"fy", f.camera.fy}, {"cx", f.camera.cx},
-              {"cy", f.camera.cy}, {"c2w", c2w}, {"time_index", f.time_index}, {"sensor", f.sensor}, {"photo", !f.image.empty()}};
+              {"cy", f.camera.cy}, {"c2w", c2w}, {"time_index", f.time_index}, {"sensor", f.sensor}, {"photo", io::has_pixels(f)}};
 }
 
 // Centre (median of the static Gaussians' centres) and radius (80th percentile of their distance to it).
