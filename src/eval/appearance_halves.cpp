@@ -42,7 +42,8 @@ HalfImageReport evaluate_halves(const model::SceneModel& scene, const io::Datase
   Progress progress("evaluating halves", int64_t(frames.size()));
   for (size_t i : frames) {
     if (!io::has_pixels(ds.frames[i])) throw std::invalid_argument("evaluate_halves: dataset loaded without pixels");
-    const io::Frame f = io::with_pixels(ds.frames[i], false);
+    std::optional<io::Frame> decoded;
+    const io::Frame& f = io::pixels_of(ds.frames[i], decoded, false);
     const at::Tensor photo = model::to_tensor(f.image);
     const int64_t h = photo.size(0), w = photo.size(1);
     const at::Tensor left = (at::arange(w, at::kFloat) < float(w / 2)).to(at::kFloat).view({1, w, 1}).expand({h, w, 1});

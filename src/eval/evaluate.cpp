@@ -116,7 +116,8 @@ EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const
   Progress progress("evaluating", int64_t(frames.size()));
   for (size_t i : frames) {
     if (!io::has_pixels(ds.frames[i])) throw std::invalid_argument("evaluate: dataset loaded without pixels");
-    const io::Frame f = io::with_pixels(ds.frames[i], false);  // decoded now when loaded lazily
+    std::optional<io::Frame> decoded;
+    const io::Frame& f = io::pixels_of(ds.frames[i], decoded, false);  // decoded now when loaded lazily
     render::RenderResult view;
     {
       at::NoGradGuard no_grad;

@@ -497,6 +497,12 @@ Frame with_pixels(const Frame& frame, bool with_depth) {
   return f;
 }
 
+const Frame& pixels_of(const Frame& frame, std::optional<Frame>& decoded, bool with_depth) {
+  if (!frame.pixel_source) return frame;
+  decoded = with_pixels(frame, with_depth);
+  return *decoded;
+}
+
 bool has_pixels(const Frame& frame) { return !frame.image.empty() || frame.pixel_source; }
 
 int64_t pixel_bytes(const DatasetSource& src, const LoadOptions& opt) {

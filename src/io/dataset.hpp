@@ -125,6 +125,9 @@ Dataset shifted(Dataset dataset, const Vec3& offset);
 // was loaded lazily. InputError when a file changed since the dataset was loaded.
 Frame with_pixels(const Frame& frame, bool with_depth = true);
 bool has_pixels(const Frame& frame);  // in memory, or decodable by with_pixels
+// The frame with its pixels without a copy: `frame` itself when it holds them, else `decoded` filled by with_pixels
+// (which must outlive the returned reference).
+const Frame& pixels_of(const Frame& frame, std::optional<Frame>& decoded, bool with_depth = true);
 // The bytes that `source`'s frames' 8-bit photos and masks and float depth maps take when loaded with `options`
 // (from the cameras).
 int64_t pixel_bytes(const DatasetSource& source, const LoadOptions& options);

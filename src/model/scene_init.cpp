@@ -1,6 +1,7 @@
 #include "model/scene_init.hpp"
 
 #include <cmath>
+#include <deque>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -18,17 +19,20 @@ void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
   }
 }
 
-// The training frames of timestamp `k` with their pixels (decoded now when the dataset was loaded lazily).
-std::vector<io::Frame> photos_at(const io::Dataset& ds, int k) {
-  std::vector<io::Frame> photos;
+// The training frames of timestamp `k` with their pixels: the dataset's own, or decoded now into `decoded` (a
+// lazily loaded dataset; a deque, so that the pointers stay valid).
+std::vector<const io::Frame*> photos_at(const io::Dataset& ds, int k, std::deque<std::optional<io::Frame>>& decoded) {
+  std::vector<const io::Frame*> photos;
   for (size_t i : ds.train)
-    if (ds.frames[i].time_index == k && io::has_pixels(ds.frames[i])) photos.push_back(io::with_pixels(ds.frames[i], false));
+    if (ds.frames[i].time_index == k && io::has_pixels(ds.frames[i]))
+      photos.push_back(&io::pixels_of(ds.frames[i], decoded.emplace_back(), false));
   return photos;
 }
 
 // The colour of a world point in the first of `photos` that sees it (grey when none does).
-std::array<float, 3> photo_colour(const std::vector<io::Frame>& photos, const Vec3& p) {
-  for (const io::Frame& f : photos) {
+std::array<float, 3> photo_colour(const std::vector<const io::Frame*>& photos, const Vec3& p) {
+  for (const io::Frame* photo : photos) {
+    const io::Frame& f = *photo;
     if (f.camera.world_to_camera(p)[2] < 0.5) continue;
     const auto uv = f.camera.project(p);
     const int x = int(uv[0]), y = int(uv[1]);
@@ -44,7 +48,8 @@ void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vect
     std::vector<std::optional<Pose>> to_box(ds.actors.size());
     for (size_t a = 0; a < ds.actors.size() && actors; ++a)
       if (const auto pose = ds.actors[a].pose_at(sweep.time_index)) to_box[a] = pose->inverse();
-    const std::vector<io::Frame> photos = photos_at(ds, sweep.time_index);
+    std::deque<std::optional<io::Frame>> decoded;
+    const std::vector<const io::Frame*> photos = photos_at(ds, sweep.time_index, decoded);
     for (size_t i = 0; i < sweep.size(); ++i) {
       const Vec3 p{sweep.points[3 * i], sweep.points[3 * i + 1], sweep.points[3 * i + 2]};
       long owner = -1;
@@ -146,9 +151,8 @@ std::vector<io::LidarSweep> sweeps_from_depth(const io::Dataset& ds, const std::
   if (stride < 1) throw std::invalid_argument("sweeps_from_depth: stride must be at least 1");
   std::map<int, io::LidarSweep> by_time;
   for (size_t i : frames) {
-    std::optional<io::Frame> decoded;  // a lazily loaded frame's pixels, decoded now
-    if (ds.frames.at(i).pixel_source) decoded = io::with_pixels(ds.frames[i]);
-    const io::Frame& f = decoded ? *decoded : ds.frames[i];
+    std::optional<io::Frame> decoded;
+    const io::Frame& f = io::pixels_of(ds.frames.at(i), decoded);  // decoded now when loaded lazily
     if (!f.depth || f.depth->empty()) continue;
     const Image& d = *f.depth;
     // Depth maps may be stored at another resolution than the photo: scale the intrinsics to the map.

@@ -38,8 +38,7 @@ std::shared_ptr<const DecodedFrame> DecodedFrames::decode(const io::Frame& frame
   out->photo = factor_ > 1 ? downscale_area(f.image, factor_) : std::move(f.image);
   if (f.mask && with_masks_)
     out->mask = factor_ > 1 ? std::make_shared<const Image8>(downscale_min(*f.mask, factor_)) : f.mask;
-  const bool own_mask = out->mask && (factor_ > 1 || f.mask.use_count() == 2);  // else a lens's, shared
-  out->bytes = int64_t(out->photo.data.size()) + (own_mask ? int64_t(out->mask->data.size()) : 0);
+  out->bytes = int64_t(out->photo.data.size()) + (out->mask ? int64_t(out->mask->data.size()) : 0);
   return out;
 }
 

@@ -20,7 +20,7 @@ namespace ttgs::train {
 struct DecodedFrame {
   Image8 photo;                        // RGB at the cache's factor
   std::shared_ptr<const Image8> mask;  // null: every pixel (or masks not wanted)
-  int64_t bytes = 0;                   // what keeping it costs (a lens's shared border mask not counted)
+  int64_t bytes = 0;                   // photo and mask (a lens's shared border mask counted too: a bound)
 };
 
 class DecodedFrames {

@@ -21,7 +21,8 @@ ViewRender RenderService::render(size_t frame) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto cached = cache_.find(frame);
   if (cached != cache_.end()) return cached->second;
-  const io::Frame f = io::with_pixels(frame_of(source_, frame), false);  // decoded now when loaded lazily
+  std::optional<io::Frame> decoded;
+  const io::Frame& f = io::pixels_of(frame_of(source_, frame), decoded, false);  // decoded now when loaded lazily
   at::NoGradGuard no_grad;
   const at::Tensor rgb = render::render_view(source_.scene, *source_.dataset, frame, {}).rgb.clamp(0, 1);
   ViewRender out;
@@ -38,7 +39,8 @@ ViewRender RenderService::render(size_t frame) {
 std::string RenderService::photo(size_t frame) {
   const io::Frame& listed = frame_of(source_, frame);
   if (!io::has_pixels(listed)) return std::string();
-  const io::Frame f = io::with_pixels(listed, false);
+  std::optional<io::Frame> decoded;
+  const io::Frame& f = io::pixels_of(listed, decoded, false);
   return io::encode_png(to_float(f.image), 8, f.name);
 }
 
