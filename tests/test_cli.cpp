@@ -485,7 +485,11 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
     EXPECT_TRUE(ttt.contains("gain_test_psnr"));
   }
   ASSERT_EQ(report.at("baselines").size(), 4u);
-  EXPECT_EQ(report.at("baselines")[3].at("steps").get<int>(), 2 * 4);  // T x training views: plain fit
+  // Plain fit gets as many iterations as the reconstruction took view renders: T x training views for the learned
+  // steps, plus test-time training's (lifting, pretext loss and checks).
+  EXPECT_GT(ttt.at("view_renders").get<int>(), 0);
+  EXPECT_EQ(report.at("view_renders").get<int>(), 2 * 4 + ttt.at("view_renders").get<int>());
+  EXPECT_EQ(report.at("baselines")[3].at("steps"), report.at("view_renders"));
   for (int k = 0; k < 3; ++k) {
     const nlohmann::json& b = report.at("baselines")[size_t(k)];
     EXPECT_EQ(b.at("steps").get<int>(), 2 * (k == 0 ? 1 : k == 1 ? 10 : 40));
@@ -514,6 +518,38 @@ TEST(Cli, TrainOptimizerThenReconstruct) {
     EXPECT_EQ(lines, 2);
     EXPECT_TRUE(std::filesystem::exists(dir / "p.ttgs"));
   }
+  // Learned steps that read 3 of the 4 views each: the plain-fit baseline gets as many view renders (T x 3).
+  r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
+                   quote(dir / "rec3") + " --views-per-step 3 --baseline-steps 2 --ttt-steps 0", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    const nlohmann::json rep = nlohmann::json::parse(test::read_text(dir / "rec3/report.json"));
+    EXPECT_EQ(rep.at("view_renders").get<int>(), 2 * 3);
+    EXPECT_EQ(rep.at("baselines").back().at("steps").get<int>(), 2 * 3);
+  }
+  r = run_ttgs("reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " + quote(dir / "bad") +
+                   " --views-per-step -1", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--views-per-step"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
+  // Fine-tuning the model with 2 views per learned step: the new model starts from its weights and makes 2 views per
+  // step reconstruct's default; a model file that does not exist is refused.
+  r = run_ttgs("--quiet train-optimizer --scenes " + quote(dir / "a") + " --out " + quote(dir / "f.ttgs") +
+                   " --iters 1 --steps 2 --latent 4 --views-per-step 2 --init-model " + quote(model), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(dir / "f.ttgs") + " --out " +
+                   quote(dir / "recf") + " --ttt-steps 0", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    const nlohmann::json rep = nlohmann::json::parse(test::read_text(dir / "recf/report.json"));
+    EXPECT_EQ(rep.at("views_per_step").get<int>(), 2);
+    EXPECT_EQ(rep.at("view_renders").get<int>(), 2 * 2);
+  }
+  r = run_ttgs("train-optimizer --scenes " + quote(dir / "a") + " --out " + quote(dir / "g.ttgs") +
+                   " --iters 1 --steps 2 --latent 4 --init-model " + quote(dir / "missing.ttgs"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("missing.ttgs"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "g.ttgs"));
   // Without test-time training the report says so.
   r = run_ttgs("--quiet reconstruct --data " + quote(dir / "a") + " --model " + quote(model) + " --out " +
                    quote(dir / "rec0") + " --ttt-steps 0", dir);

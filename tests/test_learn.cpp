@@ -208,6 +208,27 @@ TEST(LearnedOptimizer, TrainingLowersTheLossItsStepsReach) {
   EXPECT_LT(after, 0.9 * before);
 }
 
+// Each learned step's views: evenly spaced over the source views, the choice rotating with the step so that n / k
+// consecutive steps read every view exactly once; 0 or k >= n: every view in order.
+TEST(LearnedOptimizer, ViewsPerStepRotateOverEveryView) {
+  std::vector<learn::View> source(12);
+  for (size_t i = 0; i < source.size(); ++i) source[i].camera.width = int(i);  // tag each view by its index
+  const auto indices = [&](int step, int per_step) {
+    std::vector<int> out;
+    for (const learn::View& v : learn::views_for_step(source, step, per_step)) out.push_back(v.camera.width);
+    return out;
+  };
+  EXPECT_EQ(indices(0, 3), (std::vector<int>{0, 4, 8}));
+  EXPECT_EQ(indices(1, 3), (std::vector<int>{1, 5, 9}));
+  EXPECT_EQ(indices(13, 3), (std::vector<int>{1, 5, 9}));
+  std::vector<int> seen(source.size(), 0);
+  for (int step = 0; step < 4; ++step)
+    for (int i : indices(step, 3)) ++seen[size_t(i)];
+  EXPECT_EQ(seen, std::vector<int>(source.size(), 1));
+  for (int per_step : {0, 12, 20}) EXPECT_EQ(indices(5, per_step).size(), source.size()) << per_step;
+  EXPECT_EQ(indices(5, 0).front(), 0);
+}
+
 // Test-time training on a scene whose photos are all 35% darker than the scaffold's colours (an exposure shift the
 // network never saw): the decoder's colour bias can absorb it, so adaptation lowers the pretext loss, raises the
 // check views' PSNR and is kept. With an absurd learning rate the adaptation makes things worse and the original

@@ -25,7 +25,7 @@ namespace {
 nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds) {
   nlohmann::json run = {{"method", b.full_batch ? "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"
                                                 : "ttgs fit, same initial Gaussians, as many view renders as the "
-                                                  "learned steps (T x training views iterations)"},
+                                                  "learned steps (T x views per step iterations)"},
                         {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
                         {"train_psnr", b.train_psnr}};
   if (!ds.test.empty()) {
@@ -45,12 +45,12 @@ nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds)
 // matches the learned result.
 nlohmann::json run_baselines(const io::Dataset& ds, const learn::ReconstructResult& rec, const std::vector<int>& steps,
                              uint64_t seed, double learned_psnr) {
-  const int T = rec.steps, views = int(ds.train.size());
+  const int T = rec.steps, views = int(ds.train.size()), renders = int(rec.view_renders);
   const std::vector<int> counts = steps.empty() ? std::vector<int>{T, 10 * T, 40 * T} : steps;
   nlohmann::json runs = nlohmann::json::array();
   for (const learn::BaselineRun& b : learn::full_batch_adam_baselines(ds, rec.initial, counts, seed, T, learned_psnr))
     runs.push_back(baseline_json(b, ds));
-  runs.push_back(baseline_json(learn::plain_fit_baseline(ds, rec.initial, T * views, seed, views, learned_psnr), ds));
+  runs.push_back(baseline_json(learn::plain_fit_baseline(ds, rec.initial, renders, seed, views, learned_psnr), ds));
   return runs;
 }
 
@@ -112,12 +112,15 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_option("--baseline-steps", o->baseline_steps, "Step counts of the baselines (implies --baselines; default "
                                                          "T, 10T, 40T)")->delimiter(',');
   add_load_options(*cmd, o->load);
+  CLI::Option* per_step = cmd->add_option("--views-per-step", r.views_per_step, "Source views each learned step renders for its gradient "
+                 "(0 = all; default: what the model was trained with; the choice rotates over the views)");
   cmd->add_option("--seed", r.seed, "Seed of the initial latents")->capture_default_str();
   add_threads_option(*cmd, o->threads);
-  cmd->callback([o] {
+  cmd->callback([o, per_step] {
     model::configure_threads(o->threads);
     const learn::ReconstructOptions& r = o->run;
     if (r.steps < 0) throw InputError("--steps", "must not be negative");
+    if (r.views_per_step < 0 && per_step->count() > 0) throw InputError("--views-per-step", "must not be negative");
     if (r.ttt.steps < 0) throw InputError("--ttt-steps", "must not be negative");
     if (!(r.ttt.lr > 0) || !(r.ttt.lambda >= 0)) throw InputError("--ttt-lr/--ttt-lambda", "need lr > 0 and lambda >= 0");
     for (int n : o->baseline_steps)
@@ -159,6 +162,7 @@ void add_reconstruct_command(CLI::App& root) {
                           {"input_views", t.input_views},
                           {"pretext_views", t.pretext_views},
                           {"check_views", t.check_views},
+                          {"view_renders", t.view_renders},
                           {"time_s", t.time_s}};
     if (t.ran) {
       ttt["check_psnr_unadapted"] = t.check_psnr_unadapted;
@@ -172,6 +176,7 @@ void add_reconstruct_command(CLI::App& root) {
     const SplatData splats = model::to_splat_data(rec.gaussians);
     if (!splats.all_finite()) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
     nlohmann::json report = {{"iters", rec.steps},      {"time_s", rec.time_s},
+                             {"view_renders", rec.view_renders}, {"views_per_step", rec.views_per_step},
                              {"num_gaussians", rec.gaussians.size()}, {"method", "learned optimizer"},
                              {"peak_resident_mib", peak_resident_mib()},
                              {"model", o->model},       {"data", ds.path},

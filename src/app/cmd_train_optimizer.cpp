@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "dist/collective.hpp"
 #include "dist/launch.hpp"
+#include "io/file_util.hpp"
 #include "learn/training.hpp"
 #include "model/threads.hpp"
 
@@ -56,6 +57,9 @@ void check(const TrainOptionsCli& o) {
   for (int k : o.real_downscale)
     if (k < 1) throw InputError("--real-downscale", "factors must be at least 1");
   if (o.run.init.latent < 0) throw InputError("--latent", "must not be negative");
+  if (o.run.train.views_per_step < 0) throw InputError("--views-per-step", "must not be negative");
+  if (!o.run.init_model.empty() && !io::file_exists(o.run.init_model))
+    throw InputError(o.run.init_model, "no such model file (--init-model)");
   if (o.run.network.hidden < 1) throw InputError("--hidden", "must be at least 1");
   if (o.run.network.levels < 1 || o.run.network.levels > 4) throw InputError("--levels", "must be 1..4");
   if (!(o.run.train.lr > 0)) throw InputError("--lr", "must be positive");
@@ -121,6 +125,10 @@ void add_train_optimizer_command(CLI::App& root) {
   cmd->add_option("--batch", r.scenes_per_rank, "Scenes per process in each batch")->capture_default_str();
   cmd->add_option("--checkpoint-every", r.checkpoint_every, "Batches between checkpoints")->capture_default_str();
   cmd->add_flag("--resume", r.resume, "Continue from OUT.ckpt");
+  cmd->add_option("--init-model", r.init_model, "Start from this model's weights (fine-tuning; --latent must match "
+                  "it; its network configuration is kept)");
+  cmd->add_option("--views-per-step", r.train.views_per_step, "Source views each learned step lifts its gradient "
+                  "from (0 = all; stored in the model as reconstruct's default)")->capture_default_str();
   cmd->add_option("--seed", r.seed, "Seed (network, draws, latents)")->capture_default_str();
   cmd->add_option("--hidden", r.network.hidden, "Channels at the finest voxel level")->capture_default_str();
   cmd->add_option("--levels", r.network.levels, "Voxel levels of the U-Net (1-4)")->capture_default_str();

@@ -49,6 +49,14 @@ at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state
   return state + cosine_step_size(t, steps, opt.gamma0) * update * opt.update_scale;
 }
 
+std::vector<View> views_for_step(const std::vector<View>& source, int step, int per_step) {
+  const size_t n = source.size();
+  if (per_step <= 0 || size_t(per_step) >= n) return source;
+  std::vector<View> out;
+  for (size_t i = 0; i < size_t(per_step); ++i) out.push_back(source[(size_t(step) + i * n / size_t(per_step)) % n]);
+  return out;
+}
+
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps) {
   at::Tensor state = initial_state.detach();
@@ -71,9 +79,7 @@ namespace {
 at::Tensor training_loss(const LearnedOptimizer& opt, const at::Tensor& next, const TrainingScene& scene, int step,
                          const TrainOptions& o) {
   std::vector<View> views = scene.novel;
-  const size_t n = scene.source.size();
-  const size_t take = o.loss_views > 0 ? std::min(n, size_t(o.loss_views)) : n;
-  for (size_t i = 0; i < take; ++i) views.push_back(scene.source[(size_t(step) + i * n / take) % n]);
+  for (View& v : views_for_step(scene.source, step, o.loss_views)) views.push_back(std::move(v));
   const at::Tensor loss = render_loss(next, opt.decoder, views);
   const at::Tensor smallest = std::get<0>(opt.decoder.decode(next).slice(1, kLogScale, kLogScale + 3).min(1));
   return loss + o.flatness_weight * at::relu(smallest - o.flatness_threshold).mean();
@@ -97,7 +103,8 @@ BatchLoss train_batch(LearnedOptimizer& opt, optim::Adam& adam, const std::vecto
     at::Tensor sums = at::zeros({2}, at::kDouble);  // loss summed over the local scenes, number of scenes
     for (size_t k = 0; k < scenes.size(); ++k) {
       opt.set_scene_extent(scenes[k]->extent);
-      const at::Tensor next = run_learned_step(opt, states[k], scenes[k]->source, t, o.steps);
+      const at::Tensor next =
+          run_learned_step(opt, states[k], views_for_step(scenes[k]->source, t, o.views_per_step), t, o.steps);
       const at::Tensor loss = training_loss(opt, next, *scenes[k], t, o);
       const double value = loss.item<double>();
       out.local[k] += value / double(o.steps);

@@ -40,6 +40,10 @@ struct TrainingScene {
 // Step t of T from `state` (the network's graph kept only when its parameters require grad).
 at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
                             int step, int steps);
+// The source views step t reads: `per_step` of them, evenly spaced, the choice rotating with the step so that
+// consecutive steps see different views (0 or at least the number of views: all of them, in order).
+std::vector<View> views_for_step(const std::vector<View>& source, int step, int per_step);
+
 // Runs T steps without building a graph through them; returns the final state.
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps);
@@ -53,6 +57,7 @@ struct TrainOptions {
   double flatness_weight = 0.01, flatness_threshold = 0.0;  // penalize the smallest log-scale above the threshold
   double lr = 1e-3;            // Adam on the network and decoder
   int loss_views = 8;          // source views in each step's training loss besides the novel ones (0: all)
+  int views_per_step = 0;      // source views each learned step lifts its gradient from (0: all; views_for_step)
 };
 
 // Adam over opt.trainable(), one group per tensor, all at `lr`.

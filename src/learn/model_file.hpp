@@ -17,6 +17,7 @@ struct LoadedOptimizer {
   int steps = 24;                  // the default T
   int steps_min = 24, steps_max = 24;  // the T it was trained across (reconstruct refuses others)
   int64_t latent = 32;
+  int views_per_step = 0;  // source views each learned step reads, as trained (0: all); reconstruct's default
 };
 
 void add_model(model::TensorArchive& archive, const LoadedOptimizer& model);

@@ -25,6 +25,8 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
                                     std::to_string(m.steps_max) + " (its default: " + std::to_string(m.steps) +
                                     "); other step counts are not supported");
   if (o.final_steps < 0 || o.final_steps > steps) throw InputError("--final-steps", "must be in 0..T");
+  if (o.views_per_step < -1) throw InputError("--views-per-step", "must not be negative");
+  const int per_step = o.views_per_step >= 0 ? o.views_per_step : m.views_per_step;
   const auto t0 = std::chrono::steady_clock::now();
   NeuralInitOptions init;
   init.latent = m.latent;
@@ -33,30 +35,40 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   m.opt.set_scene_extent(scene.extent);
   ReconstructResult out;
   out.steps = steps;
+  out.views_per_step = per_step;
   out.initial = detached_gaussians(scene.initial_state, Decoder::zeros(scene.initial_state.size(1)));
   const int final_steps = o.ttt.steps > 0 ? (o.final_steps > 0 ? o.final_steps : std::max(1, steps / 4)) : 0;
   at::Tensor state = scene.initial_state;
   Progress progress("reconstructing", steps);
+  const auto views_at = [&](int t) {
+    std::vector<View> views = views_for_step(scene.source, t, per_step);
+    out.view_renders += int64_t(views.size());
+    return views;
+  };
   for (int t = 0; t < steps - final_steps; ++t) {
-    state = run_learned_step(m.opt, state, scene.source, t, steps);
+    state = run_learned_step(m.opt, state, views_at(t), t, steps);
     progress.advance();
   }
   LearnedOptimizer finishing = m.opt;
   at::Tensor unadapted_state;
   double comparison_s = 0;
   if (final_steps > 0) {
-    finishing.decoder = test_time_train(m.opt, state, scene.source, steps - final_steps, steps, o.ttt, out.ttt);
+    TttOptions ttt = o.ttt;
+    ttt.views_per_step = per_step;
+    finishing.decoder = test_time_train(m.opt, state, scene.source, steps - final_steps, steps, ttt, out.ttt);
+    out.view_renders += out.ttt.view_renders;
     if (out.ttt.kept && o.compare_unadapted) {
       const auto c0 = std::chrono::steady_clock::now();
       unadapted_state = state;
       for (int t = steps - final_steps; t < steps; ++t)
-        unadapted_state = run_learned_step(m.opt, unadapted_state, scene.source, t, steps);
+        unadapted_state =
+            run_learned_step(m.opt, unadapted_state, views_for_step(scene.source, t, per_step), t, steps);
       out.unadapted = detached_gaussians(unadapted_state, m.opt.decoder);
       comparison_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
   }
   for (int t = steps - final_steps; t < steps; ++t) {
-    state = run_learned_step(finishing, state, scene.source, t, steps);
+    state = run_learned_step(finishing, state, views_at(t), t, steps);
     progress.advance();
   }
   progress.finish();

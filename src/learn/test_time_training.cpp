@@ -77,10 +77,12 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   adam.add_group("decoder.weight", adapted.decoder.weight, o.lr, false);
   adam.add_group("decoder.bias", adapted.decoder.bias, o.lr, false);
   report.stop_reason = "all steps taken";
+  const std::vector<View> lifted = views_for_step(input, step, o.views_per_step);
   for (int k = 0;; ++k) {
     const bool take_step = k < o.steps;
     for (at::Tensor* p : params) p->requires_grad_(take_step);
-    const Pretext p = pretext_loss(adapted, state, input, pretext, step, steps, o.lambda);
+    const Pretext p = pretext_loss(adapted, state, lifted, pretext, step, steps, o.lambda);
+    report.view_renders += int64_t(2 * lifted.size() + pretext.size());
     const at::Tensor& loss = p.loss;
     if (k == 0) unadapted_next = p.next;  // the decoder is still the original
     const double value = loss.item<double>();
@@ -111,8 +113,10 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   // The check views: seen by neither the lifted gradient nor the pretext loss. The steps were taken in the loop.
   report.check_psnr_unadapted = mean_view_psnr(unadapted_next, opt.decoder, check);
   report.check_psnr_adapted = report.check_psnr_unadapted;
+  report.view_renders += int64_t(check.size());
   if (report.best_step > 0) {
     report.check_psnr_adapted = mean_view_psnr(best_next, best, check);
+    report.view_renders += int64_t(check.size());
     report.kept = report.check_psnr_adapted >= report.check_psnr_unadapted;
   }
   report.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -26,6 +26,7 @@ struct TttOptions {
   double lambda = 1.0;         // weight of the held-out (consistency) loss against the reconstruction loss
   int holdout_every = 4;       // every Nth source view is held out of the gradient input
   double min_decrease = 1e-4;  // relative decrease of the pretext loss below which adaptation stops
+  int views_per_step = 0;      // input views each adaptation step lifts from and is scored on (0: all; views_for_step)
 };
 
 struct TttReport {
@@ -37,6 +38,7 @@ struct TttReport {
   std::vector<double> pretext_losses;  // before each step, then after the last
   std::vector<size_t> pretext_views, check_views, input_views;  // indices into the source views
   double check_psnr_unadapted = 0, check_psnr_adapted = 0;     // mean PSNR on the check views, dB
+  int64_t view_renders = 0;  // view renders the adaptation took (lifting, pretext loss and checks)
   double time_s = 0;
 };
 

@@ -29,9 +29,18 @@ json run_identity(const TrainingRun& r) {
 }
 
 LoadedOptimizer fresh_model(const TrainingRun& r) {
-  UpdateNetworkConfig config = r.network;
-  config.state_channels = kGaussianChannels + r.init.latent;
-  return {LearnedOptimizer::create(config, r.seed), r.steps, r.steps_min, r.steps_max, r.init.latent};
+  LoadedOptimizer m = [&] {
+    if (!r.init_model.empty()) return load_learned_optimizer(r.init_model);
+    UpdateNetworkConfig config = r.network;
+    config.state_channels = kGaussianChannels + r.init.latent;
+    return LoadedOptimizer{LearnedOptimizer::create(config, r.seed), r.steps, r.steps_min, r.steps_max, r.init.latent};
+  }();
+  if (m.latent != r.init.latent) throw InputError(r.init_model, "its latent size differs from the run's --latent");
+  m.steps = r.steps;
+  m.steps_min = r.steps_min;
+  m.steps_max = r.steps_max;
+  m.views_per_step = r.train.views_per_step;
+  return m;
 }
 
 // Where a run stands between batches (what a checkpoint holds besides the weights and Adam's state).
@@ -101,6 +110,7 @@ RunState resume_or_start(const TrainingRun& r, LoadedOptimizer& m, optim::Adam& 
       if (was != now)
         note("the checkpoint's batches held " + std::to_string(was) + " scenes; this run's hold " + std::to_string(now));
       m = get_model(a);
+      m.views_per_step = r.train.views_per_step;  // a resumed run may change how many views a step reads
       adam.load(a, "adam.");
       st.batch = a.meta.at("batch").get<int>();
       st.rollbacks = a.meta.value("rollbacks", 0);

@@ -29,6 +29,7 @@ struct TrainingRun {
   int checkpoint_every = 10;           // batches
   size_t cached_scenes = 16;           // loaded scenes kept in memory per rank
   bool resume = false;
+  std::string init_model;  // start from this model's weights (fine-tuning; its network configuration and latent)
   uint64_t seed = 0;
   UpdateNetworkConfig network;
   NeuralInitOptions init;
