@@ -34,7 +34,8 @@ Endpoint parse_endpoint(const std::string& text, const std::string& option);
 // Whether this build has the Gloo backend (Debian's libgloo-dev at build time).
 bool gloo_available();
 // Joins the job of `world_size` ranks as `rank`; rank 0 serves the rendezvous store at the master's port, the others
-// connect to it (waiting up to `timeout_s`). InputError when Gloo is missing or the rendezvous fails.
+// connect to it (waiting up to `timeout_s`; collectives then wait hours for a slow rank). InputError when Gloo is
+// missing or the rendezvous fails.
 std::unique_ptr<Collective> gloo_process_group(const Endpoint& master, int rank, int world_size, double timeout_s = 300);
 
 // Sums in place over the ranks, packed into one buffer (one collective call for many tensors of any shapes).

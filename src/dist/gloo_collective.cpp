@@ -2,6 +2,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.hpp"
@@ -41,6 +42,11 @@ class GlooGroup final : public Collective {
 
 bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0; }
 
+// How long a collective waits for a slow rank. Ranks are legitimately minutes apart (one generates or loads a large
+// scene on first use, on a machine busy with other work: 505 s was seen on 2 cores), so this is far longer than the
+// rendezvous timeout; a rank that dies closes its connections and the others fail at once, not after this.
+constexpr std::chrono::hours kCollectiveTimeout{6};
+
 }  // namespace
 
 bool gloo_available() { return true; }
@@ -57,7 +63,8 @@ std::unique_ptr<Collective> gloo_process_group(const Endpoint& master, int rank,
     so.waitWorkers = true;
     so.timeout = timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(master.host, so);
-    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    auto options = c10d::ProcessGroupGloo::Options::create(
+        std::max(timeout, std::chrono::duration_cast<std::chrono::milliseconds>(kCollectiveTimeout)));
     options->devices.push_back(is_loopback(master.host)
                                    ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                    : c10d::ProcessGroupGloo::createDefaultDevice());
