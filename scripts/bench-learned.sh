@@ -7,7 +7,10 @@
 #   - one of them corrupted on every view (noise sigma 0.05, blur sigma 1.5 px, exposure x1.5): the gain of test-time
 #     training per corruption (the report holds the unadapted result);
 #   - the real fox scene zero-shot (downscale 4, its COLMAP points, every 8th frame held out).
-# Usage: scripts/bench-learned.sh [MODEL] [OUT_DIR]   (env: TTGS=path/to/ttgs, THREADS=2, QUICK=1 skips fit 3000)
+# Every "fit" column is plain `ttgs fit` from the same start for as many iterations as that reconstruction took view
+# renders (its learned steps' and its test-time training's: report.json view_renders).
+# Usage: scripts/bench-learned.sh [MODEL] [OUT_DIR]   (env: TTGS=path/to/ttgs, THREADS=2, QUICK=1 skips fit 3000,
+#        EXTRA="--views-per-step 4" adds options to every reconstruct)
 # Prints one line per run and writes OUT_DIR/summary.md (Debian's /usr/bin/python3 makes the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,8 @@ THREADS=${THREADS:-2}
 FOX=../shared/data/fox
 mkdir -p "$OUT/scenes" "$OUT/runs"
 run() { echo "+ $*" >&2; "$TTGS" --quiet "$@" --threads "$THREADS"; }
+# shellcheck disable=SC2086
+reconstruct() { run reconstruct "$@" ${EXTRA:-}; }
 
 # name seed preset width height views
 SCENES="obj96:9001:object:96:72:8 obj192:9002:object:192:144:32 street160:9003:street:160:120:24 obj384:9004:object:384:288:16 obj128:9005:object:128:96:64"
@@ -26,9 +31,9 @@ for spec in $SCENES; do
   scene="$OUT/scenes/$name"
   [ -f "$scene/transforms.json" ] || run synth --out "$scene" --preset "$preset" --views "$views" \
     --novel $((views / 4 > 2 ? views / 4 : 2)) --width "$w" --height "$h" --points 3000 --seed "$seed"
-  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T24" --baseline-steps 24
-  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T12" --steps 12 --baseline-steps 12
-  run reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-nottt" --ttt-steps 0
+  reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T24" --baseline-steps 24
+  reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-T12" --steps 12 --baseline-steps 12
+  reconstruct --data "$scene" --model "$MODEL" --out "$OUT/runs/$name-nottt" --ttt-steps 0 --baseline-steps 1
   [ -n "${QUICK:-}" ] || run fit --data "$scene" --out "$OUT/runs/$name-fit3000" --iters 3000 --eval-every 0
 done
 for c in "noise:--noise 0.05" "blur:--blur 1.5" "exposure:--exposure 1.5"; do
@@ -37,11 +42,13 @@ for c in "noise:--noise 0.05" "blur:--blur 1.5" "exposure:--exposure 1.5"; do
   # shellcheck disable=SC2086
   [ -f "$corrupted/transforms.json" ] || run synth --out "$corrupted" --views 8 --novel 2 --width 96 --height 72 \
     --points 3000 --seed 9001 ${c#*:}
-  run reconstruct --data "$corrupted" --model "$MODEL" --out "$OUT/runs/corrupt-$name"
+  reconstruct --data "$corrupted" --model "$MODEL" --out "$OUT/runs/corrupt-$name"
 done
 if [ -f "$FOX/transforms.json" ]; then
-  run reconstruct --data "$FOX" --downscale 4 --test-every 8 --model "$MODEL" --points "$FOX/points3D.ply" \
+  reconstruct --data "$FOX" --downscale 4 --test-every 8 --model "$MODEL" --init "$FOX/points3D.ply" \
     --out "$OUT/runs/fox-T24" --baseline-steps 24
+  reconstruct --data "$FOX" --downscale 4 --test-every 8 --model "$MODEL" --init "$FOX/points3D.ply" \
+    --out "$OUT/runs/fox-nottt" --ttt-steps 0 --baseline-steps 1
 fi
 
 /usr/bin/python3 - "$OUT" <<'PY'
@@ -51,19 +58,22 @@ def load(name):
     p = os.path.join(out, "runs", name, "report.json")
     return json.load(open(p)) if os.path.exists(p) else None
 def test(r): return r["metrics"]["test"]["psnr"]
-lines = ["| scene | start | learned T=24 (time) | no TTT | T=12 (time) | full-batch Adam T | fit, equal renders (iters, time) | fit 3000 |",
-         "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+lines = ["| scene | start | learned T=24 (renders, time) | fit, equal renders (time) | no TTT (renders) | fit, its renders | T=12 (renders, time) | fit, its renders | full-batch Adam T | fit 3000 |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 names = sorted({os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(os.path.join(out, "runs", "*-T24"))})
 for name in names:
     r24, r12, plain, f3 = load(name + "-T24"), load(name + "-T12"), load(name + "-nottt"), load(name + "-fit3000")
     b = {x["method"].split(",")[0]: x for x in r24.get("baselines", [])}
     fb = b.get("full-batch Adam (ttgs fit --full-batch)")
     fit = b.get("ttgs fit")
-    row = [name, "%.2f" % r24["initial_metrics"]["test"]["psnr"], "%.2f (%.1f s)" % (test(r24), r24["time_s"]),
-           "%.2f" % test(plain) if plain else "", "%.2f (%.1f s)" % (test(r12), r12["time_s"]) if r12 else "",
-           "%.2f" % fb["test_psnr"] if fb else "",
-           "%.2f (%d, %.1f s)" % (fit["test_psnr"], fit["steps"], fit["time_s"]) if fit else "",
-           "%.2f" % f3["metrics"]["test"]["psnr"] if f3 else ""]
+    def fit_of(r):
+        runs = [x for x in (r or {}).get("baselines", []) if x["method"].startswith("ttgs fit")]
+        return "%.2f (%d its, %.1f s)" % (runs[0]["test_psnr"], runs[0]["steps"], runs[0]["time_s"]) if runs else ""
+    row = [name, "%.2f" % r24["initial_metrics"]["test"]["psnr"],
+           "%.2f (%d, %.1f s)" % (test(r24), r24["view_renders"], r24["time_s"]), fit_of(r24),
+           "%.2f (%d)" % (test(plain), plain["view_renders"]) if plain else "", fit_of(plain),
+           "%.2f (%d, %.1f s)" % (test(r12), r12["view_renders"], r12["time_s"]) if r12 else "", fit_of(r12),
+           "%.2f" % fb["test_psnr"] if fb else "", "%.2f" % f3["metrics"]["test"]["psnr"] if f3 else ""]
     lines.append("| " + " | ".join(row) + " |")
 lines.append("")
 for c in ["noise", "blur", "exposure"]:

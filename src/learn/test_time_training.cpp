@@ -16,14 +16,10 @@ std::vector<View> pick(const std::vector<View>& views, const std::vector<size_t>
   return out;
 }
 
-// The learned step from `state` with the gradient lifted from `input` (next), scored on `input` + λ `pretext` (loss).
-struct Pretext {
-  at::Tensor next, loss;
-};
-Pretext pretext_loss(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& input,
-                     const std::vector<View>& pretext, int step, int steps, double lambda) {
-  const at::Tensor next = run_learned_step(opt, state, input, step, steps).detach();
-  return {next, render_loss(next, opt.decoder, input) + lambda * render_loss(next, opt.decoder, pretext)};
+// The stepped state decoded by `decoder`, scored on `input` + λ `pretext`.
+at::Tensor pretext_loss(const at::Tensor& next, const Decoder& decoder, const std::vector<View>& input,
+                        const std::vector<View>& pretext, double lambda) {
+  return render_loss(next, decoder, input) + lambda * render_loss(next, decoder, pretext);
 }
 
 }  // namespace
@@ -52,8 +48,10 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
     report.stop_reason = "needs at least 3 source views (one to lift from, one for the pretext loss, one to check)";
     return opt.decoder;
   }
-  // Held-out views spread evenly over the sequence, alternating pretext / check.
-  const size_t held = std::max<size_t>(2, n / size_t(o.holdout_every));
+  // Held-out views spread evenly over the sequence, alternating pretext / check; with views_per_step, at most that
+  // many of each (every render counts against the learned steps' budget).
+  size_t held = std::max<size_t>(2, n / size_t(o.holdout_every));
+  if (o.views_per_step > 0) held = std::min(held, std::max<size_t>(2, 2 * size_t(o.views_per_step)));
   std::vector<bool> is_held(n, false);
   for (size_t k = 0; k < held; ++k) {
     const size_t i = std::min(n - 1, size_t((double(k) + 0.5) * double(n) / double(held)));
@@ -67,24 +65,24 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   const std::vector<View> check = pick(source, report.check_views);
   report.ran = true;
 
-  LearnedOptimizer adapted = opt;
-  adapted.decoder = {opt.decoder.weight.detach().clone(), opt.decoder.bias.detach().clone()};
+  Decoder adapted{opt.decoder.weight.detach().clone(), opt.decoder.bias.detach().clone()};
   Decoder best = opt.decoder;
-  at::Tensor unadapted_next, best_next;  // the learned step with the original and with the best decoder
   double best_loss = INFINITY;
-  std::vector<at::Tensor*> params{&adapted.decoder.weight, &adapted.decoder.bias};
+  std::vector<at::Tensor*> params{&adapted.weight, &adapted.bias};
   optim::Adam adam;
-  adam.add_group("decoder.weight", adapted.decoder.weight, o.lr, false);
-  adam.add_group("decoder.bias", adapted.decoder.bias, o.lr, false);
+  adam.add_group("decoder.weight", adapted.weight, o.lr, false);
+  adam.add_group("decoder.bias", adapted.bias, o.lr, false);
   report.stop_reason = "all steps taken";
+  // The learned step, taken once with the original decoder (its lifted gradient is not differentiated, so the
+  // adaptation only changes how the stepped state is decoded).
   const std::vector<View> lifted = views_for_step(input, step, o.views_per_step);
+  const at::Tensor next = run_learned_step(opt, state, lifted, step, steps).detach();
+  report.view_renders += int64_t(lifted.size());
   for (int k = 0;; ++k) {
     const bool take_step = k < o.steps;
     for (at::Tensor* p : params) p->requires_grad_(take_step);
-    const Pretext p = pretext_loss(adapted, state, lifted, pretext, step, steps, o.lambda);
-    report.view_renders += int64_t(2 * lifted.size() + pretext.size());
-    const at::Tensor& loss = p.loss;
-    if (k == 0) unadapted_next = p.next;  // the decoder is still the original
+    const at::Tensor loss = pretext_loss(next, adapted, lifted, pretext, o.lambda);
+    report.view_renders += int64_t(lifted.size() + pretext.size());
     const double value = loss.item<double>();
     report.pretext_losses.push_back(value);
     if (!std::isfinite(value)) {
@@ -94,8 +92,7 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
     const double previous = k > 0 ? report.pretext_losses[size_t(k) - 1] : INFINITY;
     if (value < best_loss) {
       best_loss = value;
-      best = {adapted.decoder.weight.detach().clone(), adapted.decoder.bias.detach().clone()};
-      best_next = p.next;
+      best = {adapted.weight.detach().clone(), adapted.bias.detach().clone()};
       report.best_step = k;
     }
     if (k > 0 && !(value < previous * (1 - o.min_decrease))) {
@@ -111,11 +108,11 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
   for (at::Tensor* p : params) *p = p->detach();
 
   // The check views: seen by neither the lifted gradient nor the pretext loss. The steps were taken in the loop.
-  report.check_psnr_unadapted = mean_view_psnr(unadapted_next, opt.decoder, check);
+  report.check_psnr_unadapted = mean_view_psnr(next, opt.decoder, check);
   report.check_psnr_adapted = report.check_psnr_unadapted;
   report.view_renders += int64_t(check.size());
   if (report.best_step > 0) {
-    report.check_psnr_adapted = mean_view_psnr(best_next, best, check);
+    report.check_psnr_adapted = mean_view_psnr(next, best, check);
     report.view_renders += int64_t(check.size());
     report.kept = report.check_psnr_adapted >= report.check_psnr_unadapted;
   }

@@ -5,12 +5,14 @@
 //
 // The source views are split three ways: every `holdout_every`-th view is held out of the gradient input, and the
 // held-out views alternate between a "pretext" set and a "check" set. One learned step is taken from the current
-// state with the gradient lifted from the remaining views only; the pretext loss is the photometric loss of that
-// updated state on the views it saw plus λ times the loss on the pretext views it did not see (consistency: an update
-// must also explain views it was not given). Adam on the decoder, a small learning rate, stopping early when the loss
-// stops decreasing and keeping the step with the lowest loss. Then the same step is taken with the adapted and the
-// original decoder and both are scored on the check views (seen by neither the gradient input nor the pretext loss):
-// the adapted decoder is kept only when it is not worse there.
+// state with the gradient lifted from the remaining views only (with views_per_step: that many of them, and at most
+// that many pretext and check views); the pretext loss is the photometric loss of that updated state, decoded by the
+// decoder being adapted, on the views it saw plus λ times the loss on the pretext views it did not see (consistency:
+// an update must also explain views it was not given). The step is taken once, with the original decoder (its
+// lifted gradient is not differentiated). Adam on the decoder, a small learning rate, stopping early when the loss
+// stops decreasing and keeping the step with the lowest loss. Then the stepped state decoded by the adapted and by
+// the original decoder is scored on the check views (seen by neither the gradient input nor the pretext loss): the
+// adapted decoder is kept only when it is not worse there.
 #include <ATen/ATen.h>
 
 #include <string>
