@@ -22,6 +22,21 @@ at::Tensor pretext_loss(const at::Tensor& next, const Decoder& decoder, const st
   return render_loss(next, decoder, input) + lambda * render_loss(next, decoder, pretext);
 }
 
+// Held-out views spread evenly over the sequence, alternating pretext / check; with views_per_step, at most that many
+// of each (every render counts against the learned steps' budget). The rest are the input views.
+void split_views(size_t n, const TttOptions& o, TttReport& report) {
+  size_t held = std::max<size_t>(2, n / size_t(o.holdout_every));
+  if (o.views_per_step > 0) held = std::min(held, std::max<size_t>(2, 2 * size_t(o.views_per_step)));
+  std::vector<bool> is_held(n, false);
+  for (size_t k = 0; k < held; ++k) {
+    const size_t i = std::min(n - 1, size_t((double(k) + 0.5) * double(n) / double(held)));
+    is_held[i] = true;
+    (k % 2 == 0 ? report.pretext_views : report.check_views).push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!is_held[i]) report.input_views.push_back(i);
+}
+
 }  // namespace
 
 double mean_view_psnr(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views) {
@@ -48,18 +63,7 @@ Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, co
     report.stop_reason = "needs at least 3 source views (one to lift from, one for the pretext loss, one to check)";
     return opt.decoder;
   }
-  // Held-out views spread evenly over the sequence, alternating pretext / check; with views_per_step, at most that
-  // many of each (every render counts against the learned steps' budget).
-  size_t held = std::max<size_t>(2, n / size_t(o.holdout_every));
-  if (o.views_per_step > 0) held = std::min(held, std::max<size_t>(2, 2 * size_t(o.views_per_step)));
-  std::vector<bool> is_held(n, false);
-  for (size_t k = 0; k < held; ++k) {
-    const size_t i = std::min(n - 1, size_t((double(k) + 0.5) * double(n) / double(held)));
-    is_held[i] = true;
-    (k % 2 == 0 ? report.pretext_views : report.check_views).push_back(i);
-  }
-  for (size_t i = 0; i < n; ++i)
-    if (!is_held[i]) report.input_views.push_back(i);
+  split_views(n, o, report);
   const std::vector<View> input = pick(source, report.input_views);
   const std::vector<View> pretext = pick(source, report.pretext_views);
   const std::vector<View> check = pick(source, report.check_views);
