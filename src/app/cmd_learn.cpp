@@ -24,8 +24,8 @@ namespace {
 
 nlohmann::json baseline_json(const learn::BaselineRun& b, const io::Dataset& ds) {
   nlohmann::json run = {{"method", b.full_batch ? "full-batch Adam (ttgs fit --full-batch), same initial Gaussians"
-                                                : "ttgs fit, same initial Gaussians, as many view renders as the "
-                                                  "learned steps (T x views per step iterations)"},
+                                                : "ttgs fit, same initial Gaussians, as many iterations as the "
+                                                  "reconstruction took view renders (view_renders)"},
                         {"steps", b.steps}, {"time_s", b.time_s}, {"num_gaussians", b.num_gaussians},
                         {"train_psnr", b.train_psnr}};
   if (!ds.test.empty()) {

@@ -40,13 +40,8 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   const int final_steps = o.ttt.steps > 0 ? (o.final_steps > 0 ? o.final_steps : std::max(1, steps / 4)) : 0;
   at::Tensor state = scene.initial_state;
   Progress progress("reconstructing", steps);
-  const auto views_at = [&](int t) {
-    std::vector<View> views = views_for_step(scene.source, t, per_step);
-    out.view_renders += int64_t(views.size());
-    return views;
-  };
   for (int t = 0; t < steps - final_steps; ++t) {
-    state = run_learned_step(m.opt, state, views_at(t), t, steps);
+    state = run_learned_step(m.opt, state, views_for_step(scene.source, t, per_step), t, steps);
     progress.advance();
   }
   LearnedOptimizer finishing = m.opt;
@@ -56,7 +51,6 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
     TttOptions ttt = o.ttt;
     ttt.views_per_step = per_step;
     finishing.decoder = test_time_train(m.opt, state, scene.source, steps - final_steps, steps, ttt, out.ttt);
-    out.view_renders += out.ttt.view_renders;
     if (out.ttt.kept && o.compare_unadapted) {
       const auto c0 = std::chrono::steady_clock::now();
       unadapted_state = state;
@@ -68,10 +62,12 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
     }
   }
   for (int t = steps - final_steps; t < steps; ++t) {
-    state = run_learned_step(finishing, state, views_at(t), t, steps);
+    state = run_learned_step(finishing, state, views_for_step(scene.source, t, per_step), t, steps);
     progress.advance();
   }
   progress.finish();
+  const int64_t n = int64_t(scene.source.size());
+  out.view_renders = int64_t(steps) * (per_step > 0 ? std::min<int64_t>(per_step, n) : n) + out.ttt.view_renders;
   {
     at::NoGradGuard no_grad;
     out.source_loss = render_loss(state, finishing.decoder, scene.source).item<double>();
