@@ -1,4 +1,5 @@
 // The optimizer, the densification strategy, and short fits on synthetic scenes.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -82,7 +83,7 @@ TEST(Adam, FusedUpdateMatchesTheTensorFormula) {
 TEST(Strategy, ClonesSplitsAndPrunes) {
   model::Gaussians g = tiny(4);
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     g.log_scales[1].fill_(0.0);             // large: split, not cloned
     g.opacity_logits[3].fill_(-8.0);        // nearly transparent: pruned
   }
@@ -198,7 +199,7 @@ TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {
     // NaN opacities, twice. The renderer culls such Gaussians (the loss stays finite), so the parameter check at the
     // next snapshot (step 60) catches them: one rollback to step 40.
     if (step == 45 || step == 50) {
-      at::NoGradGuard ng;
+      c10::NoGradGuard ng;
       g.opacity_logits.fill_(NAN);
       ++injected;
     }
@@ -214,7 +215,7 @@ TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {
   fo.iters = 80;  // checks at 40, 60 and 80: the third rollback is one too many
   fo.before_step = [](int step, model::Gaussians& g) {
     if (step > 30) {
-      at::NoGradGuard ng;
+      c10::NoGradGuard ng;
       g.opacity_logits.fill_(NAN);
     }
   };
@@ -305,7 +306,7 @@ TEST(Strategy, McmcRelocatesDeadGaussiansAndGrowsToTheCap) {
   at::manual_seed(3);
   model::Gaussians g = tiny(20);
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     g.means.copy_(at::arange(60, at::kFloat).reshape({20, 3}));
     g.opacity_logits.fill_(2.0);
     g.opacity_logits.slice(0, 0, 4).fill_(-10.0);  // 4 dead ones

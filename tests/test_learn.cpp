@@ -1,5 +1,6 @@
 // Learned-reconstruction building blocks: sparse voxel convolution against LibTorch's dense conv3d, voxel levels,
 // the neural-Gaussian state and decoder, and gradient lifting against finite differences.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -160,7 +161,7 @@ TEST(UpdateNetwork, ShapesRangeGradientsAndSeed) {
   }
   // Same seed, same network; the timestep matters.
   learn::UpdateNetwork again(c, 5);
-  at::NoGradGuard ng;
+  c10::NoGradGuard ng;
   EXPECT_TRUE(at::allclose(again.forward(state, grad, 3, 24), u.detach()));
   EXPECT_FALSE(at::allclose(again.forward(state, grad, 20, 24), u.detach()));
   EXPECT_THROW(net.forward(state.slice(1, 0, 14), grad, 0, 24), std::invalid_argument);
@@ -192,11 +193,11 @@ TEST(LearnedOptimizer, TrainingLowersTheLossItsStepsReach) {
   to.lr = 3e-3;
   const auto novel_loss = [&] {
     const at::Tensor s = learn::run_learned_optimizer(opt, scene.initial_state, scene.source, to.steps);
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     return learn::render_loss(s, opt.decoder, scene.novel).item<double>();
   };
   const double start = [&] {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     return learn::render_loss(scene.initial_state, opt.decoder, scene.novel).item<double>();
   }();
   const double before = novel_loss();
@@ -315,7 +316,7 @@ TEST(LearnedOptimizer, SameStepsAtTenTimesTheSceneScale) {
   const at::Tensor sa = learn::run_learned_optimizer(opt, a.initial_state, a.source, T);
   opt.set_scene_extent(b.extent);
   const at::Tensor sb = learn::run_learned_optimizer(opt, b.initial_state, b.source, T);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const double moved = (sa - a.initial_state).slice(1, 0, 3).abs().mean().item<double>() / a.extent;
   EXPECT_GT(moved, 1e-3) << "the steps did not move the points";
   const model::Gaussians ga = learn::to_gaussians(opt.decoder.decode(sa)), gb = learn::to_gaussians(opt.decoder.decode(sb));

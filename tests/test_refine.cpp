@@ -1,5 +1,6 @@
 // Test-time refinement: the RANSAC disparity alignment, the camera-correction maths, and refinement runs on small
 // synthetic scenes with known ground truth (cameras perturbed, attributes perturbed, a case built to overfit).
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
@@ -420,7 +421,7 @@ TEST(Refine, AttributeStageRepairsPerturbedColoursAndOpacities) {
   const FittedScene& s = fitted_scene();
   model::Gaussians g = s.g;
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     at::manual_seed(2);
     g.sh_dc = g.sh_dc + 0.4 * at::randn_like(g.sh_dc);
     g.opacity_logits = g.opacity_logits + at::randn_like(g.opacity_logits);

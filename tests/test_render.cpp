@@ -1,4 +1,5 @@
 // The rasterizer against the dense reference renderer and against finite differences.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -166,7 +167,7 @@ TEST(Render, GradientsMatchCentralFiniteDifferences) {
   Leaves l = make_leaves(11, 16, false, intr);
   // A smaller, more central scene so every Gaussian matters.
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     l.g.means.mul_(at::tensor({0.4, 0.4, 1.0}, at::kDouble));
     l.g.means.slice(0, 0, 3).mul_(at::tensor({1.0, 1.0, -1.0}, at::kDouble));
     l.g.log_scales.clamp_(-3.0, -1.0);
@@ -179,7 +180,7 @@ TEST(Render, GradientsMatchCentralFiniteDifferences) {
     cfg.antialiased = aa;
     const auto analytic = gradients(l, intr, cfg, w, false);
     const auto loss_at = [&] {
-      at::NoGradGuard ng;
+      c10::NoGradGuard ng;
       render::RenderSettings s;
       s.config = cfg;
       s.background = l.background;

@@ -1,5 +1,6 @@
 // The 4D scene model: actors placed by their tracks (against a direct computation and finite differences), the
 // environment map, per-image appearance and its interpolation for test images, and the scene folder round trip.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -78,7 +79,7 @@ TEST(Actors, PlacementGradientsMatchFiniteDifferences) {
            {&poses.quaternion, {0, 0, 2}}, {&poses.translation, {0, 0, 1}}, {&g.means, {2, 0}}}) {
     at::Tensor& t = *tensor;
     const double analytic = t.grad().index({index[0], index[1]}).flatten()[index.size() > 2 ? index[2] : 0].item<double>();
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     const at::Tensor base = t.detach().clone();
     const auto at_value = [&](double delta) {
       at::Tensor shifted = base.clone();
@@ -142,7 +143,7 @@ TEST(Actors, CorrectionsAreBoxFrameMovesWithGradientsAndRoundTripAsTracks) {
   const at::Tensor c0 = (0.1 * at::randn({2, 2, 3}, at::kDouble)).requires_grad_(true);
   loss(c0).backward();
   for (int64_t k = 0; k < 3; ++k) {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const double eps = 1e-6;
     at::Tensor plus = c0.detach().clone(), minus = c0.detach().clone();
     plus[1][1][k] += eps;

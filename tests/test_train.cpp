@@ -1,5 +1,6 @@
 // The shared training core: the 8-bit view cache, the view sampler, Adam over tensor groups, the learning-rate
 // schedule and the divergence guard.
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -183,7 +184,7 @@ TEST(DivergenceGuard, RollsBackToTheLastFiniteSnapshotHalvesRatesAndGivesUp) {
   EXPECT_EQ(guard.kept_step(), 2);
   const at::Tensor good = p.detach().clone();
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     p[1] = NAN;
   }
   EXPECT_FALSE(guard.check(4, {&p}, adam));

@@ -1,5 +1,6 @@
 // `ttgs render --ply F | --scene S --data PATH --out DIR [--split train|test|all] [--downscale K] [--time T]
 // [--shift X,Y,Z] [--edit E]...`: one PNG per view.
+#include <c10/core/GradMode.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -52,7 +53,7 @@ void add_render_command(CLI::App& root) {
       std::replace(name.begin(), name.end(), '/', '_');
       at::Tensor rgb;
       {
-        at::NoGradGuard no_grad;
+        c10::NoGradGuard no_grad;
         rgb = render::render_view(scene, ds, i, {}).rgb.clamp(0, 1);
       }
       io::write_png((fs::path(o->out) / name).string(), model::from_tensor(rgb));

@@ -1,5 +1,6 @@
 #include "dist/collective.hpp"
 
+#include <c10/core/GradMode.h>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -27,7 +28,7 @@ void unpack(const at::Tensor& buffer, const std::vector<at::Tensor*>& tensors) {
   int64_t offset = 0;
   for (at::Tensor* t : tensors) {
     const int64_t n = t->numel();
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     t->copy_(buffer.slice(0, offset, offset + n).view(t->sizes()));
     offset += n;
   }

@@ -1,5 +1,6 @@
 #include "eval/appearance_halves.hpp"
 
+#include <c10/core/GradMode.h>
 #include <nlohmann/json.hpp>
 
 #include "core/progress.hpp"
@@ -34,7 +35,7 @@ std::string HalfImageReport::to_json() const {
 
 HalfImageReport evaluate_halves(const model::SceneModel& scene, const io::Dataset& ds, const std::vector<size_t>& frames,
                                 const render::RenderSettings& settings) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   model::SceneModel bare = scene;  // the same model without its appearance transforms
   bare.appearance = at::Tensor();
   bare.appearance_trained.clear();

@@ -1,5 +1,6 @@
 #include "eval/evaluate.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -60,7 +61,7 @@ std::string EvalReport::to_json() const {
 }
 
 at::Tensor render_frame(const model::Gaussians& g, const io::Frame& f, const render::RenderSettings& s) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return render::render(g, f.camera, s).rgb.clamp(0, 1);
 }
 
@@ -120,7 +121,7 @@ EvalReport evaluate(const model::SceneModel& scene, const io::Dataset& ds, const
     const io::Frame& f = io::pixels_of(ds.frames[i], decoded, false);  // decoded now when loaded lazily
     render::RenderResult view;
     {
-      at::NoGradGuard no_grad;
+      c10::NoGradGuard no_grad;
       view = render::render_view(scene, ds, i, settings);
     }
     const at::Tensor rendered = view.rgb.clamp(0, 1);

@@ -1,5 +1,6 @@
 #include "eval/lpips.hpp"
 
+#include <c10/core/GradMode.h>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -20,7 +21,7 @@ LpipsModel::LpipsModel(LpipsModel&&) noexcept = default;
 LpipsModel& LpipsModel::operator=(LpipsModel&&) noexcept = default;
 
 double LpipsModel::distance(const at::Tensor& a, const at::Tensor& b) const {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto to_input = [](const at::Tensor& img) {
     return (img.to(at::kFloat).permute({2, 0, 1}).unsqueeze(0) * 2 - 1).contiguous();
   };

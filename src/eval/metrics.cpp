@@ -1,5 +1,6 @@
 #include "eval/metrics.hpp"
 
+#include <c10/core/GradMode.h>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -10,7 +11,7 @@ namespace ttgs::eval {
 
 double psnr(const at::Tensor& image, const at::Tensor& reference, const at::Tensor& mask) {
   if (image.sizes() != reference.sizes()) throw std::invalid_argument("psnr: images differ in size");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const at::Tensor diff2 = (image.to(at::kDouble) - reference.to(at::kDouble)).pow(2);
   double mse;
   if (mask.defined()) {
@@ -25,7 +26,7 @@ double psnr(const at::Tensor& image, const at::Tensor& reference, const at::Tens
 }
 
 double ssim(const at::Tensor& image, const at::Tensor& reference) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return loss::ssim(image.detach(), reference).item<double>();
 }
 

@@ -1,5 +1,6 @@
 #include "fit/trainer.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -237,7 +238,7 @@ class FitLoop {
     if (!o_.full_batch) return;
     double loss = 0;
     {
-      at::NoGradGuard no_grad;
+      c10::NoGradGuard no_grad;
       for (size_t i : ds_.train) loss += view_loss(i, o_.iters).first.item<double>();
     }
     loss /= double(ds_.train.size());

@@ -166,7 +166,7 @@ const Calibration& SceneReader::calibration(const json& sample, const std::strin
 
 std::vector<const json*> SceneReader::datums_of(const json& sample, const std::string& where) const {
   std::vector<const json*> out;
-  for (const json& k : array_field(sample, "datum_keys", where, path_)) {
+  for (const json& k : array_field(sample, "datum_keys", where.c_str(), path_)) {
     const auto it = k.is_string() ? data_.find(k.get<std::string>()) : data_.end();
     if (it == data_.end()) throw InputError(path_, where + "names a datum key that 'data' does not hold: " + k.dump());
     out.push_back(it->second);

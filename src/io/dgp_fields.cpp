@@ -55,9 +55,9 @@ std::string text(const json& j, const char* key, const std::string& where, const
   return j.at(key).get<std::string>();
 }
 
-const json& array_field(const json& j, const char* key, const std::string& where, const std::string& path) {
+const json& array_field(const json& j, const char* key, const char* where, const std::string& path) {
   if (!j.is_object() || !j.contains(key) || !j.at(key).is_array())
-    throw InputError(path, where + "needs a list '" + key + "'");
+    throw InputError(path, std::string(where) + "needs a list '" + key + "'");
   return j.at(key);
 }
 

@@ -18,8 +18,8 @@ int64_t integer(const nlohmann::json& j, const char* key, const std::string& whe
 // A string field; "" when absent.
 std::string text(const nlohmann::json& j, const char* key, const std::string& where, const std::string& path);
 // An array field; InputError when absent or not an array.
-const nlohmann::json& array_field(const nlohmann::json& j, const char* key, const std::string& where,
-                                  const std::string& path);
+// (`where` is a C string: a reference parameter bound to a temporary would make the result look dangling.)
+const nlohmann::json& array_field(const nlohmann::json& j, const char* key, const char* where, const std::string& path);
 
 // A geometry.proto Pose {translation {x y z}, rotation {qw qx qy qz}} as a rigid transform.
 Pose read_pose(const nlohmann::json& pose, const std::string& where, const std::string& path);

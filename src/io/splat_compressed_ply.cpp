@@ -142,9 +142,9 @@ uint32_t word(double stored, const std::string& name) {
   return uint32_t(stored);
 }
 
-const std::vector<double>& need(const ElementColumns& e, const std::string& column, const std::string& name) {
+const std::vector<double>& need(const ElementColumns& e, const char* column, const std::string& name) {
   const std::vector<double>* c = e.find(column);
-  if (!c) throw InputError(name, "compressed PLY without '" + column + "'");
+  if (!c) throw InputError(name, std::string("compressed PLY without '") + column + "'");
   return *c;
 }
 
@@ -219,7 +219,8 @@ SplatData parse_compressed_ply(const std::string& bytes, const std::string& name
   s.resize(n, degree);
   const int rest = sh_rest_count(degree);
   std::vector<const std::vector<double>*> sh_columns;  // f_rest_0 ... in channel-major order
-  for (int k = 0; k < 3 * rest; ++k) sh_columns.push_back(&need(sh_it->second, "f_rest_" + std::to_string(k), name));
+  for (int k = 0; k < 3 * rest; ++k)
+    sh_columns.push_back(&need(sh_it->second, ("f_rest_" + std::to_string(k)).c_str(), name));
   const bool colour_bounds = std::all_of(bounds.begin() + 12, bounds.end(), [](const auto* b) { return b != nullptr; });
   for (size_t i = 0; i < n; ++i) {
     const size_t c = i / kChunk;

@@ -1,5 +1,6 @@
 #include "learn/reconstruct.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <chrono>
 
@@ -10,7 +11,7 @@
 namespace ttgs::learn {
 namespace {
 model::Gaussians detached_gaussians(const at::Tensor& state, const Decoder& decoder) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   model::Gaussians g = to_gaussians(decoder.decode(state));
   for (at::Tensor* t : g.tensors()) *t = t->detach().contiguous();
   return g;
@@ -69,7 +70,7 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   const int64_t n = int64_t(scene.source.size());
   out.view_renders = int64_t(steps) * (per_step > 0 ? std::min<int64_t>(per_step, n) : n) + out.ttt.view_renders;
   {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     out.source_loss = render_loss(state, finishing.decoder, scene.source).item<double>();
   }
   out.gaussians = detached_gaussians(state, finishing.decoder);

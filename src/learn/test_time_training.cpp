@@ -1,5 +1,6 @@
 #include "learn/test_time_training.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -41,7 +42,7 @@ void split_views(size_t n, const TttOptions& o, TttReport& report) {
 
 double mean_view_psnr(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views) {
   if (views.empty()) throw std::invalid_argument("mean_view_psnr: no views");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const model::Gaussians g = to_gaussians(decoder.decode(state));
   double sum = 0;
   for (const View& v : views) sum += eval::psnr(render_view(g, v).clamp(0, 1), v.photo, v.mask);

@@ -1,5 +1,6 @@
 #include "model/actors.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -74,7 +75,7 @@ void apply_edit(ActorPoses& poses, const io::ActorEdit& e) {
   const Quat qe = rotation_to_quat(off.rotation);
   const at::Tensor q_edit = at::tensor({qe[0], qe[1], qe[2], qe[3]}).to(poses.quaternion.dtype());
   const at::Tensor t_edit = at::tensor({off.translation[0], off.translation[1], off.translation[2]}).to(poses.translation.dtype());
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const at::Tensor q = poses.quaternion[k];
   const at::Tensor R = quaternion_to_rotation(q);
   poses.translation[k] = poses.translation[k] + at::matmul(R, t_edit.view({3, 1}).to(R.dtype())).squeeze(2).to(poses.translation.dtype());

@@ -1,5 +1,6 @@
 #include "model/scene_files.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -48,7 +49,7 @@ at::Tensor tensor_of(const json& j, std::vector<int64_t> shape, const std::strin
 }  // namespace
 
 Gaussians bake_at(const SceneModel& scene, int time_index) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   if (!scene.dynamic()) return scene.gaussians;
   Gaussians placed = place_at(scene.gaussians, scene.actors, time_index);
   placed = placed.select(placed.opacity_logits.squeeze(1) > -29.0f);

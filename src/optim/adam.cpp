@@ -1,5 +1,6 @@
 #include "optim/adam.hpp"
 
+#include <c10/core/GradMode.h>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -38,7 +39,7 @@ bool fusable(const at::Tensor& p, const at::Tensor& grad, const at::Tensor& m, c
 
 void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tensor& v, const at::Tensor& lr, int64_t t,
                  double beta1, double beta2, double eps) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const double bc1 = 1 - std::pow(beta1, double(t)), bc2 = 1 - std::pow(beta2, double(t));
   if (fusable(p, grad, m, v, lr) && p.scalar_type() == at::kFloat) {
     fused_adam(p.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
@@ -54,7 +55,7 @@ void adam_update(at::Tensor& p, const at::Tensor& grad, at::Tensor& m, at::Tenso
 }
 
 size_t Adam::add_group(const std::string& name, const at::Tensor& param, double lr, bool rows) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   groups_.push_back({name, at::zeros_like(param), at::zeros_like(param), {}, lr, rows});
   return groups_.size() - 1;
 }

@@ -1,3 +1,4 @@
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cmath>
 
@@ -12,7 +13,7 @@ class DefaultStrategy : public IStrategy {
 
   void after_backward(const model::Gaussians& g, const render::RenderResult& r, const StrategyContext& c) override {
     if (c.step >= o_.refine_stop || !r.means2d_grad->defined()) return;
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     ensure_size(g.size());
     // Screen-space gradient in normalized device units (pixels x half the image size), as 3DGS thresholds it.
     const at::Tensor grad = *r.means2d_grad * at::tensor({0.5 * c.width, 0.5 * c.height}, r.means2d_grad->options());
@@ -25,7 +26,7 @@ class DefaultStrategy : public IStrategy {
   int refine_end(int total_steps) const override { return optim::refine_end(o_.refine_stop, total_steps); }
 
   void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const int s = c.step;
     const int stop = refine_end(c.total_steps);
     bool changed = false;

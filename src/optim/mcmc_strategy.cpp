@@ -3,6 +3,7 @@
 // preserved (the paper's Eq. 9); the count grows by 5% per refinement up to the cap; every step adds noise to the
 // positions, scaled by the covariance and large only for nearly transparent Gaussians; L1 regularizers on opacity
 // and scale keep the chain moving.
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -43,7 +44,7 @@ class McmcStrategy : public IStrategy {
   int refine_end(int total_steps) const override { return optim::refine_end(o_.refine_stop, total_steps); }
 
   void after_step(model::Gaussians& g, Adam& adam, const StrategyContext& c) override {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const int stop = refine_end(c.total_steps);
     const int s = c.step;
     if (s > o_.refine_start && s < stop && s % o_.refine_every == 0) {

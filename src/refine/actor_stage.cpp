@@ -4,6 +4,7 @@
 // its lowest loss (its loss never rises), and held-out timestamps are corrected on their own images like their
 // cameras; their pixels never reach the Gaussians. No early stop: the actors are a small part of each image, so the
 // whole loss barely moves while they do.
+#include <c10/core/GradMode.h>
 #include <cmath>
 #include <numeric>
 
@@ -101,7 +102,7 @@ StageReport Refiner::run_actor_stage(int steps) {
   progress.finish();
   report.best_loss = std::accumulate(best_train.begin(), best_train.end(), 0.0);
   {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     scene_.actors = model::corrected_poses(start, best);
   }
   actor_corrections_ = actor_corrections_ + best;

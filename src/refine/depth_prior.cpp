@@ -1,6 +1,7 @@
 #include "refine/depth_prior.hpp"
 
 
+#include <c10/core/GradMode.h>
 #include <cmath>
 #include <filesystem>
 
@@ -60,7 +61,7 @@ std::vector<at::Tensor> read_depth_priors(const io::Dataset& ds, const std::vect
 std::vector<at::Tensor> predict_depth_priors(const io::Dataset& ds, const std::vector<size_t>& frames,
                                              const std::string& model_path, bool outputs_disparity) {
   torch::jit::Module module = model::load_torchscript(model_path, "--depth-model");
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   std::vector<at::Tensor> priors(ds.frames.size());
   for (size_t i : frames) {
     const at::Tensor rgb = model::to_tensor(ds.frames[i].image).permute({2, 0, 1}).unsqueeze(0).contiguous();

@@ -1,6 +1,7 @@
 // The Refiner's depth prior (alignment by RANSAC, disparity loss) and the training loss of one frame.
 #include "loss/photometric.hpp"
 #include "refine/depth_prior.hpp"
+#include <c10/core/GradMode.h>
 #include "refine/refiner_impl.hpp"
 
 namespace ttgs::refine {
@@ -8,7 +9,7 @@ namespace ttgs::refine {
 // Fits the frame's prior disparity to the rendered one (mean depth of covered pixels).
 void Refiner::align_depth(size_t i, const render::RenderResult& r, const ImageLevel& lv, int factor) {
   Alignment& a = alignment_[i];
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const at::Tensor prior = resize_nearest(o_.depth_priors[i], r.alpha.size(0), r.alpha.size(1));
   a.factor = factor;
   a.source_disparity = at::where(prior > 0, 1 / prior.clamp_min(1e-12), at::zeros_like(prior)).contiguous();

@@ -2,6 +2,7 @@
 
 #include "render/rasterizer.hpp"
 
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cmath>
 
@@ -37,7 +38,7 @@ at::Tensor corrected_viewmat(const at::Tensor& viewmat, const at::Tensor& delta,
 }
 
 Camera corrected_camera(const Camera& c, const at::Tensor& delta, double pivot_depth) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return render::with_viewmat(c, corrected_viewmat(render::viewmat_of(c, at::kDouble), delta.detach().to(at::kDouble),
                                                    pivot_depth));
 }

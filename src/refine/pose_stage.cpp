@@ -1,6 +1,7 @@
 // The camera stage (refiner_impl.hpp): every camera group (a timestamp's cameras in rig mode, else one frame)
 // finds its correction by Levenberg-Marquardt on its frames' image residuals, coarse to fine, with everything else
 // frozen.
+#include <c10/core/GradMode.h>
 #include <cmath>
 
 #include "core/progress.hpp"
@@ -28,7 +29,7 @@ const ImageLevel& Refiner::schedule_level(size_t k) {
 // fraction of a full-size render. Full size at the two finest levels, and for frames with a depth prior (aligned
 // on the full-size depth).
 Refiner::LevelRender Refiner::level_render(size_t i, const PoseVector& owner_delta, const ImageLevel& lv) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const at::Tensor vm = frame_viewmat(i, to_tensor(owner_delta));
   const bool depth_prior = i < o_.depth_priors.size() && o_.depth_priors[i].defined();
   const int render_factor = lv.factor <= 2 || depth_prior ? 1 : lv.factor / 2;
@@ -45,7 +46,7 @@ Refiner::LevelRender Refiner::level_render(size_t i, const PoseVector& owner_del
 // pixels, scaled to the mean squared error; with a depth prior, the disparity residual (full resolution) on the
 // inliers, relative to the mean disparity, weighted by depth_weight.
 at::Tensor Refiner::pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor res = seen.image - lv.blurred[i];
   if (const at::Tensor mask = pose_mask(i, lv); mask.defined()) res = res * mask;  // masked pixels: no residual
   res = res.flatten() / std::sqrt(double(res.numel()));
@@ -71,7 +72,7 @@ at::Tensor Refiner::pose_residual(size_t i, const LevelRender& seen, const Image
 // environment map the background is known (the render settings'), and uncovered pixels are the silhouette's
 // evidence: all pixels count.
 void Refiner::measure_coverage() {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   coverage_.assign(ds_.frames.size(), at::Tensor());
   pose_masks_.clear();
   if (!scene_.environment.defined()) return;
@@ -106,7 +107,7 @@ at::Tensor Refiner::group_residual(size_t g, const PoseVector& delta, const Imag
 // that lowers the group's cost. A global search: a start 2° and 5% off is mostly a shift, and the shift is found
 // whatever local minima fine or periodic texture leaves in the cost.
 void Refiner::shift_start(size_t g, FramePoseSearch& s, const ImageLevel& lv) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const size_t i = groups_[g].front();
   const LevelRender current = level_render(i, s.best, lv);
   const at::Tensor& moving = current.image;

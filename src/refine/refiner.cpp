@@ -1,4 +1,5 @@
 // The Refiner's set-up, cameras, scores and the run of its stages (refiner_impl.hpp).
+#include <c10/core/GradMode.h>
 #include <algorithm>
 #include <cmath>
 
@@ -82,7 +83,7 @@ void Refiner::build_groups() {
 
 // Pivot of each group's correction: the median depth of what the input model shows in its owner frame.
 void Refiner::compute_pivots() {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   pivot_.assign(ds_.frames.size(), 0.0);
   for (const std::vector<size_t>& g : groups_) {
     const size_t i = g.front();
@@ -107,7 +108,7 @@ at::Tensor Refiner::frame_viewmat(size_t i, const at::Tensor& owner_delta) const
 }
 
 Camera Refiner::camera(size_t i) const {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return render::with_viewmat(ds_.frames[i].camera, frame_viewmat(i, deltas_[int64_t(owner_[i])]));
 }
 
@@ -128,7 +129,7 @@ eval::EvalReport Refiner::evaluate(const std::vector<size_t>& frames) const {
 // Full-resolution loss and PSNR of each frame with its current camera. The PSNR is computed exactly as
 // eval::evaluate computes it (same rendering, clamping and mask), so it agrees with the report to the bit.
 std::vector<FrameScore> Refiner::frame_scores(const std::vector<size_t>& frames, bool with_loss) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   std::vector<FrameScore> scores;
   for (size_t i : frames) {
     const io::Frame& f = ds_.frames[i];  // the float photo eval::evaluate reads, not the 8-bit cache

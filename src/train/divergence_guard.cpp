@@ -1,5 +1,6 @@
 #include "train/divergence_guard.hpp"
 
+#include <c10/core/GradMode.h>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -7,7 +8,7 @@
 namespace ttgs::train {
 
 bool all_finite(const std::vector<const at::Tensor*>& tensors) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (const at::Tensor* t : tensors)
     if (t->defined() && !t->isfinite().all().item<bool>()) return false;
   return true;

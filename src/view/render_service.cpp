@@ -4,6 +4,7 @@
 #include "eval/metrics.hpp"
 #include "io/image_io.hpp"
 #include "model/tensor_image.hpp"
+#include <c10/core/GradMode.h>
 #include "render/scene_view.hpp"
 
 namespace ttgs::view {
@@ -23,7 +24,7 @@ ViewRender RenderService::render(size_t frame) {
   if (cached != cache_.end()) return cached->second;
   std::optional<io::Frame> decoded;
   const io::Frame& f = io::pixels_of(frame_of(source_, frame), decoded, false);  // decoded now when loaded lazily
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const at::Tensor rgb = render::render_view(source_.scene, *source_.dataset, frame, {}).rgb.clamp(0, 1);
   ViewRender out;
   out.png = io::encode_png(model::from_tensor(rgb), 8, f.name);
