@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "io/ply.hpp"
 #include "model/gaussians.hpp"
@@ -59,6 +60,42 @@ TEST(Init, FromPointsUsesThreeNearestNeighbours) {
   EXPECT_FLOAT_EQ(g.quats[3][0].item<float>(), 1.f);
   EXPECT_EQ(g.sh_degree(), 1);
   EXPECT_THROW(model::init_from_points(PointCloud{}, o), std::invalid_argument);
+}
+
+TEST(Init, SurfelsLieFlatOnTheirPlaneAndLinesStaySpheres) {
+  // A jittered grid on the plane through the origin with normal n (tilted), and a separate line of points.
+  const auto unit = [](const Vec3& v) { return (1.0 / norm(v)) * v; };
+  const Vec3 n = unit(Vec3{0.3, -0.5, 0.8});
+  const Vec3 a = unit(cross(n, Vec3{1, 0, 0})), b = cross(n, a);
+  PointCloud pc;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> jitter(-0.1, 0.1);
+  for (int i = 0; i < 20; ++i)
+    for (int j = 0; j < 20; ++j) {
+      const Vec3 p = (0.5 * (i + jitter(rng))) * a + (0.5 * (j + jitter(rng))) * b;
+      pc.positions.insert(pc.positions.end(), {float(p[0]), float(p[1]), float(p[2])});
+    }
+  for (int i = 0; i < 30; ++i) pc.positions.insert(pc.positions.end(), {100.f + 0.3f * float(i), 50.f, 50.f});
+  model::InitOptions o;
+  o.surfel_neighbours = 12;
+  o.surfel_thickness = 0.1f;
+  const model::Gaussians g = model::init_from_points(pc, o);
+  const at::Tensor scales = g.scales();
+  const at::Tensor spheres = model::init_from_points(pc, model::InitOptions{}).scales();
+  for (int64_t k = 0; k < 400; ++k) {
+    const Mat3 r = quat_to_rotation({g.quats[k][0].item<double>(), g.quats[k][1].item<double>(),
+                                     g.quats[k][2].item<double>(), g.quats[k][3].item<double>()});
+    const Vec3 axis{r[0][2], r[1][2], r[2][2]};  // the third axis carries the smallest scale
+    EXPECT_GT(std::abs(dot(axis, n)), 0.99) << "point " << k;
+    EXPECT_NEAR(scales[k][2].item<float>(), 0.1f * scales[k][0].item<float>(), 1e-5);
+    EXPECT_NEAR(scales[k][0].item<float>(), spheres[k][0].item<float>(), 1e-5);  // in-plane: the kNN distance
+  }
+  for (int64_t k = 400; k < 430; ++k) {  // a line has no plane: spheres, identity rotation
+    EXPECT_FLOAT_EQ(g.quats[k][0].item<float>(), 1.f);
+    EXPECT_FLOAT_EQ(scales[k][2].item<float>(), scales[k][0].item<float>());
+  }
+  o.surfel_thickness = 0;
+  EXPECT_THROW(model::init_from_points(pc, o), std::invalid_argument);
 }
 
 TEST(Init, RealPointCloudGivesFiniteScales) {

@@ -55,6 +55,7 @@ model::SceneModel build(io::Dataset& ds, InitCommand& c) {
 void add_init_command(CLI::App& root) {
   auto c = std::make_shared<InitCommand>();
   c->scene.base.opacity = 0.8f;
+  c->scene.base.surfel_neighbours = 16;
   CLI::App* cmd = root.add_subcommand("init", "Build a scene model without optimization (a feed-forward-style start for refine)");
   cmd->add_option("--data", c->data, "Dataset folder, transforms.json, DGP scene or drivestudio folder")->required();
   cmd->add_option("--out", c->out, "Scene folder to write (scene.json, static.ply, actors/, actors.json)")->required();
@@ -67,6 +68,10 @@ void add_init_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--opacity", c->scene.base.opacity, "Opacity of the new Gaussians")
       ->check(CLI::Range(0.01, 0.99))
+      ->capture_default_str();
+  cmd->add_option("--surfels", c->scene.base.surfel_neighbours,
+                  "Flatten each Gaussian onto the plane of its K nearest points where they lie on one (0: spheres)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--sh-degree", c->scene.base.sh_degree, "SH degree of the model")->check(CLI::Range(0, 3))->capture_default_str();
   add_scene_part_options(*cmd, c->parts);

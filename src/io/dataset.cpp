@@ -293,14 +293,14 @@ std::vector<Frame> load_frames(const DatasetSource& src, const LoadOptions& opt,
   return frames;
 }
 
-bool name_matches(const std::string& frame, const std::string& listed) {
+}  // namespace
+
+bool frame_name_matches(const std::string& frame, const std::string& listed) {
   namespace fs = std::filesystem;
   const auto norm = [](const std::string& s) { return fs::path(s).lexically_normal().string(); };
   if (norm(frame) == norm(listed)) return true;
   return fs::path(frame).filename() == fs::path(listed).filename();
 }
-
-}  // namespace
 
 DatasetSource read_dataset_source(const std::string& path) {
   if (path.empty()) throw InputError(path, "empty dataset path");
@@ -421,11 +421,11 @@ Dataset load_dataset(const DatasetSource& src, const LoadOptions& opt) {
     if (src.test_names)
       for (size_t i = 0; i < ds.frames.size(); ++i)
         for (const auto& n : *src.test_names)
-          if (name_matches(ds.frames[i].name, n)) test.insert(i);
+          if (frame_name_matches(ds.frames[i].name, n)) test.insert(i);
     for (size_t i = 0; i < ds.frames.size(); ++i) {
       bool in_train = !src.train_names;
       if (src.train_names)
-        for (const auto& n : *src.train_names) in_train = in_train || name_matches(ds.frames[i].name, n);
+        for (const auto& n : *src.train_names) in_train = in_train || frame_name_matches(ds.frames[i].name, n);
       if (test.count(i)) ds.test.push_back(i);
       else if (in_train) ds.train.push_back(i);
     }

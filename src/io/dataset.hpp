@@ -110,6 +110,9 @@ constexpr int kMaxLazyLenses = 8;
 // Reads the metadata at `path`: a transforms.json, a folder holding one, a COLMAP model folder
 // (cameras/images/points3D .bin or .txt), a folder with sparse/0 and images/, a DGP scene (io/dgp.hpp) or a
 // drivestudio scene folder (io/drivestudio.hpp).
+// Whether a split list's entry names a frame: the same normalized path, else the same file name.
+bool frame_name_matches(const std::string& frame_name, const std::string& listed);
+
 DatasetSource read_dataset_source(const std::string& path);
 // Reads, validates, undistorts and downsamples everything the source refers to.
 Dataset load_dataset(const DatasetSource& source, const LoadOptions& options);

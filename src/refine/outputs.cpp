@@ -144,8 +144,14 @@ std::string refined_transforms_json(const io::Dataset& ds, const RefineResult& r
   for (const char* key : {"train_filenames", "val_filenames", "test_filenames"}) {
     if (!root.contains(key)) continue;
     json list = json::array();
-    for (const json& n : root[key])
-      if (n.is_string() && renamed.count(n.get<std::string>())) list.push_back(renamed[n.get<std::string>()]);
+    for (const json& n : root[key]) {
+      if (!n.is_string()) continue;
+      for (const auto& [name, rel] : renamed)  // as the loader matches them: the path, else the file name
+        if (io::frame_name_matches(name, n.get<std::string>())) {
+          list.push_back(rel);
+          break;
+        }
+    }
     root[key] = list;
   }
   if (!root.contains("train_filenames")) {

@@ -3,6 +3,7 @@
 // frozen.
 #include <c10/core/GradMode.h>
 #include <cmath>
+#include <cstdlib>
 
 #include "core/progress.hpp"
 #include "refine/refiner_impl.hpp"
@@ -224,7 +225,7 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
     const ImageLevel& lv = schedule_level(l);
     for (size_t g = 0; g < groups_.size(); ++g) {
       const int renders_before = pose_renders_;
-      if (l == 0 && search[g].best == PoseVector{}) shift_start(g, search[g], lv);
+      if (l == 0 && search[g].best == PoseVector{} && !std::getenv("TTGS_NO_SHIFT")) shift_start(g, search[g], lv);
       pose_search_new_level(search[g], o_.pose_search);
       align_group(g, search[g], lv, budget);
       renders[g] += pose_renders_ - renders_before;
