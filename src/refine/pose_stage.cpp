@@ -3,7 +3,6 @@
 // frozen.
 #include <c10/core/GradMode.h>
 #include <cmath>
-#include <cstdlib>
 
 #include "core/progress.hpp"
 #include "refine/refiner_impl.hpp"
@@ -225,7 +224,7 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
     const ImageLevel& lv = schedule_level(l);
     for (size_t g = 0; g < groups_.size(); ++g) {
       const int renders_before = pose_renders_;
-      if (l == 0 && search[g].best == PoseVector{} && !std::getenv("TTGS_NO_SHIFT")) shift_start(g, search[g], lv);
+      if (l == 0 && search[g].best == PoseVector{}) shift_start(g, search[g], lv);
       pose_search_new_level(search[g], o_.pose_search);
       align_group(g, search[g], lv, budget);
       renders[g] += pose_renders_ - renders_before;
@@ -253,8 +252,9 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
   return report;
 }
 
-// End of the camera stage: a training group whose full-resolution loss rose, or a validation group whose PSNR
-// fell, goes back to the pose it had before the stage. `start`: the scores of used_ before the stage.
+// End of the camera stage: a training group whose full-resolution loss rose on any of its cameras, or a validation
+// group whose PSNR fell on any of its cameras, goes back to the pose it had before the stage. `start`: the scores of
+// used_ before the stage.
 void Refiner::check_pose_groups(const std::vector<FrameScore>& start, StageReport& report, RefineResult& result) {
   const std::vector<FrameScore> end = frame_scores(used_);
   std::map<size_t, size_t> position;  // frame -> index in used_
@@ -262,12 +262,18 @@ void Refiner::check_pose_groups(const std::vector<FrameScore>& start, StageRepor
   std::vector<bool> reset(ds_.frames.size(), false);
   for (size_t g = 0; g < groups_.size(); ++g) {
     double before = 0, after = 0;
+    // A rig's correction is shared: one that serves some of its cameras at another's cost is not the rig's motion
+    // but the model's errors (a crude start's, say). Seen on a LiDAR start: such corrections turned rigs 2-3 deg.
+    bool one_worse = false;
     for (size_t i : groups_[g]) {
       const size_t k = position[i];
-      before += group_is_val_[g] ? -start[k].psnr : start[k].loss;
-      after += group_is_val_[g] ? -end[k].psnr : end[k].loss;
+      const double b = group_is_val_[g] ? -start[k].psnr : start[k].loss;
+      const double a = group_is_val_[g] ? -end[k].psnr : end[k].loss;
+      before += b;
+      after += a;
+      one_worse = one_worse || a > b;
     }
-    if (!(after > before)) continue;
+    if (!(after > before) && !one_worse) continue;
     deltas_[int64_t(groups_[g].front())].zero_();
     for (size_t i : groups_[g]) reset[i] = true;
     report.frames_reset += int(groups_[g].size());
