@@ -392,14 +392,7 @@ TEST(Fit, FullBatchAndMcmcShortFitsRaiseTestPsnr) {
 // scene folder reads back to the same scores, and the actors' Gaussians stay in their boxes' frames.
 TEST(Fit, SceneModelFitResumesAndItsFolderReadsBackToTheSameScores) {
   test::TempDir dir;
-  synth::SynthOptions so = test::small_object_scene(5, 3000);
-  so.preset = "street";
-  so.cameras = 2;
-  so.novel = 2;
-  so.width = 80;
-  so.height = 56;
-  so.scaffold.lidar = true;
-  synth::write_synth_dataset(so, dir / "street");
+  synth::write_synth_dataset(test::small_street_scene(5, 2, 80, 56, 2), dir / "street");
   const io::Dataset ds = io::load_dataset(dir / "street", {});
   ASSERT_FALSE(ds.actors.empty());
   model::SceneInitOptions si;

@@ -498,14 +498,7 @@ TEST(Refine, SkyFusionFindsTheStreetSky) {
 // refined tracks, transforms.json) load back as the refined scene and cameras.
 TEST(Refine, StreetRigStagesKeepRelativePosesAndWriteLoadableTracks) {
   test::TempDir dir;
-  synth::SynthOptions so = test::small_object_scene(4, 3000);
-  so.preset = "street";
-  so.cameras = 2;
-  so.novel = 0;
-  so.width = 96;
-  so.height = 64;
-  so.scaffold.lidar = true;
-  synth::write_synth_dataset(so, dir / "scene");
+  synth::write_synth_dataset(test::small_street_scene(4, 2, 96, 64), dir / "scene");
   io::LoadOptions lo;
   lo.test_timestamps = std::vector<int>{2};
   const io::Dataset ds = io::load_dataset(dir / "scene", lo);
@@ -553,13 +546,7 @@ TEST(Refine, StreetRigStagesKeepRelativePosesAndWriteLoadableTracks) {
 // 0.9 deg on average (3 deg at worst, with the rig's correction paid for by one camera's loss) to match that.
 TEST(Refine, LidarStartLeavesTrueRigCamerasInPlace) {
   test::TempDir dir;
-  synth::SynthOptions so = test::small_object_scene(6, 3000);
-  so.preset = "street";
-  so.cameras = 3;
-  so.novel = 0;
-  so.width = 192;
-  so.height = 128;
-  so.scaffold.lidar = true;
+  synth::SynthOptions so = test::small_street_scene(6, 3, 192, 128);
   so.seed = 41;
   synth::write_synth_dataset(so, dir / "scene");
   io::LoadOptions lo;
