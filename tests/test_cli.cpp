@@ -423,7 +423,7 @@ TEST(Cli, InitThenRefineAStreetSceneFolder) {
   }
   EXPECT_TRUE(std::filesystem::exists(dir / "ladder/ablation.md"));
   EXPECT_TRUE(std::filesystem::exists(dir / "ladder/scene.json"));
-  for (const std::string& bad : std::vector<std::string>{"init --stride 0", "init --source radar",
+  for (const std::string& bad : std::vector<std::string>{"init --stride 0", "init --source radar", "init --surfels 2",
                                                         "refine --parts static,clouds", "refine --stages actors,paint"}) {
     const bool init = bad.rfind("init", 0) == 0;
     const std::string args = init ? "init --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + bad.substr(4)

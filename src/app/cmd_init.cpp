@@ -71,7 +71,7 @@ void add_init_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--surfels", c->scene.base.surfel_neighbours,
                   "Flatten each Gaussian onto the plane of its K nearest points where they lie on one (0: spheres)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::IsMember({0}) | CLI::Range(3, 4096))
       ->capture_default_str();
   cmd->add_option("--sh-degree", c->scene.base.sh_degree, "SH degree of the model")->check(CLI::Range(0, 3))->capture_default_str();
   add_scene_part_options(*cmd, c->parts);

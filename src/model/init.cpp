@@ -18,98 +18,28 @@ struct CloudAdaptor {
 };
 using KdTree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<float, CloudAdaptor>, CloudAdaptor, 3, size_t>;
 
-float logit(float p) { return std::log(p / (1.f - p)); }
-
-// The covariance of each point's k nearest neighbours (itself included): (N, 3, 3) double.
-at::Tensor neighbourhood_covariances(const std::vector<float>& positions, int k) {
-  const size_t n = positions.size() / 3, kk = std::min<size_t>(size_t(k) + 1, n);
-  at::Tensor cov = at::zeros({int64_t(n), 3, 3}, at::kDouble);
-  double* out = cov.data_ptr<double>();
-  CloudAdaptor cloud{positions};
-  KdTree tree(3, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
-  tree.buildIndex();
-  std::vector<size_t> idx(kk);
-  std::vector<float> d2(kk);
-  for (size_t i = 0; i < n; ++i) {
-    const size_t found = tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
-    double mean[3] = {0, 0, 0};
-    for (size_t j = 0; j < found; ++j)
-      for (int a = 0; a < 3; ++a) mean[a] += positions[idx[j] * 3 + size_t(a)] / double(found);
-    double* c = out + 9 * i;
-    for (size_t j = 0; j < found; ++j)
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b)
-          c[3 * a + b] += (positions[idx[j] * 3 + size_t(a)] - mean[a]) * (positions[idx[j] * 3 + size_t(b)] - mean[b]);
+// N*3 positions and their k-d tree, built once for every neighbour search of an initialization.
+struct PointIndex {
+  explicit PointIndex(const std::vector<float>& positions)
+      : cloud{positions}, tree(3, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10)) {
+    if (size() >= 2) tree.buildIndex();  // searched only then
   }
-  return cov;
-}
+  size_t size() const { return cloud.p.size() / 3; }
+  CloudAdaptor cloud;
+  KdTree tree;
+};
 
-// Gaussians whose neighbourhood is planar (thin across, not a line) become discs on that plane: axes from the
-// principal directions (largest first, the normal last), scales d, d and thickness x d.
-void flatten_surfels(const std::vector<float>& positions, const std::vector<float>& dist, const InitOptions& opt,
-                     at::Tensor& log_scales, at::Tensor& quats) {
-  const auto [values, vectors] = at::linalg_eigh(neighbourhood_covariances(positions, opt.surfel_neighbours));
-  const at::Tensor l = values.contiguous(), e = vectors.contiguous();  // ascending; eigenvectors as columns
-  const double* lv = l.data_ptr<double>();
-  const double* ev = e.data_ptr<double>();
-  float* s = log_scales.data_ptr<float>();
-  float* q = quats.data_ptr<float>();
-  for (size_t i = 0; i < dist.size(); ++i) {
-    const double* lam = lv + 3 * i;
-    if (!(lam[0] <= 0.1 * lam[1] && lam[1] >= 0.05 * lam[2])) continue;
-    const double* m = ev + 9 * i;
-    Mat3 r;  // columns: largest, middle, smallest (the normal) principal direction
-    for (int a = 0; a < 3; ++a) r[size_t(a)] = {m[3 * a + 2], m[3 * a + 1], m[3 * a + 0]};
-    const double det = r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1]) - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0]) +
-                       r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]);
-    if (det < 0)
-      for (int a = 0; a < 3; ++a) r[size_t(a)][2] = -r[size_t(a)][2];
-    const Quat quat = rotation_to_quat(r);
-    for (int c = 0; c < 4; ++c) q[4 * i + size_t(c)] = float(quat[size_t(c)]);
-    s[3 * i + 2] = std::log(opt.surfel_thickness * dist[i]);
-  }
-}
-
-Gaussians make_gaussians(const std::vector<float>& positions, const std::vector<float>& colors,
-                         const InitOptions& opt) {
-  if (!(opt.opacity > 0 && opt.opacity < 1)) throw std::invalid_argument("initial opacity must lie in (0, 1)");
-  if (opt.sh_degree < 0 || opt.sh_degree > 3) throw std::invalid_argument("SH degree must be 0..3");
-  if (!(opt.surfel_thickness > 0 && opt.surfel_thickness <= 1))
-    throw std::invalid_argument("surfel thickness must lie in (0, 1]");
-  const int64_t n = int64_t(positions.size() / 3);
-  const std::vector<float> dist = mean_knn_distance(positions, opt.knn);
-  Gaussians g;
-  g.means = at::from_blob(const_cast<float*>(positions.data()), {n, 3}, at::kFloat).clone();
-  g.log_scales = at::from_blob(const_cast<float*>(dist.data()), {n, 1}, at::kFloat).clone().log().expand({n, 3}).contiguous();
-  g.quats = at::zeros({n, 4}, at::kFloat);
-  g.quats.select(1, 0).fill_(1.f);
-  if (opt.surfel_neighbours >= 3 && n >= 4) flatten_surfels(positions, dist, opt, g.log_scales, g.quats);
-  g.opacity_logits = at::full({n, 1}, logit(opt.opacity), at::kFloat);
-  const at::Tensor rgb = at::from_blob(const_cast<float*>(colors.data()), {n, 3}, at::kFloat).clone();
-  g.sh_dc = (rgb - 0.5) / kShC0;
-  g.sh_rest = at::zeros({n, sh_rest_count(opt.sh_degree), 3}, at::kFloat);
-  return g;
-}
-
-}  // namespace
-
-std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k) {
-  return knn_distance(positions, k, KnnReduce::kMean);
-}
-
-std::vector<float> knn_distance(const std::vector<float>& positions, int k, KnnReduce reduce) {
-  const size_t n = positions.size() / 3;
+std::vector<float> knn_distance(const PointIndex& index, int k, KnnReduce reduce) {
+  const std::vector<float>& positions = index.cloud.p;
+  const size_t n = index.size();
   std::vector<float> out(n, 1.f);
   if (n < 2) return out;
   const size_t kk = std::min<size_t>(size_t(k) + 1, n);  // the query point itself comes back first
-  CloudAdaptor cloud{positions};
-  KdTree tree(3, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10));
-  tree.buildIndex();
   std::vector<size_t> idx(kk);
   std::vector<float> d2(kk);
   float smallest_positive = INFINITY;
   for (size_t i = 0; i < n; ++i) {
-    const size_t found = tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
+    const size_t found = index.tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
     double sum = 0, last = 0;
     size_t used = 0;
     for (size_t j = 0; j < found; ++j) {
@@ -125,6 +55,87 @@ std::vector<float> knn_distance(const std::vector<float>& positions, int k, KnnR
   const float floor_value = std::isfinite(smallest_positive) ? smallest_positive : 1e-3f;
   for (float& d : out) d = std::max(d, floor_value);
   return out;
+}
+
+float logit(float p) { return std::log(p / (1.f - p)); }
+
+// The covariance of each point's k nearest neighbours (itself included): (N, 3, 3) double.
+at::Tensor neighbourhood_covariances(const PointIndex& index, int k) {
+  const std::vector<float>& positions = index.cloud.p;
+  const size_t n = index.size(), kk = std::min<size_t>(size_t(k) + 1, n);
+  at::Tensor cov = at::zeros({int64_t(n), 3, 3}, at::kDouble);
+  double* out = cov.data_ptr<double>();
+  std::vector<size_t> idx(kk);
+  std::vector<float> d2(kk);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t found = index.tree.knnSearch(&positions[i * 3], kk, idx.data(), d2.data());
+    double mean[3] = {0, 0, 0};
+    for (size_t j = 0; j < found; ++j)
+      for (int a = 0; a < 3; ++a) mean[a] += positions[idx[j] * 3 + size_t(a)] / double(found);
+    double* c = out + 9 * i;
+    for (size_t j = 0; j < found; ++j)
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b)
+          c[3 * a + b] += (positions[idx[j] * 3 + size_t(a)] - mean[a]) * (positions[idx[j] * 3 + size_t(b)] - mean[b]);
+  }
+  return cov;
+}
+
+// Gaussians whose neighbourhood is planar (thin across, not a line) become discs on that plane: axes from the
+// principal directions (largest first, the normal last), scales d, d and thickness x d.
+void flatten_surfels(const PointIndex& index, const std::vector<float>& dist, const InitOptions& opt,
+                     at::Tensor& log_scales, at::Tensor& quats) {
+  const auto [values, vectors] = at::linalg_eigh(neighbourhood_covariances(index, opt.surfel_neighbours));
+  const at::Tensor l = values.contiguous(), e = vectors.contiguous();  // ascending; eigenvectors as columns
+  const double* lv = l.data_ptr<double>();
+  const double* ev = e.data_ptr<double>();
+  float* s = log_scales.data_ptr<float>();
+  float* q = quats.data_ptr<float>();
+  for (size_t i = 0; i < dist.size(); ++i) {
+    const double* lam = lv + 3 * i;
+    if (!(lam[0] <= 0.1 * lam[1] && lam[1] >= 0.05 * lam[2])) continue;
+    const double* m = ev + 9 * i;
+    // Columns: the largest and the middle principal direction, and their cross product (the normal, right-handed).
+    const Vec3 major{m[2], m[5], m[8]}, middle{m[1], m[4], m[7]};
+    const Vec3 normal = cross(major, middle);
+    Mat3 r;
+    for (size_t a = 0; a < 3; ++a) r[a] = {major[a], middle[a], normal[a]};
+    const Quat quat = rotation_to_quat(r);
+    for (int c = 0; c < 4; ++c) q[4 * i + size_t(c)] = float(quat[size_t(c)]);
+    s[3 * i + 2] = std::log(opt.surfel_thickness * dist[i]);
+  }
+}
+
+Gaussians make_gaussians(const std::vector<float>& positions, const std::vector<float>& colors,
+                         const InitOptions& opt) {
+  if (!(opt.opacity > 0 && opt.opacity < 1)) throw std::invalid_argument("initial opacity must lie in (0, 1)");
+  if (opt.sh_degree < 0 || opt.sh_degree > 3) throw std::invalid_argument("SH degree must be 0..3");
+  if (!(opt.surfel_thickness > 0 && opt.surfel_thickness <= 1))
+    throw std::invalid_argument("surfel thickness must lie in (0, 1]");
+  const int64_t n = int64_t(positions.size() / 3);
+  const PointIndex index(positions);
+  const std::vector<float> dist = knn_distance(index, opt.knn, KnnReduce::kMean);
+  Gaussians g;
+  g.means = at::from_blob(const_cast<float*>(positions.data()), {n, 3}, at::kFloat).clone();
+  g.log_scales = at::from_blob(const_cast<float*>(dist.data()), {n, 1}, at::kFloat).clone().log().expand({n, 3}).contiguous();
+  g.quats = at::zeros({n, 4}, at::kFloat);
+  g.quats.select(1, 0).fill_(1.f);
+  if (opt.surfel_neighbours >= 3 && n >= 4) flatten_surfels(index, dist, opt, g.log_scales, g.quats);
+  g.opacity_logits = at::full({n, 1}, logit(opt.opacity), at::kFloat);
+  const at::Tensor rgb = at::from_blob(const_cast<float*>(colors.data()), {n, 3}, at::kFloat).clone();
+  g.sh_dc = (rgb - 0.5) / kShC0;
+  g.sh_rest = at::zeros({n, sh_rest_count(opt.sh_degree), 3}, at::kFloat);
+  return g;
+}
+
+}  // namespace
+
+std::vector<float> mean_knn_distance(const std::vector<float>& positions, int k) {
+  return knn_distance(positions, k, KnnReduce::kMean);
+}
+
+std::vector<float> knn_distance(const std::vector<float>& positions, int k, KnnReduce reduce) {
+  return knn_distance(PointIndex(positions), k, reduce);
 }
 
 Gaussians init_from_points(const PointCloud& points, const InitOptions& opt) {

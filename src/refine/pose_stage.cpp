@@ -261,19 +261,17 @@ void Refiner::check_pose_groups(const std::vector<FrameScore>& start, StageRepor
   for (size_t k = 0; k < used_.size(); ++k) position[used_[k]] = k;
   std::vector<bool> reset(ds_.frames.size(), false);
   for (size_t g = 0; g < groups_.size(); ++g) {
-    double before = 0, after = 0;
     // A rig's correction is shared: one that serves some of its cameras at another's cost is not the rig's motion
     // but the model's errors (a crude start's, say). Seen on a LiDAR start: such corrections turned rigs 2-3 deg.
+    // (No camera worse implies the group's sum is not worse either.)
     bool one_worse = false;
     for (size_t i : groups_[g]) {
       const size_t k = position[i];
-      const double b = group_is_val_[g] ? -start[k].psnr : start[k].loss;
-      const double a = group_is_val_[g] ? -end[k].psnr : end[k].loss;
-      before += b;
-      after += a;
-      one_worse = one_worse || a > b;
+      const double before = group_is_val_[g] ? -start[k].psnr : start[k].loss;
+      const double after = group_is_val_[g] ? -end[k].psnr : end[k].loss;
+      one_worse = one_worse || !(after <= before);  // a non-finite score counts as worse
     }
-    if (!(after > before) && !one_worse) continue;
+    if (!one_worse) continue;
     deltas_[int64_t(groups_[g].front())].zero_();
     for (size_t i : groups_[g]) reset[i] = true;
     report.frames_reset += int(groups_[g].size());
