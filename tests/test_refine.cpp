@@ -567,8 +567,10 @@ TEST(Refine, LidarStartLeavesTrueRigCamerasInPlace) {
     worst = std::max(worst, deg);
   }
   std::printf("camera rotation from the truth: mean %.3f deg, worst %.3f deg\n", sum, worst);
-  EXPECT_LT(sum, 0.2);  // spheres instead of surfels: 0.226 mean, 0.413 worst (surfels: 0.152, 0.258)
-  EXPECT_LT(worst, 0.35);
+  // Spheres instead of surfels: 0.226 mean, 0.413 worst; surfels with the points coloured by their own timestamp's
+  // photos only: 0.152, 0.258; coloured by every photo that sees them: 0.025, 0.151.
+  EXPECT_LT(sum, 0.1);
+  EXPECT_LT(worst, 0.3);
 }
 
 // A depth prior from a TorchScript model (built here with Module::define): read, resampled, aligned, used.

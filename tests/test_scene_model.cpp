@@ -11,6 +11,7 @@
 #include "model/appearance.hpp"
 #include "model/environment.hpp"
 #include "model/scene_files.hpp"
+#include "model/point_colours.hpp"
 #include "model/scene_init.hpp"
 #include "test_util.hpp"
 
@@ -237,4 +238,61 @@ TEST(SceneFiles, FolderRoundTripKeepsEveryPart) {
 }
 
 }  // namespace
+}  // namespace ttgs
+
+namespace ttgs {
+namespace {
+
+// A 32x32 camera at `centre` looking down +z, its photo filled with one colour, at timestamp `time_index`.
+io::Frame flat_photo(const Vec3& centre, std::array<uint8_t, 3> rgb, int time_index) {
+  io::Frame f;
+  f.camera.fx = f.camera.fy = 32;
+  f.camera.cx = f.camera.cy = 16;
+  f.camera.width = f.camera.height = 32;
+  f.camera.t = -1.0 * centre;
+  f.image = Image8(32, 32, 3);
+  for (size_t k = 0; k < f.image.data.size(); ++k) f.image.data[k] = rgb[k % 3];
+  f.time_index = time_index;
+  return f;
+}
+
+}  // namespace
+
+// Every training photo colours the points it sees, whatever their timestamp; a point behind a nearer surface takes
+// the colour of the photos that see it; actors' points are placed by their track at each photo's timestamp.
+TEST(PointColours, EveryPhotoThatSeesAPointColoursItAndOccludedViewsDoNot) {
+  io::Dataset ds;
+  ds.timestamps = {0.0, 0.1};
+  ds.frames = {flat_photo({0, 0, 0}, {255, 0, 0}, 0), flat_photo({4, 0, 0}, {0, 0, 255}, 1)};
+  ds.train = {0, 1};
+  PointCloud world;
+  auto add = [](PointCloud& pc, const Vec3& p) {
+    for (size_t c = 0; c < 3; ++c) pc.positions.push_back(float(p[c]));
+  };
+  for (int i = 0; i <= 10; ++i)  // a wall 2 m in front of the red camera, left of its optical axis
+    for (int j = 0; j <= 20; ++j) add(world, {-0.5 + 0.05 * i, -0.5 + 0.05 * j, 2});
+  const size_t only_blue = world.size(), hidden_from_red = only_blue + 1, nobody = only_blue + 2;
+  add(world, {6, 0, 5});      // outside the red camera's view
+  add(world, {-0.3, 0, 10});  // behind the wall for the red camera, in view of the blue one
+  add(world, {0, 0, -5});     // behind both cameras
+  io::ActorTrack actor;
+  actor.id = "car";
+  actor.size = {1, 1, 1};
+  actor.time_indices = {1};
+  actor.object_to_world = {Pose{identity3(), {4, 0, 6}}};
+  ds.actors = {actor};
+  std::vector<PointCloud> parts(1);
+  add(parts[0], {0, 0, 0});  // in front of both cameras, but tracked only when the blue photo was taken
+  model::colour_from_photos(ds, world, parts);
+  auto colour = [](const PointCloud& pc, size_t i) {
+    return std::array<float, 3>{pc.colors[3 * i], pc.colors[3 * i + 1], pc.colors[3 * i + 2]};
+  };
+  using RGB = std::array<float, 3>;
+  for (size_t i = 0; i < only_blue; ++i) ASSERT_EQ(colour(world, i), (RGB{1, 0, 0})) << "wall point " << i;
+  EXPECT_EQ(colour(world, only_blue), (RGB{0, 0, 1}));
+  EXPECT_EQ(colour(world, hidden_from_red), (RGB{0, 0, 1}));
+  EXPECT_EQ(colour(world, nobody), (RGB{0.5f, 0.5f, 0.5f}));
+  EXPECT_EQ(colour(parts[0], 0), (RGB{0, 0, 1}));
+}
+
 }  // namespace ttgs

@@ -1,13 +1,13 @@
 #include "model/scene_init.hpp"
 
 #include <cmath>
-#include <deque>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <unordered_set>
 
 #include "core/log.hpp"
+#include "model/point_colours.hpp"
 
 namespace ttgs::model {
 namespace {
@@ -19,37 +19,12 @@ void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
   }
 }
 
-// The training frames of timestamp `k` with their pixels: the dataset's own, or decoded now into `decoded` (a
-// lazily loaded dataset; a deque, so that the pointers stay valid).
-std::vector<const io::Frame*> photos_at(const io::Dataset& ds, int k, std::deque<std::optional<io::Frame>>& decoded) {
-  std::vector<const io::Frame*> photos;
-  for (size_t i : ds.train)
-    if (ds.frames[i].time_index == k && io::has_pixels(ds.frames[i]))
-      photos.push_back(&io::pixels_of(ds.frames[i], decoded.emplace_back(), false));
-  return photos;
-}
-
-// The colour of a world point in the first of `photos` that sees it (grey when none does).
-std::array<float, 3> photo_colour(const std::vector<const io::Frame*>& photos, const Vec3& p) {
-  for (const io::Frame* photo : photos) {
-    const io::Frame& f = *photo;
-    if (f.camera.world_to_camera(p)[2] < 0.5) continue;
-    const auto uv = f.camera.project(p);
-    const int x = int(uv[0]), y = int(uv[1]);
-    if (uv[0] < 0 || uv[1] < 0 || x >= f.image.width || y >= f.image.height) continue;
-    return {f.image.at(x, y, 0) / 255.f, f.image.at(x, y, 1) / 255.f, f.image.at(x, y, 2) / 255.f};
-  }
-  return {0.5f, 0.5f, 0.5f};
-}
-
-// LiDAR returns split into static (world) and per-actor (box frame) clouds.
+// LiDAR returns split into static (world) and per-actor (box frame) clouds, uncoloured.
 void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vector<PointCloud>& parts) {
   for (const io::LidarSweep& sweep : ds.lidar) {
     std::vector<std::optional<Pose>> to_box(ds.actors.size());
     for (size_t a = 0; a < ds.actors.size() && actors; ++a)
       if (const auto pose = ds.actors[a].pose_at(sweep.time_index)) to_box[a] = pose->inverse();
-    std::deque<std::optional<io::Frame>> decoded;
-    const std::vector<const io::Frame*> photos = photos_at(ds, sweep.time_index, decoded);
     for (size_t i = 0; i < sweep.size(); ++i) {
       const Vec3 p{sweep.points[3 * i], sweep.points[3 * i + 1], sweep.points[3 * i + 2]};
       long owner = -1;
@@ -62,9 +37,8 @@ void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vect
             std::abs(local[2]) <= s[2] / 2 + 0.1)
           owner = long(a);
       }
-      const std::array<float, 3> rgb = photo_colour(photos, p);
-      if (owner < 0) add_point(stat, p, rgb);
-      else add_point(parts[size_t(owner)], local, rgb);
+      if (owner < 0) add_point(stat, p, {0.5f, 0.5f, 0.5f});
+      else add_point(parts[size_t(owner)], local, {0.5f, 0.5f, 0.5f});
     }
   }
 }
@@ -117,16 +91,25 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
   PointCloud stat;
   std::vector<PointCloud> parts(actors ? ds.actors.size() : 0);
   const bool lidar = o.lidar && !ds.lidar.empty();
-  if (lidar) split_lidar(ds, actors, stat, parts);
-  Gaussians g = lidar ? init_from_points(voxel_thin(stat, 0.05, o.max_static_points), o.base) : static_gaussians;
+  if (lidar) {
+    split_lidar(ds, actors, stat, parts);
+    stat = voxel_thin(stat, 0.05, o.max_static_points);
+    for (size_t a = 0; a < parts.size(); ++a)
+      parts[a] = int64_t(parts[a].size()) < o.min_actor_points
+                     ? box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a)
+                     : voxel_thin(parts[a], 0.02, 20000);
+    colour_from_photos(ds, stat, parts);
+  } else if (actors) {
+    for (size_t a = 0; a < parts.size(); ++a)
+      parts[a] = box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a);
+    PointCloud none;
+    colour_from_photos(ds, none, parts);
+  }
+  Gaussians g = lidar ? init_from_points(stat, o.base) : static_gaussians;
   if (actors) {
     g = with_part(g, -1);
-    for (size_t a = 0; a < parts.size(); ++a) {
-      PointCloud pc = parts[a];
-      if (int64_t(pc.size()) < o.min_actor_points)
-        pc = box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a);
-      g = concat(g, with_part(init_from_points(voxel_thin(pc, 0.02, 20000), o.base), int64_t(a)));
-    }
+    for (size_t a = 0; a < parts.size(); ++a)
+      g = concat(g, with_part(init_from_points(parts[a], o.base), int64_t(a)));
     scene.actors = actor_poses(ds.actors, ds.timestamps.size());
   }
   scene.gaussians = g;

@@ -1,0 +1,125 @@
+#include "model/point_colours.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+namespace ttgs::model {
+namespace {
+
+constexpr int kDepthCell = 4;  // depth buffer cell, photo pixels
+
+// One photo's view of the points: camera coordinates and pixel of each point in front of it.
+struct Projected {
+  std::vector<uint32_t> point;  // index into the concatenated clouds
+  std::vector<float> depth, u, v;
+};
+
+// The clouds as seen by one photo: the world points as they are, each actor's placed at the photo's timestamp
+// (actors without a pose then are left out).
+Projected project_points(const io::Dataset& ds, const io::Frame& f, const PointCloud& world,
+                         const std::vector<PointCloud>& actor_parts) {
+  Projected out;
+  auto add = [&](const PointCloud& pc, uint32_t first, const std::optional<Pose>& to_world) {
+    for (size_t i = 0; i < pc.size(); ++i) {
+      Vec3 p{pc.positions[3 * i], pc.positions[3 * i + 1], pc.positions[3 * i + 2]};
+      if (to_world) p = to_world->apply(p);
+      const double z = f.camera.world_to_camera(p)[2];
+      if (!(z > 0.1)) continue;
+      const auto uv = f.camera.project(p);
+      if (!(uv[0] >= 0 && uv[1] >= 0 && uv[0] < f.camera.width && uv[1] < f.camera.height)) continue;
+      out.point.push_back(first + uint32_t(i));
+      out.depth.push_back(float(z));
+      out.u.push_back(float(uv[0]));
+      out.v.push_back(float(uv[1]));
+    }
+  };
+  add(world, 0, std::nullopt);
+  uint32_t first = uint32_t(world.size());
+  for (size_t a = 0; a < actor_parts.size(); ++a) {
+    if (const auto pose = ds.actors[a].pose_at(f.time_index)) add(actor_parts[a], first, pose);
+    first += uint32_t(actor_parts[a].size());
+  }
+  return out;
+}
+
+// The nearest point's depth per cell, then the minimum over each cell's 3x3 neighbourhood (closes one-cell holes
+// between sparse points, so that a farther surface does not show through them).
+std::vector<float> nearest_depth(const Projected& p, int cells_x, int cells_y) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> cell(size_t(cells_x) * size_t(cells_y), inf), out(cell.size(), inf);
+  for (size_t k = 0; k < p.point.size(); ++k) {
+    float& d = cell[size_t(int(p.v[k]) / kDepthCell) * size_t(cells_x) + size_t(int(p.u[k]) / kDepthCell)];
+    d = std::min(d, p.depth[k]);
+  }
+  for (int y = 0; y < cells_y; ++y)
+    for (int x = 0; x < cells_x; ++x)
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int nx = x + dx, ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= cells_x || ny >= cells_y) continue;
+          float& o = out[size_t(y) * size_t(cells_x) + size_t(x)];
+          o = std::min(o, cell[size_t(ny) * size_t(cells_x) + size_t(nx)]);
+        }
+  return out;
+}
+
+struct Sample {
+  uint32_t point;
+  uint8_t rgb[3];
+};
+
+// The colours one photo shows at the points it sees.
+void sample_photo(const io::Frame& f, const Projected& p, std::vector<Sample>& samples) {
+  const int cells_x = (f.camera.width + kDepthCell - 1) / kDepthCell;
+  const int cells_y = (f.camera.height + kDepthCell - 1) / kDepthCell;
+  const std::vector<float> nearest = nearest_depth(p, cells_x, cells_y);
+  for (size_t k = 0; k < p.point.size(); ++k) {
+    const float front = nearest[size_t(int(p.v[k]) / kDepthCell) * size_t(cells_x) + size_t(int(p.u[k]) / kDepthCell)];
+    if (p.depth[k] > front * 1.03f + 0.1f) continue;  // behind a nearer surface
+    const int x = std::min(int(p.u[k]), f.image.width - 1), y = std::min(int(p.v[k]), f.image.height - 1);
+    Sample s{p.point[k], {}};
+    for (int c = 0; c < 3; ++c) s.rgb[c] = f.image.at(x, y, c);
+    samples.push_back(s);
+  }
+}
+
+}  // namespace
+
+void colour_from_photos(const io::Dataset& ds, PointCloud& world, std::vector<PointCloud>& actor_parts) {
+  std::vector<Sample> samples;
+  for (size_t i : ds.train) {
+    if (!io::has_pixels(ds.frames[i])) continue;
+    std::optional<io::Frame> decoded;
+    const io::Frame& f = io::pixels_of(ds.frames[i], decoded, false);
+    sample_photo(f, project_points(ds, f, world, actor_parts), samples);
+  }
+  std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.point < b.point; });
+  std::vector<PointCloud*> clouds{&world};
+  for (PointCloud& pc : actor_parts) clouds.push_back(&pc);
+  for (PointCloud* pc : clouds) pc->colors.assign(pc->positions.size(), 0.5f);
+  auto colour_of = [&](uint32_t point) -> float* {
+    for (PointCloud* pc : clouds) {
+      if (point < pc->size()) return &pc->colors[3 * size_t(point)];
+      point -= uint32_t(pc->size());
+    }
+    return nullptr;
+  };
+  std::vector<uint8_t> channel;
+  for (size_t begin = 0; begin < samples.size();) {
+    size_t end = begin;
+    while (end < samples.size() && samples[end].point == samples[begin].point) ++end;
+    float* rgb = colour_of(samples[begin].point);
+    for (int c = 0; c < 3; ++c) {
+      channel.clear();
+      for (size_t k = begin; k < end; ++k) channel.push_back(samples[k].rgb[c]);
+      std::nth_element(channel.begin(), channel.begin() + ptrdiff_t(channel.size() / 2), channel.end());
+      rgb[c] = float(channel[channel.size() / 2]) / 255.f;
+    }
+    begin = end;
+  }
+}
+
+}  // namespace ttgs::model
