@@ -296,3 +296,38 @@ TEST(PointColours, EveryPhotoThatSeesAPointColoursItAndOccludedViewsDoNot) {
 }
 
 }  // namespace ttgs
+
+namespace ttgs {
+
+// A LiDAR return inside an actor's box (grown by 0.1) is the actor's; one just outside it, above the ground, is
+// nobody's (a noisy box's actor, not a static point to smear along its path); the ground beside it is static.
+TEST(SceneInit, ReturnsNearANoisyBoxAreNeitherActorNorStatic) {
+  io::Dataset ds;
+  ds.timestamps = {0.0};
+  io::ActorTrack car;
+  car.id = "car";
+  car.size = {4, 2, 1.5};
+  car.time_indices = {0};
+  car.object_to_world = {Pose{identity3(), {10, 0, 0.75}}};  // on the ground plane z = 0
+  ds.actors = {car};
+  io::LidarSweep sweep;
+  auto add = [&sweep](const Vec3& p) {
+    for (size_t c = 0; c < 3; ++c) sweep.points.push_back(float(p[c]));
+  };
+  for (int i = 0; i < 8; ++i)  // 64 returns on the car's side and top
+    for (int j = 0; j < 8; ++j) add({8.2 + 0.45 * i, -1.0, 0.2 + 0.15 * j});
+  for (int i = 0; i < 6; ++i) add({8.5 + 0.5 * i, -1.4, 0.8});   // 0.4 m beside the box, at door height
+  for (int i = 0; i < 6; ++i) add({8.5 + 0.5 * i, -1.4, 0.05});  // the road beside it
+  for (int i = 0; i < 6; ++i) add({-5.0 + 0.5 * i, 3.0, 0.0});   // road far from it
+  ds.lidar = {sweep};
+  model::SceneInitOptions o;
+  o.environment = o.appearance = false;
+  const model::SceneModel scene = model::init_scene(ds, {}, o);
+  const at::Tensor part = scene.gaussians.parts();
+  EXPECT_EQ((part == 0).sum().item<int64_t>(), 64);
+  EXPECT_EQ((part < 0).sum().item<int64_t>(), 12);
+  o.actor_margin = 0;  // the returns beside the box become static
+  EXPECT_EQ((model::init_scene(ds, {}, o).gaussians.parts() < 0).sum().item<int64_t>(), 18);
+}
+
+}  // namespace ttgs

@@ -1,5 +1,6 @@
 #include "model/scene_init.hpp"
 
+#include <array>
 #include <cmath>
 #include <map>
 #include <random>
@@ -19,8 +20,24 @@ void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
   }
 }
 
-// LiDAR returns split into static (world) and per-actor (box frame) clouds, uncoloured.
-void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vector<PointCloud>& parts) {
+// Where a LiDAR return lies against an actor's box (box frame, full extents `s`): inside the box grown by 0.1
+// (the actor's), near it (within `margin` sideways, above the ground plane's 0.2: the actor's or nothing's), or
+// elsewhere.
+enum class BoxSide { kInside, kNear, kOutside };
+BoxSide box_side(const Vec3& local, const Vec3& s, double margin) {
+  const double dx = std::abs(local[0]) - s[0] / 2, dy = std::abs(local[1]) - s[1] / 2;
+  if (dx <= 0.1 && dy <= 0.1 && std::abs(local[2]) <= s[2] / 2 + 0.1) return BoxSide::kInside;
+  if (dx <= margin && dy <= margin && local[2] >= -s[2] / 2 + 0.2 && local[2] <= s[2] / 2 + margin)
+    return BoxSide::kNear;
+  return BoxSide::kOutside;
+}
+
+// LiDAR returns split into static (world) and per-actor (box frame) clouds, uncoloured. Returns near a box but not
+// in it are dropped: tracked boxes are noisy, and a moving actor's returns just outside its box would otherwise
+// become static points along its path (a smear the camera stage then aligns to: 2-3 deg off on a street whose boxes
+// were moved by 0.3 m and 3 deg).
+void split_lidar(const io::Dataset& ds, bool actors, double margin, PointCloud& stat, std::vector<PointCloud>& parts) {
+  const std::array<float, 3> grey{0.5f, 0.5f, 0.5f};
   for (const io::LidarSweep& sweep : ds.lidar) {
     std::vector<std::optional<Pose>> to_box(ds.actors.size());
     for (size_t a = 0; a < ds.actors.size() && actors; ++a)
@@ -28,17 +45,17 @@ void split_lidar(const io::Dataset& ds, bool actors, PointCloud& stat, std::vect
     for (size_t i = 0; i < sweep.size(); ++i) {
       const Vec3 p{sweep.points[3 * i], sweep.points[3 * i + 1], sweep.points[3 * i + 2]};
       long owner = -1;
+      bool near = false;
       Vec3 local{};
       for (size_t a = 0; a < to_box.size() && owner < 0; ++a) {
         if (!to_box[a]) continue;
         local = to_box[a]->apply(p);
-        const Vec3& s = ds.actors[a].size;
-        if (std::abs(local[0]) <= s[0] / 2 + 0.1 && std::abs(local[1]) <= s[1] / 2 + 0.1 &&
-            std::abs(local[2]) <= s[2] / 2 + 0.1)
-          owner = long(a);
+        const BoxSide side = box_side(local, ds.actors[a].size, margin);
+        if (side == BoxSide::kInside) owner = long(a);
+        near = near || side == BoxSide::kNear;
       }
-      if (owner < 0) add_point(stat, p, {0.5f, 0.5f, 0.5f});
-      else add_point(parts[size_t(owner)], local, {0.5f, 0.5f, 0.5f});
+      if (owner >= 0) add_point(parts[size_t(owner)], local, grey);
+      else if (!near) add_point(stat, p, grey);
     }
   }
 }
@@ -92,7 +109,7 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
   std::vector<PointCloud> parts(actors ? ds.actors.size() : 0);
   const bool lidar = o.lidar && !ds.lidar.empty();
   if (lidar) {
-    split_lidar(ds, actors, stat, parts);
+    split_lidar(ds, actors, o.actor_margin, stat, parts);
     stat = voxel_thin(stat, 0.05, o.max_static_points);
     for (size_t a = 0; a < parts.size(); ++a)
       parts[a] = int64_t(parts[a].size()) < o.min_actor_points

@@ -1,7 +1,7 @@
 #pragma once
 // The scene model a fit of a time series starts from. Points come from the LiDAR sweeps when there are any, else
 // from the given static Gaussians. A return inside an actor's box at its timestamp belongs to that actor and is kept
-// in the box frame; an actor with too few returns starts from random points on its box's surface. Static points are
+// in the box frame (one near a box but not in it is dropped); an actor with too few returns starts from random points on its box's surface. Static points are
 // thinned on a voxel grid; LiDAR and box points are coloured by the training photos that see them
 // (model/point_colours.hpp).
 #include <cstdint>
@@ -20,6 +20,9 @@ struct SceneInitOptions {
   bool lidar = true;        // static points from the LiDAR sweeps when the dataset has them
   int64_t max_static_points = 150000;
   int64_t min_actor_points = 50, surface_points = 1000;  // per actor
+  // LiDAR returns outside an actor's box but within this distance of it sideways (and above the ground) belong to
+  // neither part: they are dropped (the boxes of a log are noisy; see split_lidar).
+  double actor_margin = 0.5;
   uint64_t seed = 0;
 };
 
