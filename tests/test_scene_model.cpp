@@ -331,3 +331,22 @@ TEST(SceneInit, ReturnsNearANoisyBoxAreNeitherActorNorStatic) {
 }
 
 }  // namespace ttgs
+
+namespace ttgs {
+
+// Seen by more photos than it keeps colours of (16), a point still takes the colour most of them show.
+TEST(PointColours, ManyPhotosGiveTheMajorityColour) {
+  io::Dataset ds;
+  for (int k = 0; k < 40; ++k) {
+    ds.frames.push_back(flat_photo({0.01 * k, 0, 0}, k % 4 == 0 ? std::array<uint8_t, 3>{0, 0, 255}
+                                                             : std::array<uint8_t, 3>{255, 0, 0}, 0));
+    ds.train.push_back(size_t(k));
+  }
+  PointCloud world;
+  world.positions = {0.2f, 0.1f, 5.f};
+  std::vector<PointCloud> none;
+  model::colour_from_photos(ds, world, none);
+  EXPECT_EQ(world.colors, (std::vector<float>{1, 0, 0}));
+}
+
+}  // namespace ttgs

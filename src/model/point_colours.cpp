@@ -1,6 +1,7 @@
 #include "model/point_colours.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -66,13 +67,28 @@ std::vector<float> nearest_depth(const Projected& p, int cells_x, int cells_y) {
   return out;
 }
 
-struct Sample {
-  uint32_t point;
-  uint8_t rgb[3];
+// Up to kKept colours per point, a uniform sample of all the photos that see it (reservoir sampling with a fixed
+// hash, so the result is deterministic): memory bounded by the points, not by points x photos (a 1,200-image log).
+constexpr uint32_t kKept = 16;
+struct ColourSamples {
+  std::vector<uint32_t> seen;                   // photos that saw each point
+  std::vector<std::array<uint8_t, 3>> colours;  // kKept per point
+  explicit ColourSamples(size_t points) : seen(points, 0), colours(points * kKept) {}
+  void add(uint32_t point, const std::array<uint8_t, 3>& rgb) {
+    const uint32_t n = seen[point]++;
+    uint64_t slot = n;
+    if (n >= kKept) {
+      uint64_t z = (uint64_t(point) << 32 | n) + 0x9e3779b97f4a7c15ULL;  // splitmix64
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      slot = (z ^ (z >> 31)) % (uint64_t(n) + 1);
+      if (slot >= kKept) return;
+    }
+    colours[size_t(point) * kKept + slot] = rgb;
+  }
 };
 
-// The colours one photo shows at the points it sees.
-void sample_photo(const io::Frame& f, const Projected& p, std::vector<Sample>& samples) {
+void sample_photo(const io::Frame& f, const Projected& p, ColourSamples& samples) {
   const int cells_x = (f.camera.width + kDepthCell - 1) / kDepthCell;
   const int cells_y = (f.camera.height + kDepthCell - 1) / kDepthCell;
   const std::vector<float> nearest = nearest_depth(p, cells_x, cells_y);
@@ -80,45 +96,37 @@ void sample_photo(const io::Frame& f, const Projected& p, std::vector<Sample>& s
     const float front = nearest[size_t(int(p.v[k]) / kDepthCell) * size_t(cells_x) + size_t(int(p.u[k]) / kDepthCell)];
     if (p.depth[k] > front * 1.03f + 0.1f) continue;  // behind a nearer surface
     const int x = std::min(int(p.u[k]), f.image.width - 1), y = std::min(int(p.v[k]), f.image.height - 1);
-    Sample s{p.point[k], {}};
-    for (int c = 0; c < 3; ++c) s.rgb[c] = f.image.at(x, y, c);
-    samples.push_back(s);
+    samples.add(p.point[k], {f.image.at(x, y, 0), f.image.at(x, y, 1), f.image.at(x, y, 2)});
   }
 }
 
 }  // namespace
 
 void colour_from_photos(const io::Dataset& ds, PointCloud& world, std::vector<PointCloud>& actor_parts) {
-  std::vector<Sample> samples;
+  std::vector<PointCloud*> clouds{&world};
+  for (PointCloud& pc : actor_parts) clouds.push_back(&pc);
+  size_t total = 0;
+  for (const PointCloud* pc : clouds) total += pc->size();
+  ColourSamples samples(total);
   for (size_t i : ds.train) {
     if (!io::has_pixels(ds.frames[i])) continue;
     std::optional<io::Frame> decoded;
     const io::Frame& f = io::pixels_of(ds.frames[i], decoded, false);
     sample_photo(f, project_points(ds, f, world, actor_parts), samples);
   }
-  std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.point < b.point; });
-  std::vector<PointCloud*> clouds{&world};
-  for (PointCloud& pc : actor_parts) clouds.push_back(&pc);
-  for (PointCloud* pc : clouds) pc->colors.assign(pc->positions.size(), 0.5f);
-  auto colour_of = [&](uint32_t point) -> float* {
-    for (PointCloud* pc : clouds) {
-      if (point < pc->size()) return &pc->colors[3 * size_t(point)];
-      point -= uint32_t(pc->size());
-    }
-    return nullptr;
-  };
+  size_t point = 0;
   std::vector<uint8_t> channel;
-  for (size_t begin = 0; begin < samples.size();) {
-    size_t end = begin;
-    while (end < samples.size() && samples[end].point == samples[begin].point) ++end;
-    float* rgb = colour_of(samples[begin].point);
-    for (int c = 0; c < 3; ++c) {
-      channel.clear();
-      for (size_t k = begin; k < end; ++k) channel.push_back(samples[k].rgb[c]);
-      std::nth_element(channel.begin(), channel.begin() + ptrdiff_t(channel.size() / 2), channel.end());
-      rgb[c] = float(channel[channel.size() / 2]) / 255.f;
+  for (PointCloud* pc : clouds) {
+    pc->colors.assign(pc->positions.size(), 0.5f);
+    for (size_t i = 0; i < pc->size(); ++i, ++point) {
+      const size_t kept = std::min<size_t>(samples.seen[point], kKept);
+      for (size_t c = 0; c < 3 && kept > 0; ++c) {
+        channel.clear();
+        for (size_t k = 0; k < kept; ++k) channel.push_back(samples.colours[point * kKept + k][c]);
+        std::nth_element(channel.begin(), channel.begin() + ptrdiff_t(kept / 2), channel.end());
+        pc->colors[3 * i + c] = float(channel[kept / 2]) / 255.f;
+      }
     }
-    begin = end;
   }
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Colours for points from the photos that see them: each point projected into every training photo (the actors'
 // points placed by their track at the photo's timestamp), kept where no nearer point covers it (a coarse depth
-// buffer of the points themselves), and given the per-channel median of the colours those photos show there. A point
-// no photo sees stays grey (0.5).
+// buffer of the points themselves), and given the per-channel median of the colours those photos show there (of a
+// deterministic uniform sample of 16 of them when more see it). A point no photo sees stays grey (0.5).
 //
 // Why every photo and a median: a LiDAR return coloured only by the photos of its own timestamp is grey whenever
 // those cameras do not look its way (beside or behind the car: 42% of a street start's points), and coloured by one
