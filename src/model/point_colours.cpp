@@ -107,6 +107,7 @@ void colour_from_photos(const io::Dataset& ds, PointCloud& world, std::vector<Po
   for (PointCloud& pc : actor_parts) clouds.push_back(&pc);
   size_t total = 0;
   for (const PointCloud* pc : clouds) total += pc->size();
+  if (total == 0) return;  // nothing to colour: no photo decoded
   ColourSamples samples(total);
   for (size_t i : ds.train) {
     if (!io::has_pixels(ds.frames[i])) continue;

@@ -1,6 +1,5 @@
 #include "model/scene_init.hpp"
 
-#include <array>
 #include <cmath>
 #include <map>
 #include <random>
@@ -13,11 +12,9 @@
 namespace ttgs::model {
 namespace {
 
-void add_point(PointCloud& pc, const Vec3& p, const std::array<float, 3>& rgb) {
-  for (int c = 0; c < 3; ++c) {
-    pc.positions.push_back(float(p[size_t(c)]));
-    pc.colors.push_back(rgb[size_t(c)]);
-  }
+// Positions only: every point is coloured afterwards (colour_from_photos).
+void add_point(PointCloud& pc, const Vec3& p) {
+  for (size_t c = 0; c < 3; ++c) pc.positions.push_back(float(p[c]));
 }
 
 // Where a LiDAR return lies against an actor's box (box frame, full extents `s`): inside the box grown by 0.1
@@ -37,7 +34,6 @@ BoxSide box_side(const Vec3& local, const Vec3& s, double margin) {
 // become static points along its path (a smear the camera stage then aligns to: 2-3 deg off on a street whose boxes
 // were moved by 0.3 m and 3 deg).
 void split_lidar(const io::Dataset& ds, bool actors, double margin, PointCloud& stat, std::vector<PointCloud>& parts) {
-  const std::array<float, 3> grey{0.5f, 0.5f, 0.5f};
   for (const io::LidarSweep& sweep : ds.lidar) {
     std::vector<std::optional<Pose>> to_box(ds.actors.size());
     for (size_t a = 0; a < ds.actors.size() && actors; ++a)
@@ -54,13 +50,13 @@ void split_lidar(const io::Dataset& ds, bool actors, double margin, PointCloud& 
         if (side == BoxSide::kInside) owner = long(a);
         near = near || side == BoxSide::kNear;
       }
-      if (owner >= 0) add_point(parts[size_t(owner)], local, grey);
-      else if (!near) add_point(stat, p, grey);
+      if (owner >= 0) add_point(parts[size_t(owner)], local);
+      else if (!near) add_point(stat, p);
     }
   }
 }
 
-// Random points on the surface of a box of full extents `size` (box frame), grey.
+// Random points on the surface of a box of full extents `size` (box frame).
 PointCloud box_surface(const Vec3& size, int64_t count, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(-0.5, 0.5);
@@ -69,7 +65,7 @@ PointCloud box_surface(const Vec3& size, int64_t count, uint64_t seed) {
     Vec3 p{u(rng) * size[0], u(rng) * size[1], u(rng) * size[2]};
     const size_t axis = size_t(rng() % 3);
     p[axis] = (rng() % 2 ? 0.5 : -0.5) * size[axis];
-    add_point(pc, p, {0.5f, 0.5f, 0.5f});
+    add_point(pc, p);
   }
   return pc;
 }
@@ -111,17 +107,12 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
   if (lidar) {
     split_lidar(ds, actors, o.actor_margin, stat, parts);
     stat = voxel_thin(stat, 0.05, o.max_static_points);
-    for (size_t a = 0; a < parts.size(); ++a)
-      parts[a] = int64_t(parts[a].size()) < o.min_actor_points
-                     ? box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a)
-                     : voxel_thin(parts[a], 0.02, 20000);
-    colour_from_photos(ds, stat, parts);
-  } else if (actors) {
-    for (size_t a = 0; a < parts.size(); ++a)
-      parts[a] = box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a);
-    PointCloud none;
-    colour_from_photos(ds, none, parts);
   }
+  for (size_t a = 0; a < parts.size(); ++a)
+    parts[a] = int64_t(parts[a].size()) < o.min_actor_points
+                   ? box_surface(ds.actors[a].size, o.surface_points, o.seed * 7919 + a)
+                   : voxel_thin(parts[a], 0.02, 20000);
+  colour_from_photos(ds, stat, parts);
   Gaussians g = lidar ? init_from_points(stat, o.base) : static_gaussians;
   if (actors) {
     g = with_part(g, -1);

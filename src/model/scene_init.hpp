@@ -1,9 +1,9 @@
 #pragma once
 // The scene model a fit of a time series starts from. Points come from the LiDAR sweeps when there are any, else
 // from the given static Gaussians. A return inside an actor's box at its timestamp belongs to that actor and is kept
-// in the box frame (one near a box but not in it is dropped); an actor with too few returns starts from random points on its box's surface. Static points are
-// thinned on a voxel grid; LiDAR and box points are coloured by the training photos that see them
-// (model/point_colours.hpp).
+// in the box frame (one near a box but not in it is dropped); an actor with too few returns starts from random points
+// on its box's surface. Static points are thinned on a voxel grid; LiDAR and box points are coloured by the training
+// photos that see them (model/point_colours.hpp).
 #include <cstdint>
 
 #include "io/dataset.hpp"
