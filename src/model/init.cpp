@@ -2,32 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nanoflann.hpp>
 #include <random>
 #include <stdexcept>
 
+#include "core/point_index.hpp"
+
 namespace ttgs::model {
 namespace {
-
-struct CloudAdaptor {
-  const std::vector<float>& p;
-  size_t kdtree_get_point_count() const { return p.size() / 3; }
-  float kdtree_get_pt(size_t i, size_t dim) const { return p[i * 3 + dim]; }
-  template <class BBox>
-  bool kdtree_get_bbox(BBox&) const { return false; }
-};
-using KdTree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<float, CloudAdaptor>, CloudAdaptor, 3, size_t>;
-
-// N*3 positions and their k-d tree, built once for every neighbour search of an initialization.
-struct PointIndex {
-  explicit PointIndex(const std::vector<float>& positions)
-      : cloud{positions}, tree(3, cloud, nanoflann::KDTreeSingleIndexAdaptorParams(10)) {
-    if (size() >= 2) tree.buildIndex();  // searched only then
-  }
-  size_t size() const { return cloud.p.size() / 3; }
-  CloudAdaptor cloud;
-  KdTree tree;
-};
 
 std::vector<float> knn_distance(const PointIndex& index, int k, KnnReduce reduce) {
   const std::vector<float>& positions = index.cloud.p;
