@@ -13,14 +13,19 @@ namespace ttgs::refine {
 // fraction of the image's smaller side). A level is downscaled by the largest power of two that keeps the blur at
 // 1.5 pixels or more and the smaller side at pyramid_min_size or more; the rest of the blur is applied at that
 // resolution (a box downscale by f blurs by about 0.29 f).
-const ImageLevel& Refiner::schedule_level(size_t k) {
+std::pair<int, double> Refiner::schedule(size_t k) const {
   const Camera& any = ds_.frames[used_.front()].camera;
   const int side = std::min(any.width, any.height);
   const double sigma = k < o_.pose_blur.size() ? o_.pose_blur[k] * side : 0.0;  // full-resolution pixels
   int factor = 1;
   while (sigma / (2 * factor) >= 1.5 && side / (2 * factor) >= o_.pyramid_min_size) factor *= 2;
   const double rest = std::sqrt(std::max(0.0, sigma * sigma - 0.083 * factor * factor)) / factor;
-  return pose_level(factor, rest >= 0.3 ? rest : 0.0);
+  return {factor, rest >= 0.3 ? rest : 0.0};
+}
+
+const ImageLevel& Refiner::schedule_level(size_t k) {
+  const auto [factor, blur] = schedule(k);
+  return pose_level(factor, blur);
 }
 
 // Frame i seen with its group's correction, rendered at twice the level's resolution and reduced as the level's
@@ -140,20 +145,25 @@ PoseVector Refiner::pixels_per_unit(size_t i, const ImageLevel& lv) const {
   return {fx, fx, fx, fx / depth, fx / depth, fx / depth};
 }
 
-// The Jacobian (P, 6) of group g's residual at `delta`, by forward differences of renders.
-at::Tensor Refiner::jacobian(size_t g, const PoseVector& delta, const at::Tensor& residual, const ImageLevel& lv,
-                             const PoseVector& px) {
+namespace {
+
+// The Jacobian (P, 6) of a residual at `delta`, by forward differences; components that do not move the image
+// (pixels_per_unit 0: not searched) get zero columns.
+at::Tensor jacobian(const ResidualFn& residual_at, const PoseVector& delta, const at::Tensor& residual,
+                    const PoseVector& px, double step_px) {
   std::vector<at::Tensor> columns;
   for (size_t k = 0; k < 6; ++k) {
+    if (!(px[k] > 0)) {
+      columns.push_back(at::zeros_like(residual));
+      continue;
+    }
     PoseVector moved = delta;
-    const double h = o_.pose_search.jacobian_step_px / px[k];
+    const double h = step_px / px[k];
     moved[k] += h;
-    columns.push_back((group_residual(g, moved, lv, false) - residual) / h);
+    columns.push_back((residual_at(moved, false) - residual) / h);
   }
   return at::stack(columns, 1);
 }
-
-namespace {
 
 NormalEquations normal_equations(const at::Tensor& J, const at::Tensor& residual) {
   const at::Tensor jtj = at::matmul(J.t(), J).contiguous(), jtr = at::matmul(J.t(), residual).contiguous();
@@ -165,22 +175,22 @@ NormalEquations normal_equations(const at::Tensor& J, const at::Tensor& residual
 
 }  // namespace
 
-// One group at one level: Levenberg-Marquardt until it settles or has measured `budget` poses. The Jacobian is
-// measured by finite differences at the level's first pose and whenever a step from a stale one fails; after an
-// accepted step it is updated by Broyden's rank-one rule (secant condition J·d = Δr, d weighted by image motion),
-// so most steps cost one render per frame instead of seven.
-void Refiner::align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, int budget) {
-  const PoseVector px = pixels_per_unit(groups_[g].front(), lv);
+// Levenberg-Marquardt until the search settles or has measured `budget` poses. The Jacobian is measured by finite
+// differences at the first pose and whenever a step from a stale one fails; after an accepted step it is updated by
+// Broyden's rank-one rule (secant condition J·d = Δr, d weighted by image motion), so most steps cost one
+// residual instead of seven.
+void search_pose(FramePoseSearch& s, const ResidualFn& residual_at, const PoseVector& px, int budget,
+                 const PoseSearchOptions& o) {
   const at::Tensor w = at::tensor(std::vector<double>(px.begin(), px.end()), at::kDouble).square();
   at::Tensor J, best_residual;
   bool fresh = false;
   int failures = 0;  // undone steps in a row
   for (int m = 0; m < budget && !s.settled; ++m) {
     const PoseVector previous = s.best;
-    const at::Tensor residual = group_residual(g, s.delta, lv, m == 0);
-    if (pose_search_measure(s, residual.square().sum().item<double>(), o_.pose_search)) {
+    const at::Tensor residual = residual_at(s.delta, m == 0);
+    if (pose_search_measure(s, residual.square().sum().item<double>(), o)) {
       if (!J.defined()) {
-        J = jacobian(g, s.best, residual, lv, px);
+        J = jacobian(residual_at, s.best, residual, px, o.jacobian_step_px);
         fresh = true;
       } else {
         const at::Tensor d = to_tensor(s.best) - to_tensor(previous);
@@ -191,17 +201,25 @@ void Refiner::align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, in
       best_residual = residual;
       failures = 0;
       const NormalEquations e = normal_equations(J, residual);
-      pose_search_propose(s, &e, px, o_.pose_search);
+      pose_search_propose(s, &e, px, o);
     } else if (!fresh && J.defined() && ++failures >= 2) {
-      J = jacobian(g, s.best, best_residual, lv, px);
+      J = jacobian(residual_at, s.best, best_residual, px, o.jacobian_step_px);
       fresh = true;
       failures = 0;
       const NormalEquations e = normal_equations(J, best_residual);
-      pose_search_propose(s, &e, px, o_.pose_search);
+      pose_search_propose(s, &e, px, o);
     } else {
-      pose_search_propose(s, nullptr, px, o_.pose_search);
+      pose_search_propose(s, nullptr, px, o);
     }
   }
+}
+
+// One camera group at one level.
+void Refiner::align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, int budget) {
+  const ResidualFn residual_at = [&](const PoseVector& delta, bool first) {
+    return group_residual(g, delta, lv, first);
+  };
+  search_pose(s, residual_at, pixels_per_unit(groups_[g].front(), lv), budget, o_.pose_search);
 }
 
 // Every group (training and validation) corrects its cameras, everything else frozen. Level by level, coarse to

@@ -4,6 +4,7 @@
 // refiner.cpp (set-up, cameras, scores, the run), depth_terms.cpp, pose_stage.cpp, actor_stage.cpp and
 // gaussian_stage.cpp. Not part of the module's interface.
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -13,7 +14,13 @@
 #include "refine/refiner.hpp"
 #include "render/rasterizer.hpp"
 
+namespace ttgs::eval {
+struct PixelRect;
+}
+
 namespace ttgs::refine {
+
+struct ActorJob;  // actor_stage.cpp
 
 using Clock = std::chrono::steady_clock;
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -21,6 +28,13 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 PoseVector to_pose_vector(const at::Tensor& t);  // (6) -> numbers
 at::Tensor to_tensor(const PoseVector& v);       // numbers -> (6) double
+
+// A residual vector (double) whose squared norm is the cost at a pose; `first`: the first measurement of a level.
+using ResidualFn = std::function<at::Tensor(const PoseVector& delta, bool first)>;
+// Levenberg-Marquardt (pose_search.hpp) on a residual until `s` settles or has measured `budget` poses; `px`: the
+// image motion (pixels) of a unit change of each component, 0 for a component not searched (pose_stage.cpp).
+void search_pose(FramePoseSearch& s, const ResidualFn& residual_at, const PoseVector& px, int budget,
+                 const PoseSearchOptions& o);
 
 struct Alignment {
   at::Tensor source_disparity;  // (H, W) prior disparity
@@ -72,21 +86,30 @@ class Refiner {
     render::RenderResult rendered;  // full size, or twice the level's resolution at coarse levels (level_render)
     at::Tensor image;  // (h, w, 3) at the level
   };
+  std::pair<int, double> schedule(size_t k) const;  // level k's (downscale factor, blur in its pixels)
   const ImageLevel& schedule_level(size_t k);
   LevelRender level_render(size_t i, const PoseVector& owner_delta, const ImageLevel& lv);
   at::Tensor pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign);
   at::Tensor group_residual(size_t g, const PoseVector& delta, const ImageLevel& lv, bool realign);
   void shift_start(size_t g, FramePoseSearch& s, const ImageLevel& lv);
   PoseVector pixels_per_unit(size_t i, const ImageLevel& lv) const;
-  at::Tensor jacobian(size_t g, const PoseVector& delta, const at::Tensor& residual, const ImageLevel& lv,
-                      const PoseVector& px);
   void align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, int budget);
   void measure_coverage();
   at::Tensor pose_mask(size_t i, const ImageLevel& lv);
   StageReport run_pose_stage(int steps, RefineResult& result);
   void check_pose_groups(const std::vector<FrameScore>& start, StageReport& report, RefineResult& result);
 
-  // --- actor_stage.cpp
+  // --- actor_stage.cpp: per (actor, timestamp) Levenberg-Marquardt on crops, coarse to fine
+  std::vector<ActorJob> actor_jobs() const;
+  void register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& corrections) const;
+  model::SceneModel crop_scene(size_t i, const eval::PixelRect& crop, double margin) const;
+  at::Tensor actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
+                            const model::ActorPoses& start, const at::Tensor& corrections, const PoseVector& delta,
+                            const ImageLevel& lv);
+  void align_actor(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections, const ImageLevel& lv,
+                   int budget);
+  double actor_cost(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
+                    const PoseVector& delta);
   StageReport run_actor_stage(int steps);
 
   // --- gaussian_stage.cpp
