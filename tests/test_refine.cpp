@@ -11,6 +11,7 @@
 #include "eval/evaluate.hpp"
 #include "fit/trainer.hpp"
 #include "model/init.hpp"
+#include "refine/box_registration.hpp"
 #include "refine/depth_alignment.hpp"
 #include "refine/depth_prior.hpp"
 #include "refine/image_levels.hpp"
@@ -492,9 +493,111 @@ TEST(Refine, SkyFusionFindsTheStreetSky) {
   }
 }
 
+// Box fitting on LiDAR returns: returns on the faces of a 4.2 x 1.8 x 1.5 m box that a sensor sees, plus returns
+// that are not on a face (the roof, a pole 0.4 m beside the box), seen in the frame of a box pose that is off by a
+// known shift and turn. The fit must undo it.
+Vec3 box_motion(const refine::BoxCorrection& c, const Vec3& p) {
+  const double co = std::cos(c.dyaw), si = std::sin(c.dyaw);
+  return {co * p[0] - si * p[1] + c.dx, si * p[0] + co * p[1] + c.dy, p[2]};
+}
+
+refine::BoxCorrection inverse_motion(const refine::BoxCorrection& c) {
+  const double co = std::cos(c.dyaw), si = std::sin(c.dyaw);
+  return {-(co * c.dx + si * c.dy), -(-si * c.dx + co * c.dy), -c.dyaw};
+}
+
+std::vector<Vec3> box_returns(bool rear, bool left_side, std::mt19937& rng) {
+  std::normal_distribution<double> noise(0, 0.01);
+  std::vector<Vec3> p;
+  for (double z = -0.5; z <= 0.6; z += 0.15) {
+    if (rear)
+      for (double y = -0.85; y <= 0.85; y += 0.1) p.push_back({-2.1 + noise(rng), y, z});
+    if (left_side)
+      for (double x = -2.05; x <= 2.05; x += 0.1) p.push_back({x, 0.9 + noise(rng), z});
+  }
+  for (double x = -1.2; x <= 0.8; x += 0.2) p.push_back({x, 0.0, 0.75});  // the roof
+  for (double z = -0.5; z <= 0.7; z += 0.1) p.push_back({-1.0, -1.3, z});  // a pole beside the box
+  return p;
+}
+
+TEST(BoxFit, UndoesAKnownBoxErrorFromTheFacesTheSensorSees) {
+  std::mt19937 rng(5);
+  const Vec3 half{2.1, 0.9, 0.75};
+  struct Case {
+    const char* name;
+    bool rear, side;
+    Vec3 sensor;  // true box frame
+  };
+  for (const Case& k : {Case{"rear and left side", true, true, {-12, 8, 1}},
+                        Case{"rear only, straight behind (side seen edge-on)", true, false, {-20, 1.2, 1}}}) {
+    for (const refine::BoxCorrection& error : {refine::BoxCorrection{0.25, -0.15, 0.05},
+                                               refine::BoxCorrection{-0.2, 0.3, -0.05}}) {
+      // The input pose is the true one moved by `error` (in its box frame): returns seen in it are error⁻¹(p).
+      const refine::BoxCorrection undo = inverse_motion(error);
+      std::vector<Vec3> seen;
+      for (const Vec3& p : box_returns(k.rear, k.side, rng)) seen.push_back(box_motion(undo, p));
+      const std::optional<refine::BoxCorrection> fit = refine::fit_box(seen, box_motion(undo, k.sensor), half);
+      ASSERT_TRUE(fit) << k.name;
+      EXPECT_NEAR(fit->dx, undo.dx, 0.03) << k.name;
+      EXPECT_NEAR(fit->dy, undo.dy, 0.03) << k.name;
+      EXPECT_NEAR(fit->dyaw, undo.dyaw, 0.005) << k.name;
+    }
+  }
+  // Too few returns on the faces, or the sensor inside the box's footprint: no fit.
+  EXPECT_FALSE(refine::fit_box({{-2.1, 0, 0}, {-2.1, 0.1, 0}}, {-20, 0, 1}, half));
+  EXPECT_FALSE(refine::fit_box(box_returns(true, true, rng), {0, 0, 1}, half));
+}
+
+// The actor stage on a street whose boxes were moved by 0.3 m and 3 deg at every timestamp, from a start built on
+// those boxes (as `ttgs init` builds it): the boxes must come back towards the truth (on their LiDAR returns where a
+// face is seen, else in the images), and the held-out views must not get worse.
+TEST(Refine, ActorStageBringsPerturbedBoxesBackToTheirLidarReturns) {
+  test::TempDir dir;
+  synth::SynthOptions so = test::small_street_scene(5, 2, 160, 96);
+  so.seed = 12;
+  synth::write_synth_dataset(so, dir / "scene");
+  io::LoadOptions lo;
+  lo.test_timestamps = std::vector<int>{2};
+  io::Dataset ds = io::load_dataset(dir / "scene", lo);
+  ASSERT_FALSE(ds.actors.empty());
+  const std::vector<io::ActorTrack> truth = ds.actors;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> angle(0, 2 * M_PI);
+  for (io::ActorTrack& track : ds.actors)
+    for (Pose& pose : track.object_to_world) {
+      const double a = angle(rng), yaw = (rng() % 2 ? 1 : -1) * 3 * M_PI / 180;
+      pose = pose.compose(Pose{rotation_z(yaw), {0.3 * std::cos(a), 0.3 * std::sin(a), 0}});
+    }
+  const auto centre_error = [&](const std::vector<io::ActorTrack>& tracks) {
+    double sum = 0;
+    int count = 0;
+    for (size_t a = 0; a < truth.size(); ++a)
+      for (size_t k = 0; k < truth[a].time_indices.size(); ++k) {
+        sum += norm(truth[a].object_to_world[k].translation - tracks[a].object_to_world[k].translation);
+        ++count;
+      }
+    return sum / count;
+  };
+  model::SceneInitOptions si;
+  si.base.opacity = 0.8f;
+  refine::RefineOptions o;
+  o.stage_pose = o.stage_gs = false;
+  o.steps_actors = 16;
+  o.val = ds.test;
+  const refine::RefineResult r = refine::refine(ds, model::init_scene(ds, {}, si), o);
+  const double before = centre_error(ds.actors), after = centre_error(model::tracks_of(r.scene.actors, ds.actors));
+  std::printf("actor box centres from the truth: %.3f -> %.3f\n", before, after);
+  EXPECT_NEAR(before, 0.3, 1e-6);
+  // 0.227 here (far boxes have no returns on a face and barely move in the images); the image-only Adam stage
+  // before it moved boxes away (0.30 -> 0.35-0.39 m on 3 x 20 streets).
+  EXPECT_LT(after, 0.85 * before);
+  ASSERT_EQ(r.stages.size(), 1u);
+  EXPECT_GE(r.after_val.psnr, r.before_val.psnr);
+}
+
 // A 4D street (2 cameras, actors, LiDAR) from a feed-forward-style start (model::init_scene from its LiDAR), every
-// stage on: in rig mode the cameras of a timestamp move together (their relative poses are kept to 1e-6), the actor
-// stage never raises a timestamp's loss, held-out timestamps are never worse, and the outputs (scene folder with the
+// stage on: in rig mode the cameras of a timestamp move together (their relative poses are kept to 1e-6), held-out
+// timestamps are never worse, and the outputs (scene folder with the
 // refined tracks, transforms.json) load back as the refined scene and cameras.
 TEST(Refine, StreetRigStagesKeepRelativePosesAndWriteLoadableTracks) {
   test::TempDir dir;
@@ -515,7 +618,6 @@ TEST(Refine, StreetRigStagesKeepRelativePosesAndWriteLoadableTracks) {
   const refine::RefineResult r = refine::refine(ds, start, o);
   ASSERT_EQ(r.stages.size(), 3u);
   EXPECT_EQ(r.stages[1].name, "actors");
-  EXPECT_LE(r.stages[1].best_loss, r.stages[1].start_loss + 1e-9);
   EXPECT_GE(r.after_val.psnr, r.before_val.psnr);
   for (size_t i = 0; i < ds.frames.size(); ++i)
     for (size_t j = 0; j < ds.frames.size(); ++j) {

@@ -66,9 +66,6 @@ void add_refine_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--parts", o->parts, "Parts the Gaussian stage changes: static,actors,distant,appearance")
       ->capture_default_str();
-  cmd->add_option("--lr-actor-shift", r.lr_actor_shift, "Actor box shift step size (scene units, metres for driving data)")
-      ->capture_default_str();
-  cmd->add_option("--lr-actor-yaw", r.lr_actor_yaw, "Actor box turn step size (radians)")->capture_default_str();
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
   cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
       ->capture_default_str();
@@ -121,8 +118,6 @@ void add_refine_command(CLI::App& root) {
     r.attrs = refine::parse_attributes(o->attrs);
     r.parts = refine::parse_parts(o->parts);
     r.pose_mode = o->pose_mode == "frame" ? refine::PoseMode::kFrame : refine::PoseMode::kRig;
-    if (!(r.lr_actor_shift >= 0) || !(r.lr_actor_yaw >= 0))
-      throw InputError("--lr-actor-shift/--lr-actor-yaw", "must not be negative");
     if (r.ransac.sample_size < 2) throw InputError("--ransac-sample", "must be at least 2");
     if (r.sky_fusion && o->depth.empty() && o->depth_model.empty())
       throw InputError("--sky-fusion", "needs a depth prior (--depth or --depth-model)");

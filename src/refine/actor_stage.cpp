@@ -1,111 +1,263 @@
-// The actor stage (refiner_impl.hpp): each actor's box pose per timestamp — a shift along the box's x and y axes
-// and a turn about its z axis — by Adam on the rendering loss of the frames of that timestamp, the Gaussians and
-// cameras frozen. A timestamp's corrections only change its own frames, so every timestamp keeps the iterate with
-// its lowest loss (its loss never rises), and held-out timestamps are corrected on their own images like their
-// cameras; their pixels never reach the Gaussians. No early stop: the actors are a small part of each image, so the
-// whole loss barely moves while they do.
+// The actor stage (refiner_impl.hpp): each actor's box pose at each timestamp — a shift along the box's x and y
+// axes and a turn about its z axis — found by Levenberg-Marquardt (pose_search.hpp) on the image residual around the
+// box, coarse to fine with the camera stage's blur schedule, the Gaussians, the cameras and the other actors frozen.
+// An actor at a timestamp only changes that timestamp's frames, and only inside its box's rectangle there, so each
+// (actor, timestamp) is searched on its own crops, rendered from the model less the static Gaussians that cannot
+// reach them. A pose whose full-resolution residual ended higher than at the input goes back to the input. Held-out
+// timestamps are corrected on their own images like their cameras; their pixels never reach the Gaussians.
 #include <c10/core/GradMode.h>
 #include <cmath>
-#include <numeric>
+#include <map>
 
 #include "core/progress.hpp"
 #include "eval/regions.hpp"
-#include "loss/photometric.hpp"
-#include "optim/adam.hpp"
+#include "refine/box_registration.hpp"
 #include "refine/refiner_impl.hpp"
 #include "render/scene_view.hpp"
 
 namespace ttgs::refine {
+
+// One actor at one timestamp, and the frames that see its box.
+struct ActorJob {
+  int64_t actor = 0, time = 0;
+  bool validation = false;
+  std::vector<size_t> frames;
+  std::vector<eval::PixelRect> crops;  // per frame: the box's rectangle at the stage's input, grown, full resolution
+  double shift_px = 0, yaw_px = 0;     // image motion at full resolution of a unit shift (scene unit) and turn (rad)
+  double length = 0;                   // the box's larger horizontal side
+  bool lidar = false;                  // registered on LiDAR returns (box_registration.hpp): no image search
+  double prior = 0;                    // weight of the prior residual (image search, per level)
+  FramePoseSearch search;              // components 0-2: dx, dy, dyaw; 3-5 unused
+  double cost_start = 0, cost_end = 0;  // full resolution, at the input pose and at the end
+};
+
 namespace {
 
-// Per-entry step sizes (A, T, 3): shift, shift, turn where the actor is tracked at a timestamp some frame sees.
-at::Tensor actor_rates(const model::ActorPoses& poses, const std::vector<bool>& seen, double shift, double yaw) {
-  const int64_t a = poses.num_actors(), t = poses.quaternion.size(1);
-  at::Tensor lr = at::zeros({a, t, 3});
-  for (int64_t j = 0; j < t; ++j) {
-    if (!seen[size_t(j)]) continue;
-    lr.select(1, j).narrow(1, 0, 2).fill_(shift);
-    lr.select(1, j).select(1, 2).fill_(yaw);
-  }
-  return lr * poses.present.to(at::kFloat).unsqueeze(2);
+constexpr double kMinCropPx = 8;  // a box seen smaller than this (full-resolution pixels) does not count
+// LiDAR returns taken as the actor's: within this margin (scene units) of its box sideways and above, and more than
+// kGroundCut above its bottom (the road under it).
+constexpr double kReturnMargin = 0.5, kGroundCut = 0.2;
+// Image search prior: a correction of kPriorShift box lengths (shift) or kPriorYaw radians costs kPriorWeight times
+// the level's cost at the input pose. Keeps a weakly seen box (far away, moving along the line of sight) in place.
+constexpr double kPriorShift = 0.1, kPriorYaw = 0.087, kPriorWeight = 0.1;
+
+// The rectangle grown by a quarter of its larger side and 8 pixels each way (room for the search to move the box),
+// clamped to the image; none when too small.
+std::optional<eval::PixelRect> grown_crop(const eval::PixelRect& r, const Camera& c) {
+  const double grow = 0.25 * std::max(r.x1 - r.x0, r.y1 - r.y0) + 8;
+  const eval::PixelRect g{std::max(0.0, r.x0 - grow), std::max(0.0, r.y0 - grow), std::min(double(c.width), r.x1 + grow),
+                          std::min(double(c.height), r.y1 + grow)};
+  if (g.x1 - g.x0 < kMinCropPx || g.y1 - g.y0 < kMinCropPx) return std::nullopt;
+  return g;
+}
+
+struct LevelCrop {
+  int64_t x0, y0, x1, y1;  // compared pixels, at the level
+  int64_t pad;             // rendered beyond them on each side, so that the blur's edges do not reach them
+};
+
+LevelCrop level_crop(const eval::PixelRect& r, const ImageLevel& lv, size_t frame) {
+  const int64_t h = lv.blurred[frame].size(0), w = lv.blurred[frame].size(1);
+  LevelCrop c;
+  c.x0 = std::clamp<int64_t>(int64_t(std::floor(r.x0 / lv.factor)), 0, w);
+  c.x1 = std::clamp<int64_t>(int64_t(std::ceil(r.x1 / lv.factor)), c.x0, w);
+  c.y0 = std::clamp<int64_t>(int64_t(std::floor(r.y0 / lv.factor)), 0, h);
+  c.y1 = std::clamp<int64_t>(int64_t(std::ceil(r.y1 / lv.factor)), c.y0, h);
+  c.pad = lv.blur > 0 ? int64_t(std::ceil(3 * lv.blur)) + 1 : 0;
+  return c;
 }
 
 }  // namespace
+
+// The (actor, timestamp) pairs some used frame sees, with their crops at the current cameras and poses.
+std::vector<ActorJob> Refiner::actor_jobs() const {
+  c10::NoGradGuard no_grad;
+  const std::vector<io::ActorTrack> tracks = model::tracks_of(scene_.actors, ds_.actors);
+  std::map<std::pair<int64_t, int64_t>, ActorJob> jobs;
+  for (size_t k = 0; k < used_.size(); ++k) {
+    const size_t i = used_[k];
+    const Camera cam = camera(i);
+    const int t = ds_.frames[i].time_index;
+    for (size_t a = 0; a < tracks.size(); ++a) {
+      const std::optional<Pose> pose = tracks[a].pose_at(t);
+      if (!pose) continue;
+      const std::optional<eval::PixelRect> rect = eval::box_rect(cam, *pose, 0.5 * tracks[a].size);
+      const std::optional<eval::PixelRect> crop = rect ? grown_crop(*rect, cam) : std::nullopt;
+      if (!crop) continue;
+      ActorJob& job = jobs[{int64_t(a), t}];
+      job.actor = int64_t(a);
+      job.time = t;
+      job.validation = k >= train_.size();
+      job.frames.push_back(i);
+      job.crops.push_back(*crop);
+      const double depth = std::max(0.5, cam.world_to_camera(pose->translation)[2]);
+      const double length = 0.5 * std::max(tracks[a].size[0], tracks[a].size[1]);
+      job.shift_px = std::max(job.shift_px, cam.fx / depth);
+      job.yaw_px = std::max(job.yaw_px, cam.fx * length / depth);
+      job.length = 2 * length;
+    }
+  }
+  std::vector<ActorJob> out;
+  for (auto& [key, job] : jobs) out.push_back(std::move(job));
+  return out;
+}
+
+// Actors with LiDAR returns on their box's faces at a timestamp: their pose there fitted to the returns
+// (box_registration.hpp) instead of searched in the images; those jobs are marked `lidar`.
+void Refiner::register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& corrections) const {
+  if (ds_.lidar.empty()) return;
+  const std::vector<io::ActorTrack> tracks = model::tracks_of(scene_.actors, ds_.actors);
+  for (ActorJob& job : jobs) {
+    const io::ActorTrack& track = tracks[size_t(job.actor)];
+    const std::optional<Pose> pose = track.pose_at(int(job.time));
+    if (!pose) continue;
+    const Pose to_box = pose->inverse();
+    const Vec3 h = 0.5 * track.size;
+    std::vector<Vec3> returns;
+    Vec3 sensor{0, 0, 0};
+    for (const io::LidarSweep& sweep : ds_.lidar) {
+      if (sweep.time_index != job.time) continue;
+      sensor = to_box.apply(sweep.origin);
+      for (size_t k = 0; k < sweep.size(); ++k) {
+        const Vec3 p = to_box.apply({sweep.points[3 * k], sweep.points[3 * k + 1], sweep.points[3 * k + 2]});
+        if (std::abs(p[0]) <= h[0] + kReturnMargin && std::abs(p[1]) <= h[1] + kReturnMargin &&
+            p[2] >= -h[2] + kGroundCut && p[2] <= h[2] + kReturnMargin)
+          returns.push_back(p);
+      }
+    }
+    const std::optional<BoxCorrection> c = fit_box(returns, sensor, h);
+    if (!c) continue;
+    job.lidar = true;
+    job.search.best = {c->dx, c->dy, c->dyaw, 0, 0, 0};
+    for (int64_t k = 0; k < 3; ++k) corrections[job.actor][job.time][k] = job.search.best[size_t(k)];
+  }
+}
+
+// The scene less the static Gaussians that cannot reach frame i's crop grown by `margin` pixels (full resolution):
+// those behind the camera, or whose 3-sigma footprint (largest scale) misses it. Actors' Gaussians all stay.
+model::SceneModel Refiner::crop_scene(size_t i, const eval::PixelRect& crop, double margin) const {
+  c10::NoGradGuard no_grad;
+  const Camera c = camera(i);
+  const model::Gaussians& g = scene_.gaussians;
+  const at::Tensor vm = render::viewmat_of(c, at::kFloat);
+  const at::Tensor p = at::matmul(g.means, vm.slice(0, 0, 3).slice(1, 0, 3).t()) + vm.slice(0, 0, 3).select(1, 3);
+  const at::Tensor z = p.select(1, 2).clamp_min(1e-6);
+  const at::Tensor u = c.fx * p.select(1, 0) / z + c.cx, v = c.fy * p.select(1, 1) / z + c.cy;
+  const at::Tensor radius = 3 * std::get<0>(g.log_scales.max(1)).exp() * std::max(c.fx, c.fy) / z;
+  const at::Tensor reaches = (p.select(1, 2) > 0.01) & (u + radius > crop.x0 - margin) &
+                             (u - radius < crop.x1 + margin) & (v + radius > crop.y0 - margin) &
+                             (v - radius < crop.y1 + margin);
+  model::SceneModel out = scene_;
+  out.gaussians = g.select(reaches | (g.parts() >= 0));
+  return out;
+}
+
+// The job's residual with its actor moved by `delta` (dx, dy, dyaw on top of `start` + `corrections`): each frame's
+// crop rendered (at twice the level's resolution at coarse levels, as the camera stage renders), reduced and
+// blurred as the level's photos were, minus the photo, over the valid pixels.
+at::Tensor Refiner::actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
+                                   const model::ActorPoses& start, const at::Tensor& corrections,
+                                   const PoseVector& delta, const ImageLevel& lv) {
+  c10::NoGradGuard no_grad;
+  at::Tensor moved = corrections.clone();
+  for (int64_t c = 0; c < 3; ++c) moved[job.actor][job.time][c] = delta[size_t(c)];
+  const model::ActorPoses poses = model::corrected_poses(start, moved);
+  std::vector<at::Tensor> parts;
+  for (size_t k = 0; k < job.frames.size(); ++k) {
+    const size_t i = job.frames[k];
+    const LevelCrop lc = level_crop(job.crops[k], lv, i);
+    if (lc.x1 <= lc.x0 || lc.y1 <= lc.y0) continue;
+    const int render_factor = lv.factor <= 2 ? 1 : lv.factor / 2, sub = lv.factor / render_factor;
+    render::Intrinsics in = render::intrinsics_of(ds_.frames[i].camera.downscaled(render_factor));
+    in.cx -= double((lc.x0 - lc.pad) * sub);
+    in.cy -= double((lc.y0 - lc.pad) * sub);
+    in.width = int((lc.x1 - lc.x0 + 2 * lc.pad) * sub);
+    in.height = int((lc.y1 - lc.y0 + 2 * lc.pad) * sub);
+    model::SceneModel scene = scenes[k];
+    scene.actors = poses;
+    const at::Tensor vm = frame_viewmat(i, deltas_[int64_t(owner_[i])]).to(at::kFloat);
+    const at::Tensor reduced = downscale_mean(render::render_view(scene, ds_, i, vm, in, {}).rgb, sub);
+    const at::Tensor seen = (lv.blur > 0 ? gaussian_blur(reduced, lv.blur) : reduced)
+                                .slice(0, lc.pad, lc.pad + lc.y1 - lc.y0).slice(1, lc.pad, lc.pad + lc.x1 - lc.x0);
+    at::Tensor res = seen - lv.blurred[i].slice(0, lc.y0, lc.y1).slice(1, lc.x0, lc.x1);
+    if (const at::Tensor mask = lv.mask(i); mask.defined()) res = res * mask.slice(0, lc.y0, lc.y1).slice(1, lc.x0, lc.x1);
+    parts.push_back(res.flatten() / std::sqrt(double(res.numel())));
+  }
+  if (job.prior > 0)
+    parts.push_back(job.prior * at::tensor({delta[0] / (kPriorShift * job.length), delta[1] / (kPriorShift * job.length),
+                                            delta[2] / kPriorYaw}, at::kFloat));
+  return parts.empty() ? at::zeros({1}, at::kDouble) : at::cat(parts).to(at::kDouble);
+}
+
+// One job at one level: its frames' crop scenes, then Levenberg-Marquardt from its best pose so far.
+void Refiner::align_actor(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
+                          const ImageLevel& lv, int budget) {
+  const double margin = lv.factor * (lv.blur > 0 ? 3 * lv.blur + 2 : 1);
+  std::vector<model::SceneModel> scenes;
+  for (size_t k = 0; k < job.frames.size(); ++k) scenes.push_back(crop_scene(job.frames[k], job.crops[k], margin));
+  const ResidualFn residual_at = [&](const PoseVector& delta, bool) {
+    return actor_residual(job, scenes, start, corrections, delta, lv);
+  };
+  const PoseVector px{job.shift_px / lv.factor, job.shift_px / lv.factor, job.yaw_px / lv.factor, 0, 0, 0};
+  job.prior = 0;
+  job.prior = std::sqrt(kPriorWeight * residual_at({}, true).square().sum().item<double>());
+  pose_search_new_level(job.search, o_.pose_search);
+  search_pose(job.search, residual_at, px, budget, o_.pose_search);
+}
+
+// The job's image cost at full resolution with its actor at `delta` (no prior).
+double Refiner::actor_cost(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
+                           const PoseVector& delta) {
+  job.prior = 0;
+  const ImageLevel& lv = level(1, 0, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone);
+  std::vector<model::SceneModel> scenes;
+  for (size_t k = 0; k < job.frames.size(); ++k) scenes.push_back(crop_scene(job.frames[k], job.crops[k], 1));
+  return actor_residual(job, scenes, start, corrections, delta, lv).square().sum().item<double>();
+}
 
 StageReport Refiner::run_actor_stage(int steps) {
   const auto t0 = Clock::now();
   StageReport report;
   report.name = "actors";
-  report.stop_reason = "steps";
+  report.stop_reason = "settled";
   const bool has_val = !o_.val.empty();
   report.val_start = report.val_best = report.val_last = report.val_end = has_val ? validation_psnr() : kNaN;
   const model::ActorPoses start = scene_.actors;
-  const int64_t num_t = start.quaternion.size(1);
-  // Only frames that see an actor's box change with the corrections.
-  std::vector<size_t> frames;
-  std::vector<bool> is_train;
-  for (size_t k = 0; k < used_.size(); ++k)
-    if (eval::actor_box_mask(ds_, used_[k], ds_.frames[used_[k]].camera).sum().item<double>() > 0) {
-      frames.push_back(used_[k]);
-      is_train.push_back(k < train_.size());
+  std::vector<ActorJob> jobs = actor_jobs();
+  at::Tensor corrections = at::zeros_like(actor_corrections_);  // on top of `start`, the jobs' best so far
+  for (ActorJob& job : jobs) job.cost_start = actor_cost(job, start, corrections, {});
+  register_on_lidar(jobs, corrections);
+  const size_t levels = std::max<size_t>(1, o_.pose_blur.size());
+  const int budget = std::max(1, int(std::ceil(double(steps) / double(levels))));
+  Progress progress("refining actors", int64_t(jobs.size() * levels));
+  for (size_t l = 0; l < levels; ++l) {
+    const auto [factor, blur] = schedule(l);
+    const ImageLevel& lv = level(factor, blur, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone);
+    for (ActorJob& job : jobs) {
+      if (!job.lidar) align_actor(job, start, corrections, lv, budget);
+      for (int64_t c = 0; c < 3; ++c) corrections[job.actor][job.time][c] = job.search.best[size_t(c)];
+      progress.advance();
     }
-  std::vector<bool> seen(size_t(num_t), false);
-  for (size_t i : frames) seen[size_t(ds_.frames[i].time_index)] = true;
-  at::Tensor corr = at::zeros_like(actor_corrections_);  // on top of `start`
-  optim::Adam adam;
-  adam.add_group("actor_corrections", corr, 1.0, false);
-  adam.set_lr_factors(0, actor_rates(start, seen, o_.lr_actor_shift, o_.lr_actor_yaw));
-  at::Tensor best = corr.clone();
-  std::vector<double> best_loss(size_t(num_t), std::numeric_limits<double>::infinity());
-  std::vector<double> best_train(size_t(num_t), 0.0);  // training frames' share of best_loss
-  const ImageLevel& lv = training_level();
-  std::vector<at::Tensor> viewmats(ds_.frames.size());
-  for (size_t i : frames) viewmats[i] = frame_viewmat(i, deltas_[int64_t(owner_[i])]).detach().to(at::kFloat);
-  Progress progress("refining actors", steps);
-  for (int step = 1; step <= steps + 1; ++step) {  // the last pass only measures the last update
-    const bool last = step > steps;
-    at::Tensor c = corr.detach().requires_grad_(!last);
-    model::SceneModel moved = scene_;
-    std::vector<double> loss_t(size_t(num_t), 0.0), train_t(size_t(num_t), 0.0);
-    double total = 0;
-    for (size_t k = 0; k < frames.size(); ++k) {
-      const size_t i = frames[k];
-      moved.actors = model::corrected_poses(start, c);  // per frame: each backward frees its graph
-      at::Tensor l = loss::masked_photometric(render::render_view(moved, ds_, i, viewmats[i], lv.intrinsics[i], {}).rgb,
-                                              lv.views.photo(i), lv.mask(i), o_.ssim_lambda);
-      const double value = l.item<double>();
-      const size_t t = size_t(ds_.frames[i].time_index);
-      loss_t[t] += value;
-      if (is_train[k]) train_t[t] += value / double(train_.size());
-      total += value;
-      if (!last && std::isfinite(value)) l.backward();
-    }
-    if (step == 1) report.start_loss = std::accumulate(train_t.begin(), train_t.end(), 0.0);
-    for (int64_t t = 0; t < num_t; ++t)
-      if (seen[size_t(t)] && loss_t[size_t(t)] < best_loss[size_t(t)]) {
-        best_loss[size_t(t)] = loss_t[size_t(t)];
-        best_train[size_t(t)] = train_t[size_t(t)];
-        best.select(1, t).copy_(corr.select(1, t));
-      }
-    if (last) break;
-    if (!std::isfinite(total)) {
-      report.stop_reason = "non-finite loss";
-      break;
-    }
-    report.steps = step;
-    adam.set_lr(0, decay(step, steps));
-    if (c.grad().defined()) c.mutable_grad() = at::nan_to_num(c.grad(), 0.0, 0.0, 0.0);
-    adam.step({&c});
-    corr = c.detach();
-    progress.advance();
   }
   progress.finish();
-  report.best_loss = std::accumulate(best_train.begin(), best_train.end(), 0.0);
+  for (ActorJob& job : jobs) {  // a pose the images found but do not prefer at full resolution goes back
+    job.cost_end = actor_cost(job, start, corrections, job.search.best);
+    if (!job.lidar && !(job.cost_end < job.cost_start)) {
+      corrections[job.actor][job.time].zero_();
+      job.cost_end = job.cost_start;
+      ++report.frames_reset;
+    }
+    report.steps = std::max(report.steps, job.search.accepted + job.search.rejected);
+    if (!job.search.settled) report.stop_reason = "steps";
+    if (job.validation) continue;
+    report.start_loss += job.cost_start;
+    report.best_loss += job.cost_end;
+  }
   {
     c10::NoGradGuard no_grad;
-    scene_.actors = model::corrected_poses(start, best);
+    scene_.actors = model::corrected_poses(start, corrections);
   }
-  actor_corrections_ = actor_corrections_ + best;
+  actor_corrections_ = actor_corrections_ + corrections;
   if (has_val) report.val_best = report.val_last = report.val_end = validation_psnr();
   report.time_s = seconds_since(t0);
   return report;

@@ -7,7 +7,9 @@
 //           only when the cost does not rise, and at the end a timestamp whose full-resolution loss rose (a
 //           validation one: whose PSNR fell) goes back to its input pose.
 //   actors: each actor's box pose per timestamp (a shift along the box's x and y axes and a turn about its z axis),
-//           by Adam on the rendering loss with the Gaussians and cameras frozen; every timestamp keeps its own best.
+//           by Levenberg-Marquardt on the image residual around its box, coarse to fine like the cameras, with
+//           the Gaussians, the cameras and the other actors frozen; a pose the full-resolution residual does not
+//           prefer goes back to its input.
 //   gs:     chosen Gaussian attributes of chosen parts, the appearance transforms and the environment map, while the
 //           cameras keep refining at a tenth of their rate.
 // Every step renders all refined frames (full batch); loss L1 + λ(1 - SSIM) over valid pixels, plus an optional
@@ -60,8 +62,6 @@ struct RefineOptions {
   bool nearest_masks = true;  // the camera stage's masks downscaled by block minimum (false: bilinearly, for ablation)
   AttributeSet attrs;
   PartSet parts;
-  // Actor stage: Adam step sizes of the box shift (metres, or the scene's unit) and turn (radians).
-  double lr_actor_shift = 0.02, lr_actor_yaw = 0.004;
   double lr_appearance = 1e-3, lr_environment = 1e-2;  // Gaussian stage, as fit's
   // Adam step sizes of the cameras in the Gaussian stage (times pose_lr_in_gs_stage): radians, fraction of the
   // scene extent.
@@ -106,7 +106,7 @@ struct StageReport {
   // Validation PSNR (dB) before the stage, of its best validated iterate, of the last iterate it measured, and
   // after it (what it hands on: the best validated iterate); NaN without validation frames.
   double val_start = 0, val_best = 0, val_last = 0, val_end = 0;
-  int frames_reset = 0;  // camera stage: frames sent back to their input pose by the end-of-stage check
+  int frames_reset = 0;  // frames (camera stage) or actor poses (actor stage) sent back to their input by the end check
 };
 
 // One frame in the camera stage.
