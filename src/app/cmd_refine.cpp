@@ -66,6 +66,8 @@ void add_refine_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--parts", o->parts, "Parts the Gaussian stage changes: static,actors,distant,appearance")
       ->capture_default_str();
+  cmd->add_flag("--no-track-smoothing{false}", r.smooth_tracks,
+                "Actor stage: leave the tracks as fitted and searched (default: smoothed over time)");
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
   cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
       ->capture_default_str();

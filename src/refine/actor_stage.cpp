@@ -8,10 +8,12 @@
 #include <c10/core/GradMode.h>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "core/progress.hpp"
 #include "eval/regions.hpp"
 #include "refine/box_registration.hpp"
+#include "refine/track_smoothing.hpp"
 #include "refine/refiner_impl.hpp"
 #include "render/scene_view.hpp"
 
@@ -37,6 +39,9 @@ constexpr double kMinCropPx = 8;  // a box seen smaller than this (full-resoluti
 // LiDAR returns taken as the actor's: within this margin (scene units) of its box sideways and above, and more than
 // kGroundCut above its bottom (the road under it).
 constexpr double kReturnMargin = 0.5, kGroundCut = 0.2;
+// A box fitted to its LiDAR returns, as a sample of its track: 1-sigma shift and turn.
+constexpr double kFitSigmaShift = 0.05, kFitSigmaYaw = 0.01;
+constexpr size_t kMinFitsForSmoothing = 5;  // fewer: the boxes' own error is not known, the tracks stay as they are
 // Image search prior: a correction of kPriorShift box lengths (shift) or kPriorYaw radians costs kPriorWeight times
 // the level's cost at the input pose. Keeps a weakly seen box (far away, moving along the line of sight) in place.
 constexpr double kPriorShift = 0.1, kPriorYaw = 0.087, kPriorWeight = 0.1;
@@ -130,6 +135,73 @@ void Refiner::register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& correct
     job.lidar = true;
     job.search.best = {c->dx, c->dy, c->dyaw, 0, 0, 0};
     for (int64_t k = 0; k < 3; ++k) corrections[job.actor][job.time][k] = job.search.best[size_t(k)];
+  }
+}
+
+// Every actor's track smoothed over time (track_smoothing.hpp): poses fitted to LiDAR returns as sharp samples, the
+// others as uncertain as the boxes themselves, measured by the fits (the RMS of their corrections). Every tracked
+// timestamp moves, seen or not.
+void Refiner::smooth_tracks(const std::vector<ActorJob>& jobs, const model::ActorPoses& start,
+                            at::Tensor& corrections) const {
+  std::set<std::pair<int64_t, int64_t>> fitted;
+  double shift2 = 0, yaw2 = 0;
+  for (const ActorJob& job : jobs)
+    if (job.lidar) {
+      fitted.insert({job.actor, job.time});
+      const PoseVector& c = job.search.best;
+      shift2 += 0.5 * (c[0] * c[0] + c[1] * c[1]);  // per axis
+      yaw2 += c[2] * c[2];
+    }
+  if (fitted.size() < kMinFitsForSmoothing) return;
+  const double sigma_shift = std::max(kFitSigmaShift, std::sqrt(shift2 / double(fitted.size())));
+  const double sigma_yaw = std::max(kFitSigmaYaw, std::sqrt(yaw2 / double(fitted.size())));
+  c10::NoGradGuard no_grad;
+  const std::vector<io::ActorTrack> now = model::tracks_of(model::corrected_poses(start, corrections), ds_.actors);
+  const std::vector<io::ActorTrack> input = model::tracks_of(start, ds_.actors);
+  for (size_t a = 0; a < now.size(); ++a) {
+    std::vector<TrackSample> samples;
+    for (size_t k = 0; k < now[a].time_indices.size(); ++k) {
+      const int t = now[a].time_indices[k];
+      const Pose& p = now[a].object_to_world[k];
+      const bool sharp = fitted.count({int64_t(a), t}) > 0;
+      samples.push_back({ds_.timestamps.at(size_t(t)), p.translation[0], p.translation[1], yaw_of(p.rotation),
+                         sharp ? kFitSigmaShift : sigma_shift, sharp ? kFitSigmaYaw : sigma_yaw});
+    }
+    const std::vector<TrackSample> smooth = smooth_track(samples, o_.track_smoothing);
+    for (size_t k = 0; k < smooth.size(); ++k) {  // back to corrections on the input pose, in its box frame
+      const int t = now[a].time_indices[k];
+      const Pose p0 = *input[a].pose_at(t);
+      const Vec3 world_shift{smooth[k].x - p0.translation[0], smooth[k].y - p0.translation[1], 0};
+      const Vec3 local = transpose(p0.rotation) * world_shift;
+      corrections[int64_t(a)][t][0] = local[0];
+      corrections[int64_t(a)][t][1] = local[1];
+      corrections[int64_t(a)][t][2] = std::remainder(smooth[k].yaw - yaw_of(p0.rotation), 2 * M_PI);
+    }
+  }
+}
+
+// Each actor's Gaussians moved into the frame its corrected boxes agree on: by the inverse of the mean of its
+// corrections. They were built in the input boxes' frames; a correction every timestamp shares is a different box
+// convention, not a motion, and must not move the rendered actor (a log whose boxes sit 0.2 m off its cars would
+// otherwise be re-rendered 0.2 m off); only the corrections' differences between timestamps do.
+void Refiner::recentre_actors(const at::Tensor& corrections) {
+  c10::NoGradGuard no_grad;
+  model::Gaussians& g = scene_.gaussians;
+  const at::Tensor present = scene_.actors.present.to(at::kFloat).unsqueeze(2);
+  const at::Tensor mean = (corrections * present).sum(1) / present.sum(1).clamp_min(1);  // (A, 3)
+  for (int64_t a = 0; a < mean.size(0); ++a) {
+    const double dx = mean[a][0].item<double>(), dy = mean[a][1].item<double>(), yaw = mean[a][2].item<double>();
+    if (dx == 0 && dy == 0 && yaw == 0) continue;
+    const at::Tensor rows = (g.parts() == a).nonzero().squeeze(1);
+    if (rows.numel() == 0) continue;
+    // x -> R(-yaw) (x - (dx, dy, 0)), the inverse of the mean correction x -> R(yaw) x + (dx, dy, 0).
+    const at::Tensor m = g.means.index_select(0, rows);
+    const double co = std::cos(yaw), si = std::sin(yaw);
+    const at::Tensor x = m.select(1, 0) - dx, y = m.select(1, 1) - dy;
+    const at::Tensor moved = at::stack({co * x + si * y, -si * x + co * y, m.select(1, 2)}, 1);
+    g.means = g.means.index_copy(0, rows, moved.to(g.means.scalar_type()));
+    const at::Tensor turn = at::tensor({std::cos(-0.5 * yaw), 0.0, 0.0, std::sin(-0.5 * yaw)}, g.quats.options());
+    g.quats = g.quats.index_copy(0, rows, model::quaternion_multiply(turn, g.quats.index_select(0, rows)));
   }
 }
 
@@ -253,6 +325,8 @@ StageReport Refiner::run_actor_stage(int steps) {
     report.start_loss += job.cost_start;
     report.best_loss += job.cost_end;
   }
+  if (o_.smooth_tracks) smooth_tracks(jobs, start, corrections);
+  recentre_actors(corrections);
   {
     c10::NoGradGuard no_grad;
     scene_.actors = model::corrected_poses(start, corrections);

@@ -9,7 +9,8 @@
 //   actors: each actor's box pose per timestamp (a shift along the box's x and y axes and a turn about its z axis),
 //           by Levenberg-Marquardt on the image residual around its box, coarse to fine like the cameras, with
 //           the Gaussians, the cameras and the other actors frozen; a pose the full-resolution residual does not
-//           prefer goes back to its input.
+//           prefer goes back to its input. Boxes with LiDAR returns on a face are fitted to them instead
+//           (box_registration.hpp), and the tracks are then smoothed over time (track_smoothing.hpp).
 //   gs:     chosen Gaussian attributes of chosen parts, the appearance transforms and the environment map, while the
 //           cameras keep refining at a tenth of their rate.
 // Every step renders all refined frames (full batch); loss L1 + λ(1 - SSIM) over valid pixels, plus an optional
@@ -32,6 +33,7 @@
 #include "refine/sky_fusion.hpp"
 #include "refine/pose_correction.hpp"
 #include "refine/pose_search.hpp"
+#include "refine/track_smoothing.hpp"
 
 namespace ttgs::refine {
 
@@ -62,6 +64,10 @@ struct RefineOptions {
   bool nearest_masks = true;  // the camera stage's masks downscaled by block minimum (false: bilinearly, for ablation)
   AttributeSet attrs;
   PartSet parts;
+  // Actor stage: the tracks smoothed over time at its end (track_smoothing.hpp), when LiDAR fits measured the boxes'
+  // error.
+  bool smooth_tracks = true;
+  TrackSmoothingOptions track_smoothing;
   double lr_appearance = 1e-3, lr_environment = 1e-2;  // Gaussian stage, as fit's
   // Adam step sizes of the cameras in the Gaussian stage (times pose_lr_in_gs_stage): radians, fraction of the
   // scene extent.

@@ -102,6 +102,8 @@ class Refiner {
   // --- actor_stage.cpp: per (actor, timestamp) Levenberg-Marquardt on crops, coarse to fine
   std::vector<ActorJob> actor_jobs() const;
   void register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& corrections) const;
+  void recentre_actors(const at::Tensor& corrections);
+  void smooth_tracks(const std::vector<ActorJob>& jobs, const model::ActorPoses& start, at::Tensor& corrections) const;
   model::SceneModel crop_scene(size_t i, const eval::PixelRect& crop, double margin) const;
   at::Tensor actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
                             const model::ActorPoses& start, const at::Tensor& corrections, const PoseVector& delta,
