@@ -1,10 +1,15 @@
 // The actor stage (refiner_impl.hpp): each actor's box pose at each timestamp — a shift along the box's x and y
-// axes and a turn about its z axis — found by Levenberg-Marquardt (pose_search.hpp) on the image residual around the
-// box, coarse to fine with the camera stage's blur schedule, the Gaussians, the cameras and the other actors frozen.
-// An actor at a timestamp only changes that timestamp's frames, and only inside its box's rectangle there, so each
-// (actor, timestamp) is searched on its own crops, rendered from the model less the static Gaussians that cannot
-// reach them. A pose whose full-resolution residual ended higher than at the input goes back to the input. Held-out
-// timestamps are corrected on their own images like their cameras; their pixels never reach the Gaussians.
+// axes and a turn about its z axis — with the Gaussians, the cameras and the other actors frozen, in four steps:
+// 1. where LiDAR returns lie on a face of the box the sensor sees, the box is fitted to them (box_registration.hpp);
+// 2. elsewhere, Levenberg-Marquardt (pose_search.hpp) on the image residual around the box, coarse to fine with the
+//    camera stage's blur schedule, with a prior that keeps weakly seen boxes in place. An actor at a timestamp only
+//    changes that timestamp's frames, and only inside its box's rectangle there, so each (actor, timestamp) is
+//    searched on its own crops, rendered from the model less the static Gaussians that cannot reach them; a pose
+//    whose full-resolution residual ended higher than at the input goes back to the input;
+// 3. each actor's track is smoothed over time (track_smoothing.hpp), the fitted boxes as sharp samples;
+// 4. each actor's Gaussians take the inverse of its mean correction (a shared correction is a box convention).
+// Held-out timestamps are corrected on their own returns and images like their cameras; their pixels never reach
+// the Gaussians.
 #include <c10/core/GradMode.h>
 #include <cmath>
 #include <map>
