@@ -185,11 +185,33 @@ void Refiner::smooth_tracks(const std::vector<ActorJob>& jobs, const model::Acto
   }
 }
 
+// A held-out timestamp any of whose frames lost PSNR (against `before`, the scores before the stage) gets back the
+// rendering it had: its boxes take their actor's mean correction `mean` (A, 3), which the recentred Gaussians undo.
+// Returns the actor poses reset.
+int Refiner::reset_worse_validation_timestamps(const std::vector<FrameScore>& before, const model::ActorPoses& start,
+                                               const at::Tensor& mean, at::Tensor& corrections) {
+  const std::vector<FrameScore> after = frame_scores(o_.val, false);
+  std::set<int> worse;
+  for (size_t k = 0; k < o_.val.size(); ++k)
+    if (!(after[k].psnr >= before[k].psnr)) worse.insert(ds_.frames[o_.val[k]].time_index);
+  int reset = 0;
+  for (int t : worse) {
+    corrections.select(1, t).copy_(mean);
+    reset += int(scene_.actors.present.select(1, t).sum().item<int64_t>());
+  }
+  if (!worse.empty()) {
+    c10::NoGradGuard no_grad;
+    scene_.actors = model::corrected_poses(start, corrections);
+  }
+  return reset;
+}
+
 // Each actor's Gaussians moved into the frame its corrected boxes agree on: by the inverse of the mean of its
 // corrections. They were built in the input boxes' frames; a correction every timestamp shares is a different box
 // convention, not a motion, and must not move the rendered actor (a log whose boxes sit 0.2 m off its cars would
-// otherwise be re-rendered 0.2 m off); only the corrections' differences between timestamps do.
-void Refiner::recentre_actors(const at::Tensor& corrections) {
+// otherwise be re-rendered 0.2 m off); only the corrections' differences between timestamps do. Returns the mean
+// corrections (A, 3).
+at::Tensor Refiner::recentre_actors(const at::Tensor& corrections) {
   c10::NoGradGuard no_grad;
   model::Gaussians& g = scene_.gaussians;
   const at::Tensor present = scene_.actors.present.to(at::kFloat).unsqueeze(2);
@@ -208,6 +230,7 @@ void Refiner::recentre_actors(const at::Tensor& corrections) {
     const at::Tensor turn = at::tensor({std::cos(-0.5 * yaw), 0.0, 0.0, std::sin(-0.5 * yaw)}, g.quats.options());
     g.quats = g.quats.index_copy(0, rows, model::quaternion_multiply(turn, g.quats.index_select(0, rows)));
   }
+  return mean;
 }
 
 // The scene less the static Gaussians that cannot reach frame i's crop grown by `margin` pixels (full resolution):
@@ -299,6 +322,7 @@ StageReport Refiner::run_actor_stage(int steps) {
   report.stop_reason = "settled";
   const bool has_val = !o_.val.empty();
   report.val_start = report.val_best = report.val_last = report.val_end = has_val ? validation_psnr() : kNaN;
+  const std::vector<FrameScore> val_start = has_val ? frame_scores(o_.val, false) : std::vector<FrameScore>{};
   const model::ActorPoses start = scene_.actors;
   std::vector<ActorJob> jobs = actor_jobs();
   at::Tensor corrections = at::zeros_like(actor_corrections_);  // on top of `start`, the jobs' best so far
@@ -331,11 +355,12 @@ StageReport Refiner::run_actor_stage(int steps) {
     report.best_loss += job.cost_end;
   }
   if (o_.smooth_tracks) smooth_tracks(jobs, start, corrections);
-  recentre_actors(corrections);
+  const at::Tensor mean = recentre_actors(corrections);
   {
     c10::NoGradGuard no_grad;
     scene_.actors = model::corrected_poses(start, corrections);
   }
+  if (has_val) report.frames_reset += reset_worse_validation_timestamps(val_start, start, mean, corrections);
   actor_corrections_ = actor_corrections_ + corrections;
   if (has_val) report.val_best = report.val_last = report.val_end = validation_psnr();
   report.time_s = seconds_since(t0);

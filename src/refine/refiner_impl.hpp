@@ -99,10 +99,12 @@ class Refiner {
   StageReport run_pose_stage(int steps, RefineResult& result);
   void check_pose_groups(const std::vector<FrameScore>& start, StageReport& report, RefineResult& result);
 
-  // --- actor_stage.cpp: per (actor, timestamp) Levenberg-Marquardt on crops, coarse to fine
+  // --- actor_stage.cpp: boxes fitted to LiDAR returns, else searched in crops; tracks smoothed over time
   std::vector<ActorJob> actor_jobs() const;
   void register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& corrections) const;
-  void recentre_actors(const at::Tensor& corrections);
+  at::Tensor recentre_actors(const at::Tensor& corrections);
+  int reset_worse_validation_timestamps(const std::vector<FrameScore>& before, const model::ActorPoses& start,
+                                        const at::Tensor& mean, at::Tensor& corrections);
   void smooth_tracks(const std::vector<ActorJob>& jobs, const model::ActorPoses& start, at::Tensor& corrections) const;
   model::SceneModel crop_scene(size_t i, const eval::PixelRect& crop, double margin) const;
   at::Tensor actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
