@@ -7,7 +7,8 @@
 //    searched on its own crops, rendered from the model less the static Gaussians that cannot reach them; a pose
 //    whose full-resolution residual ended higher than at the input goes back to the input;
 // 3. each actor's track is smoothed over time (track_smoothing.hpp), the fitted boxes as sharp samples;
-// 4. each actor's Gaussians take the inverse of its mean correction (a shared correction is a box convention).
+// 4. each actor's Gaussians take the inverse of its mean correction (a shared correction is a box convention);
+// 5. a held-out timestamp whose PSNR fell gets its rendering back.
 // Held-out timestamps are corrected on their own returns and images like their cameras; their pixels never reach
 // the Gaussians.
 #include <c10/core/GradMode.h>
