@@ -34,7 +34,6 @@ struct ActorJob {
   double shift_px = 0, yaw_px = 0;     // image motion at full resolution of a unit shift (scene unit) and turn (rad)
   double length = 0;                   // the box's larger horizontal side
   bool lidar = false;                  // registered on LiDAR returns (box_registration.hpp): no image search
-  double prior = 0;                    // weight of the prior residual (image search, per level)
   FramePoseSearch search;              // components 0-2: dx, dy, dyaw; 3-5 unused
   double cost_start = 0, cost_end = 0;  // full resolution, at the input pose and at the end
 };
@@ -188,22 +187,25 @@ void Refiner::smooth_tracks(const std::vector<ActorJob>& jobs, const model::Acto
 
 // A held-out timestamp any of whose frames lost PSNR (against `before`, the scores before the stage) gets back the
 // rendering it had: its boxes take their actor's mean correction `mean` (A, 3), which the recentred Gaussians undo.
-// Returns the actor poses reset.
+// Returns the actor poses reset; `after`: the held-out scores it leaves.
 int Refiner::reset_worse_validation_timestamps(const std::vector<FrameScore>& before, const model::ActorPoses& start,
-                                               const at::Tensor& mean, at::Tensor& corrections) {
-  const std::vector<FrameScore> after = frame_scores(o_.val, false);
+                                               const at::Tensor& mean, at::Tensor& corrections,
+                                               std::vector<FrameScore>& after) {
+  after = frame_scores(o_.val, false);
   std::set<int> worse;
   for (size_t k = 0; k < o_.val.size(); ++k)
     if (!(after[k].psnr >= before[k].psnr)) worse.insert(ds_.frames[o_.val[k]].time_index);
+  if (worse.empty()) return 0;
   int reset = 0;
   for (int t : worse) {
     corrections.select(1, t).copy_(mean);
     reset += int(scene_.actors.present.select(1, t).sum().item<int64_t>());
   }
-  if (!worse.empty()) {
+  {
     c10::NoGradGuard no_grad;
     scene_.actors = model::corrected_poses(start, corrections);
   }
+  after = frame_scores(o_.val, false);
   return reset;
 }
 
@@ -255,10 +257,11 @@ model::SceneModel Refiner::crop_scene(size_t i, const eval::PixelRect& crop, dou
 
 // The job's residual with its actor moved by `delta` (dx, dy, dyaw on top of `start` + `corrections`): each frame's
 // crop rendered (at twice the level's resolution at coarse levels, as the camera stage renders), reduced and
-// blurred as the level's photos were, minus the photo, over the valid pixels.
+// blurred as the level's photos were, minus the photo, over the valid pixels; then the prior's residual, weighted by
+// `prior` (0: none).
 at::Tensor Refiner::actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
                                    const model::ActorPoses& start, const at::Tensor& corrections,
-                                   const PoseVector& delta, const ImageLevel& lv) {
+                                   const PoseVector& delta, const ImageLevel& lv, double prior) {
   c10::NoGradGuard no_grad;
   at::Tensor moved = corrections.clone();
   for (int64_t c = 0; c < 3; ++c) moved[job.actor][job.time][c] = delta[size_t(c)];
@@ -284,36 +287,30 @@ at::Tensor Refiner::actor_residual(const ActorJob& job, const std::vector<model:
     if (const at::Tensor mask = lv.mask(i); mask.defined()) res = res * mask.slice(0, lc.y0, lc.y1).slice(1, lc.x0, lc.x1);
     parts.push_back(res.flatten() / std::sqrt(double(res.numel())));
   }
-  if (job.prior > 0)
-    parts.push_back(job.prior * at::tensor({delta[0] / (kPriorShift * job.length), delta[1] / (kPriorShift * job.length),
+  if (prior > 0)
+    parts.push_back(prior * at::tensor({delta[0] / (kPriorShift * job.length), delta[1] / (kPriorShift * job.length),
                                             delta[2] / kPriorYaw}, at::kFloat));
   return parts.empty() ? at::zeros({1}, at::kDouble) : at::cat(parts).to(at::kDouble);
 }
 
-// One job at one level: its frames' crop scenes, then Levenberg-Marquardt from its best pose so far.
-void Refiner::align_actor(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
-                          const ImageLevel& lv, int budget) {
-  const double margin = lv.factor * (lv.blur > 0 ? 3 * lv.blur + 2 : 1);
-  std::vector<model::SceneModel> scenes;
-  for (size_t k = 0; k < job.frames.size(); ++k) scenes.push_back(crop_scene(job.frames[k], job.crops[k], margin));
+// One job at one level: Levenberg-Marquardt from its best pose so far, on its frames' crop scenes.
+void Refiner::align_actor(ActorJob& job, const std::vector<model::SceneModel>& scenes, const model::ActorPoses& start,
+                          const at::Tensor& corrections, const ImageLevel& lv, int budget) {
+  const double prior = std::sqrt(kPriorWeight * actor_residual(job, scenes, start, corrections, {}, lv, 0)
+                                                    .square().sum().item<double>());
   const ResidualFn residual_at = [&](const PoseVector& delta, bool) {
-    return actor_residual(job, scenes, start, corrections, delta, lv);
+    return actor_residual(job, scenes, start, corrections, delta, lv, prior);
   };
   const PoseVector px{job.shift_px / lv.factor, job.shift_px / lv.factor, job.yaw_px / lv.factor, 0, 0, 0};
-  job.prior = 0;
-  job.prior = std::sqrt(kPriorWeight * residual_at({}, true).square().sum().item<double>());
   pose_search_new_level(job.search, o_.pose_search);
   search_pose(job.search, residual_at, px, budget, o_.pose_search);
 }
 
 // The job's image cost at full resolution with its actor at `delta` (no prior).
-double Refiner::actor_cost(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
-                           const PoseVector& delta) {
-  job.prior = 0;
+double Refiner::actor_cost(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
+                           const model::ActorPoses& start, const at::Tensor& corrections, const PoseVector& delta) {
   const ImageLevel& lv = level(1, 0, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone);
-  std::vector<model::SceneModel> scenes;
-  for (size_t k = 0; k < job.frames.size(); ++k) scenes.push_back(crop_scene(job.frames[k], job.crops[k], 1));
-  return actor_residual(job, scenes, start, corrections, delta, lv).square().sum().item<double>();
+  return actor_residual(job, scenes, start, corrections, delta, lv, 0).square().sum().item<double>();
 }
 
 StageReport Refiner::run_actor_stage(int steps) {
@@ -322,48 +319,54 @@ StageReport Refiner::run_actor_stage(int steps) {
   report.name = "actors";
   report.stop_reason = "settled";
   const bool has_val = !o_.val.empty();
-  report.val_start = report.val_best = report.val_last = report.val_end = has_val ? validation_psnr() : kNaN;
   const std::vector<FrameScore> val_start = has_val ? frame_scores(o_.val, false) : std::vector<FrameScore>{};
+  report.val_start = report.val_best = report.val_last = report.val_end = has_val ? mean_psnr(val_start) : kNaN;
   const model::ActorPoses start = scene_.actors;
   std::vector<ActorJob> jobs = actor_jobs();
   at::Tensor corrections = at::zeros_like(actor_corrections_);  // on top of `start`, the jobs' best so far
-  for (ActorJob& job : jobs) job.cost_start = actor_cost(job, start, corrections, {});
   register_on_lidar(jobs, corrections);
   const size_t levels = std::max<size_t>(1, o_.pose_blur.size());
   const int budget = std::max(1, int(std::ceil(double(steps) / double(levels))));
-  Progress progress("refining actors", int64_t(jobs.size() * levels));
-  for (size_t l = 0; l < levels; ++l) {
-    const auto [factor, blur] = schedule(l);
-    const ImageLevel& lv = level(factor, blur, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone);
-    for (ActorJob& job : jobs) {
-      if (!job.lidar) align_actor(job, start, corrections, lv, budget);
-      for (int64_t c = 0; c < 3; ++c) corrections[job.actor][job.time][c] = job.search.best[size_t(c)];
-      progress.advance();
+  // The static Gaussians that can reach a crop, found once per job for its coarsest level's margin.
+  const auto [coarse_factor, coarse_blur] = schedule(0);
+  const double margin = coarse_factor * (coarse_blur > 0 ? 3 * coarse_blur + 2 : 1);
+  Progress progress("refining actors", int64_t(jobs.size()));
+  for (ActorJob& job : jobs) {  // each job coarse to fine, then the next (they meet only where crops overlap)
+    std::vector<model::SceneModel> scenes;
+    for (size_t k = 0; k < job.frames.size(); ++k) scenes.push_back(crop_scene(job.frames[k], job.crops[k], margin));
+    job.cost_start = actor_cost(job, scenes, start, corrections, {});
+    for (size_t l = 0; l < levels && !job.lidar; ++l) {
+      const auto [factor, blur] = schedule(l);
+      align_actor(job, scenes, start, corrections, level(factor, blur, use_masks_ ? LevelMasks::kTraining : LevelMasks::kNone), budget);
     }
-  }
-  progress.finish();
-  for (ActorJob& job : jobs) {  // a pose the images found but do not prefer at full resolution goes back
-    job.cost_end = actor_cost(job, start, corrections, job.search.best);
-    if (!job.lidar && !(job.cost_end < job.cost_start)) {
-      corrections[job.actor][job.time].zero_();
+    job.cost_end = actor_cost(job, scenes, start, corrections, job.search.best);
+    if (!job.lidar && !(job.cost_end < job.cost_start)) {  // found in the images, not preferred at full resolution
+      job.search.best = {};
       job.cost_end = job.cost_start;
       ++report.frames_reset;
     }
+    for (int64_t c = 0; c < 3; ++c) corrections[job.actor][job.time][c] = job.search.best[size_t(c)];
     report.steps = std::max(report.steps, job.search.accepted + job.search.rejected);
-    if (!job.search.settled) report.stop_reason = "steps";
-    if (job.validation) continue;
-    report.start_loss += job.cost_start;
-    report.best_loss += job.cost_end;
+    if (!job.lidar && !job.search.settled) report.stop_reason = "steps";
+    if (!job.validation) {
+      report.start_loss += job.cost_start;
+      report.best_loss += job.cost_end;
+    }
+    progress.advance();
   }
+  progress.finish();
   if (o_.smooth_tracks) smooth_tracks(jobs, start, corrections);
   const at::Tensor mean = recentre_actors(corrections);
   {
     c10::NoGradGuard no_grad;
     scene_.actors = model::corrected_poses(start, corrections);
   }
-  if (has_val) report.frames_reset += reset_worse_validation_timestamps(val_start, start, mean, corrections);
+  if (has_val) {
+    std::vector<FrameScore> val_end;
+    report.frames_reset += reset_worse_validation_timestamps(val_start, start, mean, corrections, val_end);
+    report.val_best = report.val_last = report.val_end = mean_psnr(val_end);
+  }
   actor_corrections_ = actor_corrections_ + corrections;
-  if (has_val) report.val_best = report.val_last = report.val_end = validation_psnr();
   report.time_s = seconds_since(t0);
   return report;
 }

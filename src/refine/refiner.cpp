@@ -143,12 +143,13 @@ std::vector<FrameScore> Refiner::frame_scores(const std::vector<size_t>& frames,
   return scores;
 }
 
-// Mean validation PSNR, accumulated as eval::evaluate accumulates it.
-double Refiner::validation_psnr() {
+double mean_psnr(const std::vector<FrameScore>& scores) {
   double mean = 0;
-  for (const FrameScore& s : frame_scores(o_.val, false)) mean += s.psnr / double(o_.val.size());
+  for (const FrameScore& s : scores) mean += s.psnr / double(scores.size());
   return mean;
 }
+
+double Refiner::validation_psnr() { return mean_psnr(frame_scores(o_.val, false)); }
 
 // Adam step sizes (F, 6) of the training groups' corrections: rotation then translation; other rows are frozen.
 at::Tensor Refiner::pose_rates(double factor, bool pin_reference) const {

@@ -48,6 +48,8 @@ struct Alignment {
 struct FrameScore {
   double loss = 0, psnr = 0;
 };
+// Mean PSNR of frames, accumulated as eval::evaluate accumulates it (so it agrees with the report to the bit).
+double mean_psnr(const std::vector<FrameScore>& scores);
 
 class Refiner {
  public:
@@ -104,16 +106,16 @@ class Refiner {
   void register_on_lidar(std::vector<ActorJob>& jobs, at::Tensor& corrections) const;
   at::Tensor recentre_actors(const at::Tensor& corrections);
   int reset_worse_validation_timestamps(const std::vector<FrameScore>& before, const model::ActorPoses& start,
-                                        const at::Tensor& mean, at::Tensor& corrections);
+                                        const at::Tensor& mean, at::Tensor& corrections, std::vector<FrameScore>& after);
   void smooth_tracks(const std::vector<ActorJob>& jobs, const model::ActorPoses& start, at::Tensor& corrections) const;
   model::SceneModel crop_scene(size_t i, const eval::PixelRect& crop, double margin) const;
   at::Tensor actor_residual(const ActorJob& job, const std::vector<model::SceneModel>& scenes,
                             const model::ActorPoses& start, const at::Tensor& corrections, const PoseVector& delta,
-                            const ImageLevel& lv);
-  void align_actor(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections, const ImageLevel& lv,
-                   int budget);
-  double actor_cost(ActorJob& job, const model::ActorPoses& start, const at::Tensor& corrections,
-                    const PoseVector& delta);
+                            const ImageLevel& lv, double prior);
+  void align_actor(ActorJob& job, const std::vector<model::SceneModel>& scenes, const model::ActorPoses& start,
+                   const at::Tensor& corrections, const ImageLevel& lv, int budget);
+  double actor_cost(const ActorJob& job, const std::vector<model::SceneModel>& scenes, const model::ActorPoses& start,
+                    const at::Tensor& corrections, const PoseVector& delta);
   StageReport run_actor_stage(int steps);
 
   // --- gaussian_stage.cpp
