@@ -66,6 +66,8 @@ void add_refine_command(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--parts", o->parts, "Parts the Gaussian stage changes: static,actors,distant,appearance")
       ->capture_default_str();
+  cmd->add_flag("--no-lidar-registration{false}", r.lidar_registration,
+                "Camera stage: skip registering the cameras on the static LiDAR returns before searching on renders");
   cmd->add_flag("--no-track-smoothing{false}", r.smooth_tracks,
                 "Actor stage: leave the tracks as fitted and searched (default: smoothed over time)");
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();

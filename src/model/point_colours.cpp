@@ -4,8 +4,9 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
+
+#include "core/point_depth.hpp"
 
 namespace ttgs::model {
 namespace {
@@ -46,27 +47,6 @@ Projected project_points(const io::Dataset& ds, const io::Frame& f, const PointC
   return out;
 }
 
-// The nearest point's depth per cell, then the minimum over each cell's 3x3 neighbourhood (closes one-cell holes
-// between sparse points, so that a farther surface does not show through them).
-std::vector<float> nearest_depth(const Projected& p, int cells_x, int cells_y) {
-  const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> cell(size_t(cells_x) * size_t(cells_y), inf), out(cell.size(), inf);
-  for (size_t k = 0; k < p.point.size(); ++k) {
-    float& d = cell[size_t(int(p.v[k]) / kDepthCell) * size_t(cells_x) + size_t(int(p.u[k]) / kDepthCell)];
-    d = std::min(d, p.depth[k]);
-  }
-  for (int y = 0; y < cells_y; ++y)
-    for (int x = 0; x < cells_x; ++x)
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          const int nx = x + dx, ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= cells_x || ny >= cells_y) continue;
-          float& o = out[size_t(y) * size_t(cells_x) + size_t(x)];
-          o = std::min(o, cell[size_t(ny) * size_t(cells_x) + size_t(nx)]);
-        }
-  return out;
-}
-
 // Up to kKept colours per point, a uniform sample of all the photos that see it (reservoir sampling with a fixed
 // hash, so the result is deterministic): memory bounded by the points, not by points x photos (a 1,200-image log).
 constexpr uint32_t kKept = 16;
@@ -89,12 +69,10 @@ struct ColourSamples {
 };
 
 void sample_photo(const io::Frame& f, const Projected& p, ColourSamples& samples) {
-  const int cells_x = (f.camera.width + kDepthCell - 1) / kDepthCell;
-  const int cells_y = (f.camera.height + kDepthCell - 1) / kDepthCell;
-  const std::vector<float> nearest = nearest_depth(p, cells_x, cells_y);
+  const PointDepthBuffer front =
+      point_depth_buffer(p.u.data(), p.v.data(), p.depth.data(), p.point.size(), f.camera.width, f.camera.height, kDepthCell);
   for (size_t k = 0; k < p.point.size(); ++k) {
-    const float front = nearest[size_t(int(p.v[k]) / kDepthCell) * size_t(cells_x) + size_t(int(p.u[k]) / kDepthCell)];
-    if (p.depth[k] > front * 1.03f + 0.1f) continue;  // behind a nearer surface
+    if (!front.visible(p.u[k], p.v[k], p.depth[k])) continue;  // behind a nearer surface
     const int x = std::min(int(p.u[k]), f.image.width - 1), y = std::min(int(p.v[k]), f.image.height - 1);
     samples.add(p.point[k], {f.image.at(x, y, 0), f.image.at(x, y, 1), f.image.at(x, y, 2)});
   }

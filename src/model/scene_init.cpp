@@ -56,6 +56,17 @@ void split_lidar(const io::Dataset& ds, bool actors, double margin, PointCloud& 
   }
 }
 
+}  // namespace
+
+PointCloud static_lidar_points(const io::Dataset& ds, double actor_margin, int64_t max_points) {
+  PointCloud stat;
+  std::vector<PointCloud> parts(ds.actors.size());
+  split_lidar(ds, true, actor_margin, stat, parts);
+  return voxel_thin(stat, 0.05, max_points);
+}
+
+namespace {
+
 // Random points on the surface of a box of full extents `size` (box frame).
 PointCloud box_surface(const Vec3& size, int64_t count, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -2,9 +2,11 @@
 // finds its correction by Levenberg-Marquardt on its frames' image residuals, coarse to fine, with everything else
 // frozen.
 #include <c10/core/GradMode.h>
+#include <algorithm>
 #include <cmath>
 
 #include "core/progress.hpp"
+#include "model/scene_init.hpp"
 #include "refine/refiner_impl.hpp"
 
 namespace ttgs::refine {
@@ -14,9 +16,13 @@ namespace ttgs::refine {
 // 1.5 pixels or more and the smaller side at pyramid_min_size or more; the rest of the blur is applied at that
 // resolution (a box downscale by f blurs by about 0.29 f).
 std::pair<int, double> Refiner::schedule(size_t k) const {
+  return blur_level(k < o_.pose_blur.size() ? o_.pose_blur[k] : 0.0);
+}
+
+std::pair<int, double> Refiner::blur_level(double blur_fraction) const {
   const Camera& any = ds_.frames[used_.front()].camera;
   const int side = std::min(any.width, any.height);
-  const double sigma = k < o_.pose_blur.size() ? o_.pose_blur[k] * side : 0.0;  // full-resolution pixels
+  const double sigma = blur_fraction * side;  // full-resolution pixels
   int factor = 1;
   while (sigma / (2 * factor) >= 1.5 && side / (2 * factor) >= o_.pyramid_min_size) factor *= 2;
   const double rest = std::sqrt(std::max(0.0, sigma * sigma - 0.083 * factor * factor)) / factor;
@@ -85,6 +91,77 @@ void Refiner::measure_coverage() {
     const at::Tensor vm = frame_viewmat(i, deltas_[int64_t(owner_[i])]).to(at::kFloat);
     coverage_[i] = (render_frame(i, vm, pose_level(1).intrinsics[i]).alpha > 0.5).to(at::kFloat);
   }
+}
+
+namespace {
+
+Mat4 to_mat4(const at::Tensor& m) {
+  const at::Tensor d = m.to(at::kDouble).contiguous();
+  Mat4 out{};
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t c = 0; c < 4; ++c) out[r][c] = d.data_ptr<double>()[r * 4 + c];
+  return out;
+}
+
+}  // namespace
+
+// Every group's correction registered on the static LiDAR returns (point_registration.hpp), coarse to fine; the
+// reference frame's group stays. Marks the groups registered (those with points in view) in registered_.
+void Refiner::register_on_lidar_points() {
+  const PointCloud cloud = model::static_lidar_points(ds_, 0.5, 150000);
+  std::vector<Vec3> points(cloud.size());
+  for (size_t k = 0; k < cloud.size(); ++k)
+    points[k] = {cloud.positions[3 * k], cloud.positions[3 * k + 1], cloud.positions[3 * k + 2]};
+  if (points.empty()) return;
+  std::vector<RegistrationGroup> groups(groups_.size());
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const size_t o = groups_[g].front();
+    groups[g].owner_viewmat = to_mat4(viewmat_[o]);
+    groups[g].pivot = pivot_[o];
+    groups[g].delta = to_pose_vector(deltas_[int64_t(o)]);
+    groups[g].fixed = o == owner_[reference_];
+  }
+  const std::vector<double>& blurs = o_.point_registration.blur;
+  Progress progress("registering cameras on LiDAR", int64_t(blurs.size()));
+  for (size_t l = 0; l < blurs.size(); ++l) {
+    const auto [factor, blur] = blur_level(blurs[l]);
+    const ImageLevel& lv = pose_level(factor, blur);
+    std::vector<RegistrationPhoto> photos;
+    std::vector<at::Tensor> held;  // keeps the pixels the photos point to
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      groups[g].pixels_per_unit = pixels_per_unit(groups_[g].front(), lv);
+      for (size_t i : groups_[g]) photos.push_back(registration_photo(i, g, lv, held));
+    }
+    PointRegistrationOptions o = o_.point_registration;
+    if (l + 1 == blurs.size()) o.iterations = o.final_iterations;
+    register_on_points(points, photos, groups, o);
+    progress.advance();
+  }
+  progress.finish();
+  registered_.assign(groups_.size(), false);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    deltas_[int64_t(groups_[g].front())] = to_tensor(groups[g].delta).to(deltas_.scalar_type());
+    registered_[g] = groups[g].residuals > 0 || groups[g].fixed;
+  }
+}
+
+// Frame i of group g at a level, as the registration reads it (its pixels kept alive in `held`).
+RegistrationPhoto Refiner::registration_photo(size_t i, size_t g, const ImageLevel& lv, std::vector<at::Tensor>& held) {
+  RegistrationPhoto ph;
+  held.push_back(lv.blurred[i].to(at::kFloat).contiguous());
+  ph.rgb = held.back().data_ptr<float>();
+  ph.height = int(held.back().size(0));
+  ph.width = int(held.back().size(1));
+  if (const at::Tensor m = lv.mask(i); m.defined()) {
+    held.push_back(m.to(at::kFloat).contiguous());
+    ph.mask = held.back().data_ptr<float>();
+  }
+  const render::Intrinsics& k = lv.intrinsics[i];
+  ph.fx = k.fx, ph.fy = k.fy, ph.cx = k.cx, ph.cy = k.cy;
+  if (relative_[i].defined()) ph.relative = to_mat4(relative_[i]);
+  ph.group = g;
+  ph.colours_points = !group_is_val_[g];
+  return ph;
 }
 
 // The camera stage's mask of frame i at a level: the level's (static scene) mask and the model's coverage, both
@@ -230,7 +307,10 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
   report.name = "pose";
   report.stop_reason = "settled";
   const std::vector<FrameScore> start = frame_scores(used_);
-  measure_coverage();
+  registered_.assign(groups_.size(), false);
+  if (o_.lidar_registration && !ds_.lidar.empty()) register_on_lidar_points();
+  const bool search_renders = std::find(registered_.begin(), registered_.end(), false) != registered_.end();
+  if (search_renders) measure_coverage();
   std::vector<FramePoseSearch> search(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g)
     search[g].delta = search[g].best = to_pose_vector(deltas_[int64_t(groups_[g].front())]);
@@ -238,14 +318,16 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
   const int budget = std::max(1, int(std::ceil(double(steps) / double(levels))));
   Progress progress("refining cameras", int64_t(groups_.size() * levels));
   std::vector<int> renders(groups_.size());
-  for (size_t l = 0; l < levels; ++l) {
+  for (size_t l = 0; l < levels && search_renders; ++l) {
     const ImageLevel& lv = schedule_level(l);
     for (size_t g = 0; g < groups_.size(); ++g) {
-      const int renders_before = pose_renders_;
-      if (l == 0 && search[g].best == PoseVector{}) shift_start(g, search[g], lv);
-      pose_search_new_level(search[g], o_.pose_search);
-      align_group(g, search[g], lv, budget);
-      renders[g] += pose_renders_ - renders_before;
+      if (!registered_[g]) {  // registered on LiDAR: a crude model's render would pull it off again
+        const int renders_before = pose_renders_;
+        if (l == 0 && search[g].best == PoseVector{}) shift_start(g, search[g], lv);
+        pose_search_new_level(search[g], o_.pose_search);
+        align_group(g, search[g], lv, budget);
+        renders[g] += pose_renders_ - renders_before;
+      }
       progress.advance();
     }
   }
@@ -282,6 +364,9 @@ void Refiner::check_pose_groups(const std::vector<FrameScore>& start, StageRepor
     // A rig's correction is shared: one that serves some of its cameras at another's cost is not the rig's motion
     // but the model's errors (a crude start's, say). Seen on a LiDAR start: such corrections turned rigs 2-3 deg.
     // (No camera worse implies the group's sum is not worse either.)
+    // A group registered on LiDAR agrees with the other photos on the static returns, which says more than a crude
+    // model's render: only the held-out rule applies to it.
+    if (registered_[g] && !group_is_val_[g]) continue;
     bool one_worse = false;
     for (size_t i : groups_[g]) {
       const size_t k = position[i];

@@ -32,6 +32,7 @@
 #include "refine/depth_alignment.hpp"
 #include "refine/sky_fusion.hpp"
 #include "refine/pose_correction.hpp"
+#include "refine/point_registration.hpp"
 #include "refine/pose_search.hpp"
 #include "refine/track_smoothing.hpp"
 
@@ -74,6 +75,10 @@ struct RefineOptions {
   double lr_pose_rotation = 1e-2;
   double lr_pose_translation = 1e-2;
   PoseSearchOptions pose_search;      // the camera stage's per-frame Levenberg-Marquardt
+  // The camera stage on data with LiDAR first registers the camera groups on the static returns
+  // (point_registration.hpp), level by level, before its search on renders.
+  bool lidar_registration = true;
+  PointRegistrationOptions point_registration;
   double pose_lr_in_gs_stage = 0.1;   // factor on the camera rates during stage 2
   // Coarse to fine in the camera stage: equal shares of the steps with the images (photo and rendering alike)
   // blurred by a Gaussian of each of these sigmas, as fractions of the image's smaller side; levels are downscaled

@@ -89,6 +89,8 @@ class Refiner {
     at::Tensor image;  // (h, w, 3) at the level
   };
   std::pair<int, double> schedule(size_t k) const;  // level k's (downscale factor, blur in its pixels)
+  // (downscale factor, blur in its pixels) of a level whose blur is `blur_fraction` of the image's smaller side.
+  std::pair<int, double> blur_level(double blur_fraction) const;
   const ImageLevel& schedule_level(size_t k);
   LevelRender level_render(size_t i, const PoseVector& owner_delta, const ImageLevel& lv);
   at::Tensor pose_residual(size_t i, const LevelRender& seen, const ImageLevel& lv, bool realign);
@@ -97,6 +99,8 @@ class Refiner {
   PoseVector pixels_per_unit(size_t i, const ImageLevel& lv) const;
   void align_group(size_t g, FramePoseSearch& s, const ImageLevel& lv, int budget);
   void measure_coverage();
+  void register_on_lidar_points();
+  RegistrationPhoto registration_photo(size_t i, size_t g, const ImageLevel& lv, std::vector<at::Tensor>& held);
   at::Tensor pose_mask(size_t i, const ImageLevel& lv);
   StageReport run_pose_stage(int steps, RefineResult& result);
   void check_pose_groups(const std::vector<FrameScore>& start, StageReport& report, RefineResult& result);
@@ -146,6 +150,7 @@ class Refiner {
   at::Tensor deltas_;  // (F, 6) camera corrections, double; only owners' rows are used
   at::Tensor actor_corrections_;  // (A, T, 3) applied to scene_.actors (kept for the report)
   int pose_renders_ = 0;  // renders of the camera stage so far
+  std::vector<bool> registered_;  // per group: the camera stage registered it on LiDAR
   size_t reference_ = 0;
 };
 
