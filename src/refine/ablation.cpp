@@ -1,5 +1,6 @@
 #include "refine/ablation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -59,10 +60,17 @@ std::vector<AblationRow> run_ablation(const io::Dataset& ds, const model::SceneM
   const RefineResult base = rows.back().result;  // the gs rows both start here
   const io::Dataset seen = with_cameras(ds, base.cameras);
   RefineOptions partial = only(o, false, false, true);
+  // Cameras the pose row registered on LiDAR stay where they are, as in one refinement with every stage.
+  const std::vector<FramePoseReport>& posed = rows[2].result.pose_frames;
+  const bool registered = !posed.empty() && std::all_of(posed.begin(), posed.end(), [](const FramePoseReport& f) {
+    return f.validation || f.registered;
+  });
+  if (registered) partial.pose_lr_in_gs_stage = 0;
   partial.attrs = AttributeSet{};
   rows.push_back(row("+ gaussians (no xyz/scale)", seen, base.scene, partial));
   RefineOptions full = only(o, false, false, true);
   full.attrs = AttributeSet{true, true, true, true, true};
+  if (registered) full.pose_lr_in_gs_stage = 0;
   rows.push_back(row("+ gaussians (full)", seen, base.scene, full));
   return rows;
 }

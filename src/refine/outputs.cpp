@@ -50,7 +50,7 @@ std::string refine_report_json(const RefineResult& r, const RefineOptions& o, co
     pose_frames.push_back({{"frame", ds.frames[f.frame].name}, {"validation", f.validation},
                            {"loss_start", f.loss_start}, {"loss_end", f.loss_end}, {"psnr_start", f.psnr_start},
                            {"psnr_end", f.psnr_end}, {"steps_accepted", f.accepted}, {"steps_undone", f.rejected}, {"renders", f.renders},
-                           {"reset", f.reset}});
+                           {"reset", f.reset}, {"registered_on_lidar", f.registered}});
   json depth = json::array();
   for (const DepthReport& d : r.depth)
     depth.push_back({{"frame", ds.frames[d.frame].name}, {"scale", d.scale}, {"shift", d.shift},

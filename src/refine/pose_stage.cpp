@@ -346,6 +346,7 @@ StageReport Refiner::run_pose_stage(int steps, RefineResult& result) {
         f.accepted = search[g].accepted;
         f.rejected = search[g].rejected;
         f.renders = renders[g] / int(groups_[g].size());
+        f.registered = registered_[g] && !f.reset;
       }
   }
   report.time_s = seconds_since(t0);

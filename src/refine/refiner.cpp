@@ -157,6 +157,7 @@ at::Tensor Refiner::pose_rates(double factor, bool pin_reference) const {
   for (size_t g = 0; g < groups_.size(); ++g) {
     const size_t i = groups_[g].front();
     if (group_is_val_[g] || (pin_reference && i == owner_[reference_])) continue;
+    if (g < registered_.size() && registered_[g]) continue;  // registered on LiDAR: photometric drift only hurts it
     lr[int64_t(i)].slice(0, 0, 3).fill_(factor * o_.lr_pose_rotation);
     lr[int64_t(i)].slice(0, 3, 6).fill_(factor * o_.lr_pose_translation * extent_);
   }

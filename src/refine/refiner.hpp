@@ -129,6 +129,7 @@ struct FramePoseReport {
   int accepted = 0, rejected = 0;       // steps kept / undone by the frame's Levenberg-Marquardt, all levels
   int renders = 0;                      // renders it took (finite-difference Jacobians included)
   bool reset = false;                   // its loss rose (validation frame: its PSNR fell): back to the input pose
+  bool registered = false;              // registered on the static LiDAR returns (kept by the Gaussian stage)
 };
 
 struct DepthReport {
