@@ -71,6 +71,9 @@ void add_refine_command(CLI::App& root) {
   cmd->add_flag("--no-track-smoothing{false}", r.smooth_tracks,
                 "Actor stage: leave the tracks as fitted and searched (default: smoothed over time)");
   cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
+  cmd->add_option("--frames-per-step", r.frames_per_step,
+                  "Gaussian stage: training frames rendered per step, each once per epoch (0: all every step)")
+      ->capture_default_str();
   cmd->add_option("--attrs", o->attrs, "Attributes of the Gaussian stage: opacity,color,rotation[,xyz,scale]")
       ->capture_default_str();
   cmd->add_option("--lr-pose", r.lr_pose_rotation, "Camera rotation step size in the Gaussian stage (radians, times 0.1 there)")->capture_default_str();

@@ -5,6 +5,7 @@
 #include "core/progress.hpp"
 #include "optim/adam.hpp"
 #include "refine/refiner_impl.hpp"
+#include "train/view_sampler.hpp"
 
 namespace ttgs::refine {
 namespace {
@@ -74,6 +75,10 @@ StageReport Refiner::run_gaussian_stage(int steps) {
   double best_loss = std::numeric_limits<double>::infinity(), best_val = -std::numeric_limits<double>::infinity();
   int since_improvement = 0;
   const ImageLevel& lv = training_level();
+  // A step's frames: all, or frames_per_step of them; its loss is the mean of every training frame's latest loss.
+  const size_t per_step = o_.frames_per_step > 0 ? std::min(size_t(o_.frames_per_step), train_.size()) : train_.size();
+  train::ViewSampler sampler(train_, 0x9e3779b97f4a7c15ULL);
+  std::map<size_t, double> latest_loss;
   Progress progress("refining gaussians", steps);
   for (int step = 1; step <= steps; ++step) {
     const double rate = decay(step, steps);
@@ -81,13 +86,15 @@ StageReport Refiner::run_gaussian_stage(int steps) {
     for (size_t k = 0; k < extra.size(); ++k) adam.set_lr(6 + k, rate * extra_lr[k]);
     adam.set_lr(pose_group, rate);
     at::Tensor deltas = deltas_.detach().clone().requires_grad_(poses);
-    double loss = 0;
-    for (size_t i : train_) {
+    for (size_t n = 0; n < per_step; ++n) {
+      const size_t i = per_step == train_.size() ? train_[n] : sampler.next();
       const at::Tensor vm = frame_viewmat(i, deltas[int64_t(owner_[i])]).to(at::kFloat);
       const at::Tensor l = frame_loss(i, vm, lv, (step - 1) % std::max(1, o_.realign_every) == 0);
-      loss += l.item<double>() / double(train_.size());
-      (l / double(train_.size())).backward();
+      latest_loss[i] = l.item<double>();
+      (l / double(per_step)).backward();
     }
+    double loss = 0;
+    for (const auto& [frame, value] : latest_loss) loss += value / double(latest_loss.size());
     if (step == 1) report.start_loss = loss;
     if (!std::isfinite(loss)) {
       report.stop_reason = "non-finite loss";

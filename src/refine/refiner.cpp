@@ -210,6 +210,7 @@ RefineResult Refiner::run() {
 RefineResult refine(const io::Dataset& ds, const model::SceneModel& init, const RefineOptions& o) {
   if (o.steps_pose < 0 || o.steps_actors < 0 || o.steps_gs < 0)
     throw InputError("--steps-pose/--steps-actors/--steps-gs", "must not be negative");
+  if (o.frames_per_step < 0) throw InputError("--frames-per-step", "must not be negative");
   if (o.patience < 1) throw InputError("--patience", "must be at least 1");
   if (init.gaussians.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
   for (size_t i : o.val)

@@ -61,6 +61,9 @@ enum class PoseMode { kRig, kFrame };
 struct RefineOptions {
   bool stage_pose = true, stage_actors = true, stage_gs = true;  // the actor stage runs only on scenes with actors
   int steps_pose = 50, steps_actors = 50, steps_gs = 50;
+  // Gaussian stage: training frames rendered per step (each once per epoch, in a fresh random order each epoch);
+  // 0: all of them every step.
+  int frames_per_step = 0;
   PoseMode pose_mode = PoseMode::kRig;  // static data (one frame per timestamp) is the same either way
   bool nearest_masks = true;  // the camera stage's masks downscaled by block minimum (false: bilinearly, for ablation)
   AttributeSet attrs;
