@@ -421,15 +421,19 @@ TEST(Refine, EveryCameraConvergesAndHeldOutViewsNeverGetWorse) {
   }
 }
 
+// The fitted scene's Gaussians with noise on their base colours (and, when asked, their opacities).
+model::Gaussians with_attribute_noise(const model::Gaussians& fitted, uint64_t seed, bool opacities) {
+  model::Gaussians g = fitted;
+  c10::NoGradGuard ng;
+  at::manual_seed(seed);
+  g.sh_dc = g.sh_dc + 0.4 * at::randn_like(g.sh_dc);
+  if (opacities) g.opacity_logits = g.opacity_logits + at::randn_like(g.opacity_logits);
+  return g;
+}
+
 TEST(Refine, AttributeStageRepairsPerturbedColoursAndOpacities) {
   const FittedScene& s = fitted_scene();
-  model::Gaussians g = s.g;
-  {
-    c10::NoGradGuard ng;
-    at::manual_seed(2);
-    g.sh_dc = g.sh_dc + 0.4 * at::randn_like(g.sh_dc);
-    g.opacity_logits = g.opacity_logits + at::randn_like(g.opacity_logits);
-  }
+  const model::Gaussians g = with_attribute_noise(s.g, 2, true);
   refine::RefineOptions o;
   o.stage_pose = false;
   o.steps_gs = 50;
@@ -447,12 +451,7 @@ TEST(Refine, AttributeStageRepairsPerturbedColoursAndOpacities) {
 // frame renders: the small steps repair more, and the held-out views do not get worse.
 TEST(Refine, AttributeStageRepairsMoreFromAFewFramesPerStepAtEqualRenders) {
   const FittedScene& s = fitted_scene();
-  model::Gaussians g = s.g;
-  {
-    c10::NoGradGuard ng;
-    at::manual_seed(3);
-    g.sh_dc = g.sh_dc + 0.4 * at::randn_like(g.sh_dc);
-  }
+  const model::Gaussians g = with_attribute_noise(s.g, 3, false);
   refine::RefineOptions o;
   o.stage_pose = false;
   o.val = s.ds.test;
