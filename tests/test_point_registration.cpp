@@ -9,7 +9,6 @@
 
 namespace {
 
-using ttgs::Mat4;
 using ttgs::Vec3;
 using namespace ttgs::refine;  // NOLINT: test file
 
@@ -53,8 +52,7 @@ Rig wall_rig(int cameras, int width, int height) {
     ph.rgb = img.data();
     rig.photos.push_back(ph);
     RegistrationGroup g;
-    g.owner_viewmat = ttgs::identity4();
-    g.owner_viewmat[0][3] = -cx;
+    g.owner_viewmat.translation = {-cx, 0, 0};
     g.pivot = kWall;
     g.pixels_per_unit = {ph.fx, ph.fx, ph.fx, ph.fx / kWall, ph.fx / kWall, ph.fx / kWall};
     rig.groups.push_back(g);

@@ -58,11 +58,11 @@ void split_lidar(const io::Dataset& ds, bool actors, double margin, PointCloud& 
 
 }  // namespace
 
-PointCloud static_lidar_points(const io::Dataset& ds, double actor_margin, int64_t max_points) {
+PointCloud static_lidar_points(const io::Dataset& ds, const SceneInitOptions& o) {
   PointCloud stat;
   std::vector<PointCloud> parts(ds.actors.size());
-  split_lidar(ds, true, actor_margin, stat, parts);
-  return voxel_thin(stat, 0.05, max_points);
+  split_lidar(ds, true, o.actor_margin, stat, parts);
+  return voxel_thin(stat, 0.05, o.max_static_points);
 }
 
 namespace {

@@ -28,9 +28,9 @@ struct SceneInitOptions {
 
 SceneModel init_scene(const io::Dataset& dataset, const Gaussians& static_gaussians, const SceneInitOptions& options);
 
-// The dataset's LiDAR returns that belong to the static scene (none inside or beside an actor's box at their
-// timestamp, as init_scene splits them), thinned on a voxel grid to at most `max_points`; colours left empty.
-PointCloud static_lidar_points(const io::Dataset& dataset, double actor_margin, int64_t max_points);
+// The dataset's LiDAR returns that belong to the static scene, as init_scene takes them (none inside or within
+// actor_margin of an actor's box at their timestamp, thinned to max_static_points); colours left empty.
+PointCloud static_lidar_points(const io::Dataset& dataset, const SceneInitOptions& options = {});
 
 // Pseudo-LiDAR from depth maps: every `stride`-th pixel (in x and y) with a positive depth of each of `frames`
 // unprojected to the world (z-depth along the optical axis, as io::Frame::depth holds it), one sweep per timestamp

@@ -37,6 +37,12 @@ nlohmann::json metrics(const eval::EvalReport& r) {
   return {{"psnr", r.psnr}, {"ssim", r.ssim}};
 }
 
+// Every training camera of a camera stage's result was registered on LiDAR.
+bool cameras_registered(const RefineResult& r) {
+  const std::vector<FramePoseReport>& f = r.pose_frames;
+  return !f.empty() && std::all_of(f.begin(), f.end(), [](const FramePoseReport& p) { return p.validation || p.registered; });
+}
+
 }  // namespace
 
 std::vector<AblationRow> run_ablation(const io::Dataset& ds, const model::SceneModel& start, const RefineOptions& o) {
@@ -53,6 +59,9 @@ std::vector<AblationRow> run_ablation(const io::Dataset& ds, const model::SceneM
   RefineOptions nearest = only(o, true, false, false);
   nearest.nearest_masks = true;
   rows.push_back(row("+ pose (nearest masks)", ds, start, nearest));
+  // Cameras this row registered on LiDAR stay where they are in the Gaussian rows, as in one refinement with every
+  // stage (where the Refiner knows which groups it registered).
+  const bool registered = cameras_registered(rows.back().result);
   if (start.dynamic()) {
     const RefineResult& prev = rows.back().result;
     rows.push_back(row("+ actors", with_cameras(ds, prev.cameras), prev.scene, only(o, false, true, false)));
@@ -60,11 +69,6 @@ std::vector<AblationRow> run_ablation(const io::Dataset& ds, const model::SceneM
   const RefineResult base = rows.back().result;  // the gs rows both start here
   const io::Dataset seen = with_cameras(ds, base.cameras);
   RefineOptions partial = only(o, false, false, true);
-  // Cameras the pose row registered on LiDAR stay where they are, as in one refinement with every stage.
-  const std::vector<FramePoseReport>& posed = rows[2].result.pose_frames;
-  const bool registered = !posed.empty() && std::all_of(posed.begin(), posed.end(), [](const FramePoseReport& f) {
-    return f.validation || f.registered;
-  });
   if (registered) partial.pose_lr_in_gs_stage = 0;
   partial.attrs = AttributeSet{};
   rows.push_back(row("+ gaussians (no xyz/scale)", seen, base.scene, partial));

@@ -4,9 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <string>
-#include <cstdlib>
 
 #include "core/parallel.hpp"
 #include "core/point_depth.hpp"
@@ -14,22 +11,8 @@
 namespace ttgs::refine {
 namespace {
 
-Mat4 product(const Mat4& a, const Mat4& b) {
-  Mat4 r{};
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 4; ++j)
-      for (int k = 0; k < 4; ++k) r[i][j] += a[i][k] * b[k][j];
-  return r;
-}
-
-Vec3 transform(const Mat4& m, const Vec3& x) {
-  return {m[0][0] * x[0] + m[0][1] * x[1] + m[0][2] * x[2] + m[0][3],
-          m[1][0] * x[0] + m[1][1] * x[1] + m[1][2] * x[2] + m[1][3],
-          m[2][0] * x[0] + m[2][1] * x[1] + m[2][2] * x[2] + m[2][3]};
-}
-
 // [Exp(w) (I - Exp(w)) p + v; 0 1], p = (0, 0, pivot).
-Mat4 correction_matrix(const PoseVector& d, double pivot) {
+Pose correction(const PoseVector& d, double pivot) {
   const Vec3 w{d[0], d[1], d[2]};
   const double angle = norm(w);
   Mat3 r = identity3();
@@ -38,7 +21,7 @@ Mat4 correction_matrix(const PoseVector& d, double pivot) {
     r = quat_to_rotation({std::cos(angle / 2), s * w[0], s * w[1], s * w[2]});
   }
   const Vec3 p{0, 0, pivot};
-  return rigid_matrix(r, p - r * p + Vec3{d[3], d[4], d[5]});
+  return Pose{r, p - r * p + Vec3{d[3], d[4], d[5]}};
 }
 
 // Bilinear sample of channel-interleaved rgb at pixel coordinates (x, y) = (u, v) - 0.5, edges clamped.
@@ -64,11 +47,11 @@ struct Seen {
   std::vector<float> rgb;  // 3 per point
 };
 
-Seen observe(const std::vector<Vec3>& points, const RegistrationPhoto& ph, const Mat4& world_to_camera, int border) {
+Seen observe(const std::vector<Vec3>& points, const RegistrationPhoto& ph, const Pose& world_to_camera, int border) {
   std::vector<uint32_t> index;
   std::vector<float> u, v, depth;
   for (size_t k = 0; k < points.size(); ++k) {
-    const Vec3 c = transform(world_to_camera, points[k]);
+    const Vec3 c = world_to_camera.apply(points[k]);
     if (!(c[2] > 0.1)) continue;
     const double pu = ph.fx * c[0] / c[2] + ph.cx, pv = ph.fy * c[1] / c[2] + ph.cy;
     if (!(pu >= border && pv >= border && pu < ph.width - border && pv < ph.height - border)) continue;
@@ -151,10 +134,10 @@ struct PointSample {
   double d[3][6];  // d rgb[c] / d delta
 };
 
-bool sample_point(const RegistrationPhoto& ph, const Mat4& owner, double pivot, const Vec3& point, bool jacobian,
+bool sample_point(const RegistrationPhoto& ph, const Pose& owner, double pivot, const Vec3& point, bool jacobian,
                   PointSample& out) {
-  const Vec3 xo = transform(owner, point);
-  const Vec3 xc = transform(ph.relative, xo);
+  const Vec3 xo = owner.apply(point);
+  const Vec3 xc = ph.relative.apply(xo);
   if (!(xc[2] > 1e-3)) return false;
   const double x = ph.fx * xc[0] / xc[2] + ph.cx - 0.5, y = ph.fy * xc[1] / xc[2] + ph.cy - 0.5;
   float rgb[3];
@@ -175,7 +158,7 @@ bool sample_point(const RegistrationPhoto& ph, const Mat4& owner, double pivot, 
   for (int a = 0; a < 2; ++a)
     for (int b = 0; b < 3; ++b) {
       double s = 0;  // (dpix · R_rel)[a][b]
-      for (int m = 0; m < 3; ++m) s += dpix[a][m] * ph.relative[size_t(m)][size_t(b)];
+      for (int m = 0; m < 3; ++m) s += dpix[a][m] * ph.relative.rotation[size_t(m)][size_t(b)];
       for (int n = 0; n < 6; ++n) dpd[a][n] += s * dxo[b][n];
     }
   for (int c = 0; c < 3; ++c)
@@ -188,7 +171,7 @@ bool sample_point(const RegistrationPhoto& ph, const Mat4& owner, double pivot, 
 double group_cost(const std::vector<Vec3>& points, const std::vector<RegistrationPhoto>& photos,
                   const RegistrationGroup& g, const std::vector<PhotoTerms>& terms, const PoseVector& delta,
                   double k, NormalEquations* e) {
-  const Mat4 owner = product(correction_matrix(delta, g.pivot), g.owner_viewmat);
+  const Pose owner = correction(delta, g.pivot).compose(g.owner_viewmat);
   double cost = 0;
   size_t count = 0;
   NormalEquations sum;
@@ -321,9 +304,8 @@ void add_point(const std::vector<PointSample>& seen, const std::vector<long>& sl
 JointSystem joint_system(const std::vector<Vec3>& points, const std::vector<RegistrationPhoto>& photos,
                          const std::vector<RegistrationGroup>& groups, const std::vector<PoseVector>& deltas,
                          const std::vector<long>& variable, const ColourTable& table, double k, bool normals) {
-  std::vector<Mat4> owner(groups.size());
-  for (size_t g = 0; g < groups.size(); ++g)
-    owner[g] = product(correction_matrix(deltas[g], groups[g].pivot), groups[g].owner_viewmat);
+  std::vector<Pose> owner(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) owner[g] = correction(deltas[g], groups[g].pivot).compose(groups[g].owner_viewmat);
   const size_t size = 6 * size_t(*std::max_element(variable.begin(), variable.end()) + 1);
   const int64_t chunks = std::max(1, num_threads());
   std::vector<JointSystem> parts(size_t(chunks), JointSystem(normals ? size : 0));
@@ -421,8 +403,8 @@ void adjust_jointly(const std::vector<Vec3>& points, const std::vector<Registrat
 
 }  // namespace
 
-Mat4 corrected_world_to_camera(const RegistrationPhoto& photo, const RegistrationGroup& group, const PoseVector& delta) {
-  return product(photo.relative, product(correction_matrix(delta, group.pivot), group.owner_viewmat));
+Pose corrected_world_to_camera(const RegistrationPhoto& photo, const RegistrationGroup& group, const PoseVector& delta) {
+  return photo.relative.compose(correction(delta, group.pivot).compose(group.owner_viewmat));
 }
 
 void register_on_points(const std::vector<Vec3>& points, const std::vector<RegistrationPhoto>& photos,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/math.hpp"
+#include "core/pose.hpp"
 #include "refine/pose_search.hpp"
 
 namespace ttgs::refine {
@@ -27,7 +28,7 @@ struct RegistrationPhoto {
   const float* mask = nullptr;  // (height, width), 0 = ignore the pixel; null: every pixel counts
   int width = 0, height = 0;
   double fx = 1, fy = 1, cx = 0, cy = 0;  // at this image's resolution (pixel centres at +0.5)
-  Mat4 relative = identity4();  // this camera's world-to-camera times its group owner's camera-to-world (input poses)
+  Pose relative;  // this camera's world-to-camera composed with its group owner's camera-to-world (input poses)
   size_t group = 0;
   bool colours_points = true;   // a training photo: its colours count for the other groups (held-out ones: not)
 };
@@ -36,7 +37,7 @@ struct RegistrationPhoto {
 // world-to-camera is [Exp(w) (I - Exp(w)) p + v; 0 1] · owner_viewmat with p = (0, 0, pivot), and every photo of
 // the group keeps its `relative` transform to the owner.
 struct RegistrationGroup {
-  Mat4 owner_viewmat = identity4();  // input world-to-camera
+  Pose owner_viewmat;  // input world-to-camera
   double pivot = 0;
   PoseVector pixels_per_unit{};      // image motion of a unit change of each component (bounds LM steps)
   PoseVector delta{};                // the correction: the start in, the result out
@@ -68,7 +69,7 @@ struct PointRegistrationOptions {
 void register_on_points(const std::vector<Vec3>& points, const std::vector<RegistrationPhoto>& photos,
                         std::vector<RegistrationGroup>& groups, const PointRegistrationOptions& o = {});
 
-// The world-to-camera matrix of a photo of group `g` under the correction `delta`.
-Mat4 corrected_world_to_camera(const RegistrationPhoto& photo, const RegistrationGroup& group, const PoseVector& delta);
+// The world-to-camera transform of a photo of group `g` under the correction `delta`.
+Pose corrected_world_to_camera(const RegistrationPhoto& photo, const RegistrationGroup& group, const PoseVector& delta);
 
 }  // namespace ttgs::refine

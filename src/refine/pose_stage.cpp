@@ -95,12 +95,12 @@ void Refiner::measure_coverage() {
 
 namespace {
 
-Mat4 to_mat4(const at::Tensor& m) {
-  const at::Tensor d = m.to(at::kDouble).contiguous();
-  Mat4 out{};
+Pose to_pose(const at::Tensor& rigid_matrix) {  // (4, 4)
+  const at::Tensor d = rigid_matrix.to(at::kDouble).contiguous();
+  Mat4 m{};
   for (size_t r = 0; r < 4; ++r)
-    for (size_t c = 0; c < 4; ++c) out[r][c] = d.data_ptr<double>()[r * 4 + c];
-  return out;
+    for (size_t c = 0; c < 4; ++c) m[r][c] = d.data_ptr<double>()[r * 4 + c];
+  return Pose::from_matrix(m);
 }
 
 }  // namespace
@@ -108,7 +108,7 @@ Mat4 to_mat4(const at::Tensor& m) {
 // Every group's correction registered on the static LiDAR returns (point_registration.hpp), coarse to fine; the
 // reference frame's group stays. Marks the groups registered (those with points in view) in registered_.
 void Refiner::register_on_lidar_points() {
-  const PointCloud cloud = model::static_lidar_points(ds_, 0.5, 150000);
+  const PointCloud cloud = model::static_lidar_points(ds_);  // as ttgs init takes them
   std::vector<Vec3> points(cloud.size());
   for (size_t k = 0; k < cloud.size(); ++k)
     points[k] = {cloud.positions[3 * k], cloud.positions[3 * k + 1], cloud.positions[3 * k + 2]};
@@ -116,7 +116,7 @@ void Refiner::register_on_lidar_points() {
   std::vector<RegistrationGroup> groups(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {
     const size_t o = groups_[g].front();
-    groups[g].owner_viewmat = to_mat4(viewmat_[o]);
+    groups[g].owner_viewmat = to_pose(viewmat_[o]);
     groups[g].pivot = pivot_[o];
     groups[g].delta = to_pose_vector(deltas_[int64_t(o)]);
     groups[g].fixed = o == owner_[reference_];
@@ -158,7 +158,7 @@ RegistrationPhoto Refiner::registration_photo(size_t i, size_t g, const ImageLev
   }
   const render::Intrinsics& k = lv.intrinsics[i];
   ph.fx = k.fx, ph.fy = k.fy, ph.cx = k.cx, ph.cy = k.cy;
-  if (relative_[i].defined()) ph.relative = to_mat4(relative_[i]);
+  if (relative_[i].defined()) ph.relative = to_pose(relative_[i]);
   ph.group = g;
   ph.colours_points = !group_is_val_[g];
   return ph;
