@@ -75,6 +75,18 @@ void BM_RasterizeBackward(benchmark::State& state) {
                        static_cast<const float*>(nullptr), static_cast<const float*>(nullptr), grads, d_bg);
 }
 
+void BM_ProjectBackward(benchmark::State& state) {
+  Prepared s(state.range(0), int(state.range(1)));
+  ProjectedGrads<float> in;
+  in.resize(s.proj.n);
+  for (size_t k = 0; k < in.mean2d.size(); ++k) in.mean2d[k] = 1e-3f;
+  for (size_t k = 0; k < in.conic.size(); ++k) in.conic[k] = 1e-3f;
+  for (size_t k = 0; k < in.color.size(); ++k) in.color[k] = 1e-3f;
+  for (size_t k = 0; k < in.opacity.size(); ++k) in.opacity[k] = 1e-3f;
+  GaussianGrads<float> out;
+  for (auto _ : state) project_backward(s.params, s.viewmat.data(), s.intr, {}, s.proj, in, out);
+}
+
 // The fused SSIM kernels on a 512x384 RGB pair (the training loss's other half).
 struct SsimImages {
   int H = 384, W = 512;
@@ -103,8 +115,9 @@ void BM_SsimBackward(benchmark::State& state) {
 BENCHMARK(BM_SsimForward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SsimBackward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
-#define TTGS_RENDER_ARGS ->Args({1500, 1})->Args({1500, 2})->Args({50000, 2})->Unit(benchmark::kMillisecond)
+#define TTGS_RENDER_ARGS ->Args({1500, 1})->Args({1500, 2})->Args({50000, 1})->Args({50000, 2})->Unit(benchmark::kMillisecond)
 BENCHMARK(BM_Project) TTGS_RENDER_ARGS;
+BENCHMARK(BM_ProjectBackward) TTGS_RENDER_ARGS;
 BENCHMARK(BM_Bin) TTGS_RENDER_ARGS;
 BENCHMARK(BM_RasterizeForward) TTGS_RENDER_ARGS;
 BENCHMARK(BM_RasterizeBackward) TTGS_RENDER_ARGS;

@@ -4,7 +4,11 @@
 #include <array>
 #include <cmath>
 
+#include <type_traits>
+
 #include "core/parallel.hpp"
+#include "render/project_lanes.hpp"
+#include "render/rasterize_tiles.hpp"
 #include "render/sh.hpp"
 
 namespace ttgs::render {
@@ -147,8 +151,8 @@ void GaussianGrads<T>::resize(int64_t n, int K) {
 }
 
 template <typename T>
-void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
-                     Projected<T>& out) {
+void project_forward_scalar(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
+                            Projected<T>& out) {
   const int64_t n = g.n;
   out.n = n;
   out.mean2d.assign(size_t(2 * n), T(0));
@@ -209,14 +213,14 @@ void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& 
 }
 
 template <typename T>
-void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
-                      const Projected<T>& proj, const ProjectedGrads<T>& gi, GaussianGrads<T>& go) {
+void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
+                             const Projected<T>& proj, const ProjectedGrads<T>& gi, GaussianGrads<T>& go) {
   const int64_t n = g.n;
   go.resize(n, g.sh_coeffs);
   const int degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
   const int K = (degree + 1) * (degree + 1);
   // The viewmat gradient sums over Gaussians: one partial sum per block, added in block order (deterministic).
-  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(64, n / 256));
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(64, n / 256));  // as viewmat_blocks below
   std::vector<std::array<T, 16>> partial(static_cast<size_t>(blocks));
   const View<T> view(vm, in, cfg);
   parallel_for(0, blocks, [&](int64_t b0, int64_t b1) {
@@ -368,11 +372,120 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
     for (int k = 0; k < 16; ++k) go.viewmat[k] += pv[size_t(k)];
 }
 
+namespace {
+
+// Blocks of Gaussians with one d loss / d viewmat partial sum each, added in block order (deterministic).
+int64_t viewmat_blocks(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(64, n / 256)); }
+
+LaneArgs lane_args(const GaussianParams<float>& g, const float* vm, const Intrinsics& in, const RasterConfig& cfg) {
+  LaneArgs a{};
+  a.g = g;
+  const View<float> view(vm, in, cfg);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) a.W[3 * r + c] = view.W[r][c];
+    a.t[r] = view.t[r];
+    a.centre[r] = view.centre[r];
+  }
+  a.fx = float(in.fx);
+  a.fy = float(in.fy);
+  a.cx = float(in.cx);
+  a.cy = float(in.cy);
+  a.width = float(in.width);
+  a.height = float(in.height);
+  a.near = view.near;
+  a.far = view.far;
+  a.eps2d = view.eps2d;
+  a.alpha_min = float(cfg.alpha_min);
+  a.x_lo = view.x_lo;
+  a.x_hi = view.x_hi;
+  a.y_lo = view.y_lo;
+  a.y_hi = view.y_hi;
+  a.antialiased = cfg.antialiased;
+  a.opacity_aware_extent = cfg.opacity_aware_extent;
+  a.degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
+  return a;
+}
+
+void run_lanes(const LaneArgs& a, bool backward) {
+  switch (raster_isa()) {
+#if defined(TTGS_HAVE_X86_ISA)
+    case RasterIsa::Avx512:
+      return backward ? isa_avx512::project_backward_lanes(a) : isa_avx512::project_forward_lanes(a);
+    case RasterIsa::Avx2: return backward ? isa_avx2::project_backward_lanes(a) : isa_avx2::project_forward_lanes(a);
+#endif
+    default: return backward ? isa_baseline::project_backward_lanes(a) : isa_baseline::project_forward_lanes(a);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void project_forward(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
+                     Projected<T>& out) {
+  if constexpr (!std::is_same_v<T, float>) {
+    project_forward_scalar(g, vm, in, cfg, out);
+  } else {
+    const size_t n = size_t(g.n);
+    out.n = g.n;
+    out.mean2d.resize(2 * n);  // every element is written: no zero-fill beyond what growing does
+    out.conic.resize(3 * n);
+    out.color.resize(3 * n);
+    out.depth.resize(n);
+    out.opacity.resize(n);
+    out.alpha_tau.resize(n);
+    out.radius.resize(n);
+    LaneArgs a = lane_args(g, vm, in, cfg);
+    a.mean2d = out.mean2d.data();
+    a.conic = out.conic.data();
+    a.depth = out.depth.data();
+    a.opacity = out.opacity.data();
+    a.alpha_tau = out.alpha_tau.data();
+    a.color = out.color.data();
+    a.radius = out.radius.data();
+    run_lanes(a, false);
+  }
+}
+
+template <typename T>
+void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics& in, const RasterConfig& cfg,
+                      const Projected<T>& proj, const ProjectedGrads<T>& gi, GaussianGrads<T>& go) {
+  if constexpr (!std::is_same_v<T, float>) {
+    project_backward_scalar(g, vm, in, cfg, proj, gi, go);
+  } else {
+    go.resize(g.n, g.sh_coeffs);
+    LaneArgs a = lane_args(g, vm, in, cfg);
+    a.proj_conic = proj.conic.data();
+    a.proj_color = proj.color.data();
+    a.proj_radius = proj.radius.data();
+    a.grad_mean2d = gi.mean2d.data();
+    a.grad_conic = gi.conic.data();
+    a.grad_depth = gi.depth.data();
+    a.grad_opacity = gi.opacity.data();
+    a.grad_color = gi.color.data();
+    a.d_means = go.means.data();
+    a.d_log_scales = go.log_scales.data();
+    a.d_quats = go.quats.data();
+    a.d_opacity_logits = go.opacity_logits.data();
+    a.d_sh = go.sh.data();
+    a.blocks = viewmat_blocks(g.n);
+    std::vector<float> partial(size_t(16 * a.blocks));
+    a.d_viewmat_blocks = partial.data();
+    run_lanes(a, true);
+    for (int64_t b = 0; b < a.blocks; ++b)
+      for (int k = 0; k < 16; ++k) go.viewmat[k] += partial[size_t(16 * b + k)];
+  }
+}
+
 #define TTGS_INSTANTIATE(T)                                                                                      \
   template struct ProjectedGrads<T>;                                                                             \
   template struct GaussianGrads<T>;                                                                              \
   template void project_forward<T>(const GaussianParams<T>&, const T*, const Intrinsics&, const RasterConfig&,  \
                                    Projected<T>&);                                                               \
+  template void project_forward_scalar<T>(const GaussianParams<T>&, const T*, const Intrinsics&,                \
+                                          const RasterConfig&, Projected<T>&);                                   \
+  template void project_backward_scalar<T>(const GaussianParams<T>&, const T*, const Intrinsics&,               \
+                                           const RasterConfig&, const Projected<T>&, const ProjectedGrads<T>&,  \
+                                           GaussianGrads<T>&);                                                   \
   template void project_backward<T>(const GaussianParams<T>&, const T*, const Intrinsics&, const RasterConfig&, \
                                     const Projected<T>&, const ProjectedGrads<T>&, GaussianGrads<T>&);
 TTGS_INSTANTIATE(float)

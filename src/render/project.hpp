@@ -70,6 +70,17 @@ struct GaussianGrads {
   void resize(int64_t n, int sh_coeffs);  // sizes only (no zero-fill)
 };
 
+// In float, forward and backward run 16 Gaussians at a time in vector instructions (project_lanes.inc, the widest
+// instruction set the machine has, as the tile loops); in double, and as the obviously correct version the tests
+// compare the lanes against, the scalar loops (*_scalar), one Gaussian at a time. Both write every output element.
+template <typename T>
+void project_forward_scalar(const GaussianParams<T>& g, const T* viewmat, const Intrinsics& intr,
+                            const RasterConfig& cfg, Projected<T>& out);
+template <typename T>
+void project_backward_scalar(const GaussianParams<T>& g, const T* viewmat, const Intrinsics& intr,
+                             const RasterConfig& cfg, const Projected<T>& proj, const ProjectedGrads<T>& grad_in,
+                             GaussianGrads<T>& grad_out);
+
 template <typename T>
 void project_forward(const GaussianParams<T>& g, const T* viewmat, const Intrinsics& intr, const RasterConfig& cfg,
                      Projected<T>& out);
