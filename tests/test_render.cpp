@@ -216,7 +216,10 @@ TEST(Render, GradientsMatchCentralFiniteDifferences) {
 // The footprint is conservative — every pixel the compositing test accepts (centre inside the square extent,
 // power <= 0, alpha >= 1/255) lies in its rows and in its column span for that row — and it is useful: for these
 // random anisotropic Gaussians it leaves out a good share of the square.
-TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
+// The footprint in scalar type S (double, and float as binning uses it), from inputs rounded to S; the per-pixel test
+// that judges is evaluated on those same inputs.
+template <typename S>
+void check_footprint() {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> uni(0, 1);
   const double alpha_min = 1.0 / 255;
@@ -233,15 +236,15 @@ TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
     const int radius = int(std::ceil(std::min(3.0, std::sqrt(2 * std::log(std::max(o / alpha_min, 1.0)))) *
                                      std::sqrt(lambda)));
     const double tau = o >= alpha_min ? 2 * std::log(o / alpha_min) : -1;
-    const render::Footprint f(u, v, a, b, cc, tau, radius);
+    const render::FootprintOf<S> f(S(u), S(v), S(a), S(b), S(cc), S(tau), radius);
     int r0, r1;
     f.rows(0, 99, r0, r1);
     for (int y = 0; y < 100; ++y)
       for (int x = 0; x < 100; ++x) {
-        const double dx = x + 0.5 - u, dy = y + 0.5 - v;
+        const double dx = x + 0.5 - double(S(u)), dy = y + 0.5 - double(S(v));
         if (std::abs(dx) > radius || std::abs(dy) > radius) continue;
         ++square;
-        const double power = -0.5 * (a * dx * dx + cc * dy * dy) - b * dx * dy;
+        const double power = -0.5 * (double(S(a)) * dx * dx + double(S(cc)) * dy * dy) - double(S(b)) * dx * dy;
         int c0, c1, q0, q1;
         f.columns_over_rows(y, y, 0, 99, c0, c1);
         f.rows_over_columns(x, x, 0, 99, q0, q1);
@@ -258,6 +261,11 @@ TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
   EXPECT_LT(double(kept), 0.85 * double(square));
   EXPECT_LT(double(kept_by_column), 0.85 * double(square));
   EXPECT_NEAR(double(kept_by_column), double(kept), 0.02 * double(kept));  // the same ellipse, seen by columns
+}
+
+TEST(Render, FootprintKeepsEveryContributingPixelAndCutsTheSquare) {
+  check_footprint<double>();
+  check_footprint<float>();
 }
 
 TEST(Render, RadixSortIsAStableSortByKey) {

@@ -185,10 +185,9 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
           __builtin_prefetch(&proj.radius[ahead]);
         }
         // The tiles the footprint (square extent and alpha ellipse) touches, band by band of tile rows.
-        const Footprint f(double(proj.mean2d[2 * size_t(i)]), double(proj.mean2d[2 * size_t(i) + 1]),
-                          double(proj.conic[3 * size_t(i)]), double(proj.conic[3 * size_t(i) + 1]),
-                          double(proj.conic[3 * size_t(i) + 2]), double(proj.alpha_tau[size_t(i)]),
-                          proj.radius[size_t(i)]);
+        const FootprintOf<T> f(proj.mean2d[2 * size_t(i)], proj.mean2d[2 * size_t(i) + 1], proj.conic[3 * size_t(i)],
+                               proj.conic[3 * size_t(i) + 1], proj.conic[3 * size_t(i) + 2], proj.alpha_tau[size_t(i)],
+                               proj.radius[size_t(i)]);
         int y0, y1;
         f.rows(0, intr.height - 1, y0, y1);
         for (int ty = y0 / kTileSize; y0 <= y1 && ty <= y1 / kTileSize; ++ty) {
