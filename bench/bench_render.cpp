@@ -15,7 +15,7 @@ using namespace ttgs::render;  // NOLINT: benchmark file, not a header
 
 struct Scene {
   Intrinsics intr{409.6, 409.6, 256, 192, 512, 384};
-  std::vector<float> means, log_scales, quats, opacity, sh, viewmat;
+  std::vector<float> means, log_scales, quats, opacity, sh_dc, sh_rest, viewmat;
   GaussianParams<float> params;
   explicit Scene(int64_t n) {
     std::mt19937 rng(0);
@@ -26,10 +26,11 @@ struct Scene {
       log_scales.insert(log_scales.end(), 3, std::log(spacing));
       quats.insert(quats.end(), {1, 0, 0, 0});
       opacity.push_back(std::log(0.1f / 0.9f));
-      for (int k = 0; k < 16 * 3; ++k) sh.push_back(k < 3 ? u(rng) : 0.05f * u(rng));
+      for (int k = 0; k < 3; ++k) sh_dc.push_back(u(rng));
+      for (int k = 0; k < 15 * 3; ++k) sh_rest.push_back(0.05f * u(rng));
     }
     viewmat = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-    params = {n, 16, means.data(), log_scales.data(), quats.data(), opacity.data(), sh.data()};
+    params = {n, 16, means.data(), log_scales.data(), quats.data(), opacity.data(), sh_dc.data(), sh_rest.data()};
   }
 };
 

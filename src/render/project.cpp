@@ -124,6 +124,12 @@ inline void compute_geometry(const GaussianParams<T>& g, int64_t i, const View<T
   G.valid = true;
 }
 
+// The 3 colour channels of SH coefficient k (0 = DC) of Gaussian i.
+template <typename T>
+const T* sh_coefficient(const GaussianParams<T>& g, int64_t i, int k) {
+  return k == 0 ? g.sh_dc + 3 * i : g.sh_rest + (i * (g.sh_coeffs - 1) + k - 1) * 3;
+}
+
 template <typename T>
 T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
@@ -146,7 +152,8 @@ void GaussianGrads<T>::resize(int64_t n, int K) {
   log_scales.resize(size_t(3 * n));
   quats.resize(size_t(4 * n));
   opacity_logits.resize(size_t(n));
-  sh.resize(size_t(n) * K * 3);
+  sh_dc.resize(size_t(n) * 3);
+  sh_rest.resize(size_t(n) * (K - 1) * 3);
   std::fill(viewmat, viewmat + 16, T(0));
 }
 
@@ -205,7 +212,7 @@ void project_forward_scalar(const GaussianParams<T>& g, const T* vm, const Intri
       const int K = (degree + 1) * (degree + 1);
       for (int c = 0; c < 3; ++c) {
         T acc = T(0.5);
-        for (int k = 0; k < K; ++k) acc += basis[k] * g.sh[(i * g.sh_coeffs + k) * 3 + c];
+        for (int k = 0; k < K; ++k) acc += basis[k] * sh_coefficient(g, i, k)[c];
         out.color[3 * i + c] = std::max(acc, T(0));
       }
     }
@@ -234,7 +241,8 @@ void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intr
         std::fill_n(&go.log_scales[3 * i], 3, T(0));
         std::fill_n(&go.quats[4 * i], 4, T(0));
         go.opacity_logits[i] = T(0);
-        std::fill_n(&go.sh[size_t(i) * g.sh_coeffs * 3], g.sh_coeffs * 3, T(0));
+        std::fill_n(&go.sh_dc[size_t(i) * 3], 3, T(0));
+        std::fill_n(&go.sh_rest[size_t(i) * (g.sh_coeffs - 1) * 3], (g.sh_coeffs - 1) * 3, T(0));
         if (proj.radius[i] == 0) continue;
         compute_geometry(g, i, view, G);
         const T z = G.p[2], fx = T(in.fx), fy = T(in.fy);
@@ -342,8 +350,9 @@ void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intr
         for (int k = 0; k < K; ++k) {
           T s = 0;
           for (int c = 0; c < 3; ++c) {
-            go.sh[(i * g.sh_coeffs + k) * 3 + c] = basis[k] * gcol[c];
-            s += g.sh[(i * g.sh_coeffs + k) * 3 + c] * gcol[c];
+            (k == 0 ? &go.sh_dc[size_t(3 * i)] : &go.sh_rest[size_t((i * (g.sh_coeffs - 1) + k - 1) * 3)])[c] =
+                basis[k] * gcol[c];
+            s += sh_coefficient(g, i, k)[c] * gcol[c];
           }
           for (int a = 0; a < 3; ++a) ddir[a] += dbasis[k][a] * s;
         }
@@ -466,7 +475,8 @@ void project_backward(const GaussianParams<T>& g, const T* vm, const Intrinsics&
     a.d_log_scales = go.log_scales.data();
     a.d_quats = go.quats.data();
     a.d_opacity_logits = go.opacity_logits.data();
-    a.d_sh = go.sh.data();
+    a.d_sh_dc = go.sh_dc.data();
+    a.d_sh_rest = go.sh_rest.data();
     a.blocks = viewmat_blocks(g.n);
     std::vector<float> partial(size_t(16 * a.blocks));
     a.d_viewmat_blocks = partial.data();

@@ -39,7 +39,8 @@ struct GaussianParams {
   const T* log_scales = nullptr;      // n x 3
   const T* quats = nullptr;           // n x 4 (w x y z, any norm)
   const T* opacity_logits = nullptr;  // n
-  const T* sh = nullptr;              // n x K x 3 (DC first)
+  const T* sh_dc = nullptr;           // n x 3: SH coefficient 0
+  const T* sh_rest = nullptr;         // n x (K - 1) x 3: coefficients 1 .. K - 1 (as model::Gaussians holds them)
 };
 
 template <typename T>
@@ -65,7 +66,8 @@ struct ProjectedGrads {
 
 template <typename T>
 struct GaussianGrads {
-  OutputBuffer<T> means, log_scales, quats, opacity_logits, sh;  // every element written by project_backward
+  // Every element written by project_backward; sh_dc n x 3, sh_rest n x (K - 1) x 3.
+  OutputBuffer<T> means, log_scales, quats, opacity_logits, sh_dc, sh_rest;
   T viewmat[16] = {};  // d loss / d world-to-camera matrix (last row stays 0)
   void resize(int64_t n, int sh_coeffs);  // sizes only (no zero-fill)
 };

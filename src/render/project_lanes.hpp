@@ -26,7 +26,7 @@ struct LaneArgs {
   const float *grad_mean2d, *grad_conic, *grad_depth, *grad_opacity, *grad_color;
   // Backward outputs (every element written): GaussianGrads' arrays, and one d loss / d viewmat partial sum (16
   // values, row-major, last row 0) per block of Gaussians; block b holds [b n / blocks, (b + 1) n / blocks).
-  float *d_means, *d_log_scales, *d_quats, *d_opacity_logits, *d_sh;
+  float *d_means, *d_log_scales, *d_quats, *d_opacity_logits, *d_sh_dc, *d_sh_rest;
   float* d_viewmat_blocks;
   int64_t blocks;
 };

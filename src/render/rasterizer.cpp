@@ -45,24 +45,25 @@ at::Tensor adopt(OutputBuffer<T>&& v, at::IntArrayRef shape) {
 
 template <typename T>
 GaussianParams<T> params_of(const at::Tensor& means, const at::Tensor& log_scales, const at::Tensor& quats,
-                            const at::Tensor& opacity_logits, const at::Tensor& sh) {
+                            const at::Tensor& opacity_logits, const at::Tensor& sh_dc, const at::Tensor& sh_rest) {
   GaussianParams<T> p;
   p.n = means.size(0);
-  p.sh_coeffs = int(sh.size(1));
+  p.sh_coeffs = int(sh_rest.size(1)) + 1;
   p.means = means.data_ptr<T>();
   p.log_scales = log_scales.data_ptr<T>();
   p.quats = quats.data_ptr<T>();
   p.opacity_logits = opacity_logits.data_ptr<T>();
-  p.sh = sh.data_ptr<T>();
+  p.sh_dc = sh_dc.data_ptr<T>();
+  p.sh_rest = sh_rest.data_ptr<T>();
   return p;
 }
 
 template <typename T>
 variable_list forward_typed(RasterState& s, Buffers<T>& b, const variable_list& in) {
-  const GaussianParams<T> p = params_of<T>(in[0], in[1], in[2], in[3], in[4]);
-  project_forward(p, in[5].data_ptr<T>(), s.intr, s.cfg, b.proj);
+  const GaussianParams<T> p = params_of<T>(in[0], in[1], in[2], in[3], in[4], in[5]);
+  project_forward(p, in[6].data_ptr<T>(), s.intr, s.cfg, b.proj);
   bin_gaussians(b.proj, s.intr, b.bins);
-  rasterize_forward(b.proj, b.bins, s.intr, s.cfg, in[6].data_ptr<T>(), s.per_pixel_bg, b.out);
+  rasterize_forward(b.proj, b.bins, s.intr, s.cfg, in[7].data_ptr<T>(), s.per_pixel_bg, b.out);
   const int64_t H = s.intr.height, W = s.intr.width;
   s.radii = to_tensor(b.proj.radius, {p.n});
   s.means2d = to_tensor(b.proj.mean2d, {p.n, 2});
@@ -73,14 +74,14 @@ variable_list forward_typed(RasterState& s, Buffers<T>& b, const variable_list& 
 
 template <typename T>
 variable_list backward_typed(RasterState& s, Buffers<T>& b, const variable_list& in, const variable_list& grads) {
-  const GaussianParams<T> p = params_of<T>(in[0], in[1], in[2], in[3], in[4]);
+  const GaussianParams<T> p = params_of<T>(in[0], in[1], in[2], in[3], in[4], in[5]);
   const auto ptr = [](const at::Tensor& g) -> const T* { return g.defined() ? g.data_ptr<T>() : nullptr; };
   ProjectedGrads<T> pg;
   std::vector<T> d_bg;
-  rasterize_backward(b.proj, b.bins, s.intr, s.cfg, in[6].data_ptr<T>(), s.per_pixel_bg, b.out, ptr(grads[0]),
+  rasterize_backward(b.proj, b.bins, s.intr, s.cfg, in[7].data_ptr<T>(), s.per_pixel_bg, b.out, ptr(grads[0]),
                      ptr(grads[1]), ptr(grads[2]), pg, d_bg);
   GaussianGrads<T> gg;
-  project_backward(p, in[5].data_ptr<T>(), s.intr, s.cfg, b.proj, pg, gg);
+  project_backward(p, in[6].data_ptr<T>(), s.intr, s.cfg, b.proj, pg, gg);
   const int64_t n = p.n;
   if (s.means2d_grad) *s.means2d_grad = to_tensor(pg.mean2d, {n, 2});
   std::vector<T> vm(gg.viewmat, gg.viewmat + 16);
@@ -88,18 +89,20 @@ variable_list backward_typed(RasterState& s, Buffers<T>& b, const variable_list&
           adopt(std::move(gg.log_scales), {n, 3}),
           adopt(std::move(gg.quats), {n, 4}),
           adopt(std::move(gg.opacity_logits), {n, 1}),
-          adopt(std::move(gg.sh), {n, int64_t(p.sh_coeffs), 3}),
+          adopt(std::move(gg.sh_dc), {n, 3}),
+          adopt(std::move(gg.sh_rest), {n, int64_t(p.sh_coeffs) - 1, 3}),
           to_tensor(vm, {4, 4}),
-          to_tensor(d_bg, in[6].sizes()),
+          to_tensor(d_bg, in[7].sizes()),
           at::Tensor()};
 }
 
 struct RasterizeFunction : torch::autograd::Function<RasterizeFunction> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& means, const at::Tensor& log_scales,
-                               const at::Tensor& quats, const at::Tensor& opacity_logits, const at::Tensor& sh,
+                               const at::Tensor& quats, const at::Tensor& opacity_logits, const at::Tensor& sh_dc,
+                               const at::Tensor& sh_rest,
                                const at::Tensor& viewmat, const at::Tensor& background,
                                const c10::intrusive_ptr<RasterState>& state) {
-    const variable_list in = {means, log_scales, quats, opacity_logits, sh, viewmat, background};
+    const variable_list in = {means, log_scales, quats, opacity_logits, sh_dc, sh_rest, viewmat, background};
     ctx->set_materialize_grads(false);  // an image the loss never reads gets no gradient pass (nullptr, not zeros)
     variable_list out = means.scalar_type() == at::kDouble ? forward_typed(*state, state->d, in)
                                                            : forward_typed(*state, state->f, in);
@@ -160,7 +163,7 @@ RenderResult render(const model::Gaussians& g, const at::Tensor& viewmat, const 
   state->means2d_grad = r.means2d_grad;
   const auto prep = [&](const at::Tensor& t) { return t.to(at::kCPU, dtype).contiguous(); };
   const variable_list out = RasterizeFunction::apply(prep(g.means), prep(g.log_scales), prep(g.quats),
-                                                     prep(g.opacity_logits), prep(sh_coefficients(g)), prep(viewmat),
+                                                     prep(g.opacity_logits), prep(g.sh_dc), prep(g.sh_rest), prep(viewmat),
                                                      prep(bg), state);
   r.rgb = out[0];
   r.alpha = out[1];
