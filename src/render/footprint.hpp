@@ -25,7 +25,7 @@ class FootprintOf {
       : u_(u), v_(v), a_(a), b_(b), c_(c), radius_(radius) {
     empty_ = radius <= 0 || !(tau >= 0);  // alpha <= opacity < alpha_min everywhere
     const S det = a * c - b * b;
-    tau_ = empty_ ? 0.0 : tau * S(1 + 1e-3) + S(1e-3);
+    tau_ = empty_ ? S(0) : tau * S(1 + 1e-3) + S(1e-3);
     ellipse_ = !empty_ && a > 0 && c > 0 && det > 0 && std::isfinite(det) && std::isfinite(tau_);
     if (ellipse_) {
       half_w_ = std::sqrt(tau_ * c / det);

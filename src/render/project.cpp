@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-
 #include <type_traits>
 
 #include "core/parallel.hpp"
@@ -124,11 +123,20 @@ inline void compute_geometry(const GaussianParams<T>& g, int64_t i, const View<T
   G.valid = true;
 }
 
-// The 3 colour channels of SH coefficient k (0 = DC) of Gaussian i.
-template <typename T>
-const T* sh_coefficient(const GaussianParams<T>& g, int64_t i, int k) {
-  return k == 0 ? g.sh_dc + 3 * i : g.sh_rest + (i * (g.sh_coeffs - 1) + k - 1) * 3;
+// Where the 3 colour channels of SH coefficient k (0 = DC) of Gaussian i lie, in GaussianParams' or GaussianGrads'
+// two arrays (dc: n x 3, rest: n x (K - 1) x 3).
+template <typename P>
+P* sh_coefficient(P* dc, P* rest, int sh_coeffs, int64_t i, int k) {
+  return k == 0 ? dc + 3 * i : rest + (i * (sh_coeffs - 1) + k - 1) * 3;
 }
+
+// The SH degree the projection evaluates: the configured one, clipped to what the Gaussians store.
+int active_sh_degree(const RasterConfig& cfg, int sh_coeffs) {
+  return std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(sh_coeffs)))) - 1);
+}
+
+// Blocks of Gaussians with one d loss / d viewmat partial sum each, added in block order (deterministic).
+int64_t viewmat_blocks(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(64, n / 256)); }
 
 template <typename T>
 T sigmoid(T x) {
@@ -169,7 +177,7 @@ void project_forward_scalar(const GaussianParams<T>& g, const T* vm, const Intri
   out.alpha_tau.assign(size_t(n), T(-1));
   out.color.assign(size_t(3 * n), T(0));
   out.radius.assign(size_t(n), 0);
-  const int degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
+  const int degree = active_sh_degree(cfg, g.sh_coeffs);
   const View<T> view(vm, in, cfg);
   parallel_for(0, n, [&](int64_t b, int64_t e) {
     Geometry<T> G;
@@ -212,7 +220,7 @@ void project_forward_scalar(const GaussianParams<T>& g, const T* vm, const Intri
       const int K = (degree + 1) * (degree + 1);
       for (int c = 0; c < 3; ++c) {
         T acc = T(0.5);
-        for (int k = 0; k < K; ++k) acc += basis[k] * sh_coefficient(g, i, k)[c];
+        for (int k = 0; k < K; ++k) acc += basis[k] * sh_coefficient(g.sh_dc, g.sh_rest, g.sh_coeffs, i, k)[c];
         out.color[3 * i + c] = std::max(acc, T(0));
       }
     }
@@ -224,10 +232,9 @@ void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intr
                              const Projected<T>& proj, const ProjectedGrads<T>& gi, GaussianGrads<T>& go) {
   const int64_t n = g.n;
   go.resize(n, g.sh_coeffs);
-  const int degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
+  const int degree = active_sh_degree(cfg, g.sh_coeffs);
   const int K = (degree + 1) * (degree + 1);
-  // The viewmat gradient sums over Gaussians: one partial sum per block, added in block order (deterministic).
-  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(64, n / 256));  // as viewmat_blocks below
+  const int64_t blocks = viewmat_blocks(n);
   std::vector<std::array<T, 16>> partial(static_cast<size_t>(blocks));
   const View<T> view(vm, in, cfg);
   parallel_for(0, blocks, [&](int64_t b0, int64_t b1) {
@@ -349,10 +356,11 @@ void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intr
         T ddir[3] = {0, 0, 0};
         for (int k = 0; k < K; ++k) {
           T s = 0;
+          T* dsh = sh_coefficient(go.sh_dc.data(), go.sh_rest.data(), g.sh_coeffs, i, k);
+          const T* sh = sh_coefficient(g.sh_dc, g.sh_rest, g.sh_coeffs, i, k);
           for (int c = 0; c < 3; ++c) {
-            (k == 0 ? &go.sh_dc[size_t(3 * i)] : &go.sh_rest[size_t((i * (g.sh_coeffs - 1) + k - 1) * 3)])[c] =
-                basis[k] * gcol[c];
-            s += sh_coefficient(g, i, k)[c] * gcol[c];
+            dsh[c] = basis[k] * gcol[c];
+            s += sh[c] * gcol[c];
           }
           for (int a = 0; a < 3; ++a) ddir[a] += dbasis[k][a] * s;
         }
@@ -383,9 +391,6 @@ void project_backward_scalar(const GaussianParams<T>& g, const T* vm, const Intr
 
 namespace {
 
-// Blocks of Gaussians with one d loss / d viewmat partial sum each, added in block order (deterministic).
-int64_t viewmat_blocks(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(64, n / 256)); }
-
 LaneArgs lane_args(const GaussianParams<float>& g, const float* vm, const Intrinsics& in, const RasterConfig& cfg) {
   LaneArgs a{};
   a.g = g;
@@ -411,7 +416,7 @@ LaneArgs lane_args(const GaussianParams<float>& g, const float* vm, const Intrin
   a.y_hi = view.y_hi;
   a.antialiased = cfg.antialiased;
   a.opacity_aware_extent = cfg.opacity_aware_extent;
-  a.degree = std::min(cfg.sh_degree, int(std::lround(std::sqrt(double(g.sh_coeffs)))) - 1);
+  a.degree = active_sh_degree(cfg, g.sh_coeffs);
   return a;
 }
 
