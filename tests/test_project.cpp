@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <random>
 #include <string>
@@ -82,14 +83,14 @@ Projection<T> project(const Scene& s, const render::RasterConfig& cfg, const ren
 }
 
 // Largest difference relative to the largest magnitude of the reference (with a floor), over entries where
-// `use(i / per)` holds.
-template <typename A, typename F>
-double relative_error(const A& ours, const std::vector<double>& ref, int per, F&& use) {
+// `use(i / per)` holds. Any indexable containers (vectors, output buffers, arrays).
+template <typename A, typename R, typename F>
+double relative_error(const A& ours, const R& ref, int per, F&& use) {
   double diff = 0, scale = 1e-6;
-  for (size_t k = 0; k < ref.size(); ++k) {
+  for (size_t k = 0; k < std::size(ref); ++k) {
     if (!use(int64_t(k) / per)) continue;
-    diff = std::max(diff, std::abs(double(ours[k]) - ref[k]));
-    scale = std::max(scale, std::abs(ref[k]));
+    diff = std::max(diff, std::abs(double(ours[k]) - double(ref[k])));
+    scale = std::max(scale, std::abs(double(ref[k])));
   }
   return diff / scale;
 }
@@ -142,13 +143,13 @@ TEST_P(ProjectLanes, MatchTheScalarProjectionInDoubleOnEveryInstructionSet) {
       const auto any = [](int64_t) { return true; };
       const render::GaussianGrads<double>& rg = ref.grads;
       const render::GaussianGrads<float>& og = ours.grads;
-      EXPECT_LT(relative_error(og.means, std::vector<double>(rg.means.begin(), rg.means.end()), 3, any), 1e-4);
-      EXPECT_LT(relative_error(og.log_scales, std::vector<double>(rg.log_scales.begin(), rg.log_scales.end()), 3, any), 1e-4);
-      EXPECT_LT(relative_error(og.quats, std::vector<double>(rg.quats.begin(), rg.quats.end()), 4, any), 1e-4);
-      EXPECT_LT(relative_error(og.opacity_logits, std::vector<double>(rg.opacity_logits.begin(), rg.opacity_logits.end()), 1, any), 1e-4);
-      EXPECT_LT(relative_error(og.sh_dc, std::vector<double>(rg.sh_dc.begin(), rg.sh_dc.end()), 3, any), 1e-5);
-      EXPECT_LT(relative_error(og.sh_rest, std::vector<double>(rg.sh_rest.begin(), rg.sh_rest.end()), 45, any), 1e-5);
-      EXPECT_LT(relative_error(og.viewmat, std::vector<double>(rg.viewmat, rg.viewmat + 16), 1, any), 1e-4);
+      EXPECT_LT(relative_error(og.means, rg.means, 3, any), 1e-4);
+      EXPECT_LT(relative_error(og.log_scales, rg.log_scales, 3, any), 1e-4);
+      EXPECT_LT(relative_error(og.quats, rg.quats, 4, any), 1e-4);
+      EXPECT_LT(relative_error(og.opacity_logits, rg.opacity_logits, 1, any), 1e-4);
+      EXPECT_LT(relative_error(og.sh_dc, rg.sh_dc, 3, any), 1e-5);
+      EXPECT_LT(relative_error(og.sh_rest, rg.sh_rest, 45, any), 1e-5);
+      EXPECT_LT(relative_error(og.viewmat, rg.viewmat, 1, any), 1e-4);
       // Culled Gaussians get exact zeros; SH coefficients above the active degree too.
       for (int64_t i = 0; i < scene.n; ++i) {
         if (ref.proj.radius[size_t(i)] > 0) continue;
