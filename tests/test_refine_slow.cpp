@@ -75,6 +75,13 @@ TEST(RefineSlow, RealFoxCameraStage) {
   o.val = ds.test;
   const refine::RefineResult r = refine::refine(ds, g, o);
   const test::CameraErrors e = test::camera_errors(truth, r.cameras, all, radius);
+  for (const refine::FramePoseReport& f : r.pose_frames) {  // the frames that miss, for a diagnosis
+    const double end = refine::pose_difference(truth.frames[f.frame].camera, r.cameras[f.frame]).rotation_deg;
+    if (end >= 0.3)
+      std::printf("frame %s (%s): %.3f deg off, PSNR %.2f -> %.2f dB, %d steps kept, %d undone\n",
+                  ds.frames[f.frame].name.c_str(), f.validation ? "held out" : "training", end, f.psnr_start,
+                  f.psnr_end, f.accepted, f.rejected);
+  }
   std::printf("fox, downscale 4, %zu frames: rotation mean %.3f worst %.3f deg, translation mean %.2f%% worst %.2f%%; "
               "train %.2f -> %.2f dB, %.1f s\n", all.size(), e.mean_deg, e.worst_deg, 100 * e.mean, 100 * e.worst,
               r.before_train.psnr, r.after_train.psnr, r.time_s);
