@@ -152,6 +152,7 @@ TEST(Fit, ShortFitRaisesTestPsnrAndWritesOutputs) {
   const auto report = nlohmann::json::parse(io::read_file(dir / "out/report.json"));
   for (const char* key : {"iters", "time_s", "num_gaussians", "metrics", "history"}) EXPECT_TRUE(report.contains(key)) << key;
   EXPECT_EQ(report["steps"].get<int>(), fo.iters);
+  EXPECT_EQ(report["warmup_steps"].get<int>(), 0);  // photos too small for the default warm-up
   EXPECT_GT(report["peak_resident_mib"].get<double>(), 10.0);  // this process, LibTorch loaded
   EXPECT_NEAR(report["metrics"]["test"]["psnr"].get<double>(), r.test.psnr, 1e-9);
   EXPECT_TRUE(report["metrics"]["train"].contains("ssim"));
@@ -185,6 +186,30 @@ TEST(Fit, ResolutionWarmUpTrainsAsWellAndAPlateauStopsEarly) {
   EXPECT_EQ(early.history[early.history.size() - 2].step, 260);
   stop.stop_plateau = -1;
   EXPECT_THROW(fit::check_options(stop), InputError);
+}
+
+TEST(Fit, DefaultWarmUpIsAThirdOfTheRunWhenHalfSizePhotosKeep128Pixels) {
+  io::Dataset ds;
+  ds.frames.resize(3);
+  ds.train = {0, 1, 2};
+  for (io::Frame& f : ds.frames) f.camera.width = 512, f.camera.height = 256;
+  fit::FitOptions fo;
+  fo.iters = 3000;
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 1000);
+  ds.frames[1].camera.height = 254;  // one photo would be 127 pixels high at half size
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 0);
+  ds.train = {0, 2};  // test frames do not count
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 1000);
+  fo.warmup_downscale = 4;
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 0);
+  fo.warmup_downscale = 2;
+  fo.full_batch = true;
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 0);
+  fo.full_batch = false;
+  fo.warmup_steps = 7;  // given: taken as it is
+  EXPECT_EQ(fit::warmup_steps(fo, ds), 7);
+  fo.warmup_steps = -2;
+  EXPECT_THROW(fit::check_options(fo), InputError);
 }
 
 TEST(Fit, NanGuardRollsBackAndNothingNonFiniteIsWritten) {

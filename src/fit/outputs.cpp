@@ -37,6 +37,7 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
               {"sh_degree", o.sh_degree},
               {"strategy", o.strategy_kind == StrategyKind::kMcmc ? "mcmc" : "default"},
               {"mode", o.full_batch ? "full-batch" : "stochastic"},
+              {"warmup_steps", warmup_steps(o, ds)},
               {"rollbacks", r.rollbacks},
               {"peak_resident_mib", peak_resident_mib()},
               {"scene_model", {{"actors", r.scene.actors.num_actors()},

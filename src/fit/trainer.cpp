@@ -337,9 +337,20 @@ void check_options(const FitOptions& o) {
   if (o.sh_degree < 0 || o.sh_degree > 3) throw InputError("--sh-degree", "must be 0..3");
   if (o.checkpoint_every < 0) throw InputError("--checkpoint-every", "must not be negative");
   if (o.eval_every < 0) throw InputError("--eval-every", "must not be negative");
-  if (o.warmup_steps < 0) throw InputError("--warmup-steps", "must not be negative");
+  if (o.warmup_steps < 0 && o.warmup_steps != FitOptions::kAutoWarmup)
+    throw InputError("--warmup-steps", "must not be negative");
   if (o.warmup_downscale < 1) throw InputError("--warmup-downscale", "must be at least 1");
   if (!(o.stop_plateau >= 0)) throw InputError("--stop-plateau", "must not be negative");
+}
+
+int warmup_steps(const FitOptions& o, const io::Dataset& ds) {
+  if (o.warmup_steps != FitOptions::kAutoWarmup) return o.warmup_steps;
+  if (o.full_batch || o.warmup_downscale < 2 || ds.train.empty()) return 0;
+  for (size_t i : ds.train) {
+    const Camera& c = ds.frames[i].camera;
+    if (std::min(c.width, c.height) / o.warmup_downscale < FitOptions::kMinWarmupSide) return 0;
+  }
+  return o.iters / 3;
 }
 
 FitResult fit(const io::Dataset& ds, model::Gaussians init, const FitOptions& o) {
@@ -350,7 +361,9 @@ FitResult fit(const io::Dataset& ds, model::SceneModel init, const FitOptions& o
   check_options(o);
   if (ds.train.empty()) throw InputError(ds.path, "no training frames");
   if (init.gaussians.size() == 0) throw InputError(ds.path, "the initial model has no Gaussians");
-  return FitLoop(ds, std::move(init), o).run();
+  FitOptions resolved = o;
+  resolved.warmup_steps = warmup_steps(o, ds);
+  return FitLoop(ds, std::move(init), resolved).run();
 }
 
 }  // namespace ttgs::fit

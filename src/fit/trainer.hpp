@@ -28,8 +28,12 @@ struct FitOptions {
   int eval_every = 1000;  // 0: only at the end
   double ssim_lambda = 0.2;
   // Resolution warm-up: the first `warmup_steps` steps train on the photos downscaled by `warmup_downscale`
-  // (box filter, cameras scaled), a quarter of the pixels at 2; then full size.
-  int warmup_steps = 0;
+  // (box filter, cameras scaled), a quarter of the pixels at 2; then full size. kAutoWarmup: a third of the
+  // iterations when the downscaled photos keep a smaller side of kMinWarmupSide pixels (not in full-batch mode),
+  // else none (warmup_steps()).
+  static constexpr int kAutoWarmup = -1;
+  static constexpr int kMinWarmupSide = 128;
+  int warmup_steps = kAutoWarmup;
   int warmup_downscale = 2;
   // Early stop: once densification has ended, the run stops at a test evaluation (every `eval_every` steps) that
   // gained less than `stop_plateau` dB over the previous one, itself after densification (0: never).
@@ -88,6 +92,10 @@ struct FitResult {
 
 // InputError naming the option when the options cannot work (checked before any data is loaded).
 void check_options(const FitOptions& options);
+
+// The warm-up a run takes: options.warmup_steps when given, else (kAutoWarmup) a third of the iterations when every
+// training photo downscaled by options.warmup_downscale keeps a smaller side of FitOptions::kMinWarmupSide pixels.
+int warmup_steps(const FitOptions& options, const io::Dataset& dataset);
 
 FitResult fit(const io::Dataset& dataset, model::Gaussians init, const FitOptions& options);
 // A scene model: actors placed by their tracks, the environment map and appearance trained with the Gaussians.
