@@ -60,6 +60,7 @@ nlohmann::json run_hybrid(const io::Dataset& ds, const learn::ReconstructResult&
   o.iters = iters;
   o.eval_every = 0;
   o.seed = seed;
+  o.warmup_steps = 0;  // it continues a reconstruction: no steps on half-size photos first
   const fit::FitResult f = fit::fit(ds, rec.gaussians, o);
   nlohmann::json row = {{"method", "learned steps, then ttgs fit"}, {"learned_steps", rec.steps},
                         {"fit_iters", iters}, {"time_s", rec.time_s + f.time_s}, {"num_gaussians", f.gaussians.size()},
