@@ -188,6 +188,12 @@ TEST(Fit, ResolutionWarmUpTrainsAsWellAndAPlateauStopsEarly) {
   EXPECT_THROW(fit::check_options(stop), InputError);
 }
 
+TEST(Fit, ShDegreeRisesEveryQuarterOfTheRunBetween500And1000Steps) {
+  EXPECT_EQ(fit::sh_degree_interval(3000), 750);  // degree 3 from step 2251
+  EXPECT_EQ(fit::sh_degree_interval(30000), 1000);  // as 3DGS
+  EXPECT_EQ(fit::sh_degree_interval(300), 500);  // short runs stay at degree 0
+}
+
 TEST(Fit, DefaultWarmUpIsAThirdOfTheRunWhenHalfSizePhotosKeep128Pixels) {
   io::Dataset ds;
   ds.frames.resize(3);

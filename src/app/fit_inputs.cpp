@@ -18,7 +18,9 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
   add_image_memory_option(cmd, o.load);
   cmd.add_option("--init", o.init, "Initial point cloud (.ply) or 3DGS scene (.ply, .spz, .splat, .compressed.ply, "
                                    ".glb) (default: the dataset's points, else random)");
-  cmd.add_option("--sh-degree", o.fit.sh_degree, "Spherical-harmonics degree, raised every 1000 iterations")
+  cmd.add_option("--sh-degree", o.fit.sh_degree,
+                 "Spherical-harmonics degree, reached step by step: raised every quarter of --iters (every 500 to "
+                 "1000 iterations)")
       ->capture_default_str();
   cmd.add_option("--strategy", o.strategy, "Densification: default (3DGS clone/split/prune) or mcmc (fixed budget)")
       ->check(CLI::IsMember({"default", "mcmc"}))

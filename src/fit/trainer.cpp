@@ -162,7 +162,7 @@ class FitLoop {
   // strategy's regularizer added), with the render.
   std::pair<at::Tensor, render::RenderResult> view_loss(size_t i, int step) {
     render::RenderSettings s;
-    s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / 1000);
+    s.config.sh_degree = std::min(o_.sh_degree, (step - 1) / sh_degree_interval(o_.iters));
     s.background = o_.random_background ? at::rand({3}) : fixed_bg_;
     const train::ViewCache& views = views_at(step);
     render::RenderResult r = render::render_view(scene_, ds_, i, views.camera(i), s);
@@ -342,6 +342,8 @@ void check_options(const FitOptions& o) {
   if (o.warmup_downscale < 1) throw InputError("--warmup-downscale", "must be at least 1");
   if (!(o.stop_plateau >= 0)) throw InputError("--stop-plateau", "must not be negative");
 }
+
+int sh_degree_interval(int iters) { return std::clamp(iters / 4, 500, 1000); }
 
 int warmup_steps(const FitOptions& o, const io::Dataset& ds) {
   if (o.warmup_steps != FitOptions::kAutoWarmup) return o.warmup_steps;
