@@ -35,14 +35,11 @@ void add_fit_inputs(CLI::App& cmd, FitInputs& o) {
                  "Mean screen-space gradient (normalized device units) above which a Gaussian is cloned or split "
                  "(default strategy; default: 0.0002)");
   cmd.add_option("--opacity-reset-every", o.opacity_reset_every, "Iterations between opacity resets (default strategy; default: 3000)");
-  cmd.add_option_function<int>(
-         "--warmup-steps",
-         [&o](int steps) {
-           if (steps < 0) throw InputError("--warmup-steps", "must not be negative");
-           o.fit.warmup_steps = steps;
-         },
-         "Resolution warm-up: the first N iterations train on photos downscaled by --warmup-downscale (default: "
-         "a third of --iters when the downscaled photos keep 128 pixels on their smaller side, else 0)")
+  cmd.add_option("--warmup-steps", o.fit.warmup_steps,
+                 "Resolution warm-up: the first N iterations train on photos downscaled by --warmup-downscale "
+                 "(default: a third of --iters when the downscaled photos keep 128 pixels on their smaller side, "
+                 "else 0)")
+      ->check(non_negative_whole())
       ->default_str("auto");
   cmd.add_option("--warmup-downscale", o.fit.warmup_downscale, "Downscale factor of the resolution warm-up")
       ->capture_default_str();

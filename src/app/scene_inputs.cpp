@@ -10,8 +10,6 @@
 
 namespace ttgs::app {
 
-namespace {
-// A whole number >= 0 (that fits an int), with the reason in the error otherwise.
 CLI::Validator non_negative_whole() {
   return CLI::Validator(
       [](const std::string& value) {
@@ -26,7 +24,6 @@ CLI::Validator non_negative_whole() {
       },
       "N >= 0");
 }
-}  // namespace
 
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
   cmd.add_option("--threads", threads, help)->check(non_negative_whole())->capture_default_str();

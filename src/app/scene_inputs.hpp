@@ -12,6 +12,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace ttgs::app {
@@ -30,6 +31,9 @@ struct ScenePartToggles {
 void add_scene_part_options(CLI::App& cmd, ScenePartToggles& toggles);
 // The toggles on a dataset (auto: actors when it has tracks, sky and appearance for time series) into `options`.
 void apply_scene_parts(const ScenePartToggles& toggles, const io::Dataset& dataset, model::SceneInitOptions& options);
+
+// A whole number >= 0 (that fits an int), with the reason in the error otherwise.
+CLI::Validator non_negative_whole();
 
 // --threads N (0 = all cores; a negative count is an option error) for every command that computes.
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help = "Threads (0 = all cores)");
