@@ -11,8 +11,6 @@
 namespace ttgs::model {
 namespace {
 
-constexpr int kDepthCell = 4;  // depth buffer cell, photo pixels
-
 // One photo's view of the points: camera coordinates and pixel of each point in front of it.
 struct Projected {
   std::vector<uint32_t> point;  // index into the concatenated clouds
@@ -69,8 +67,9 @@ struct ColourSamples {
 };
 
 void sample_photo(const io::Frame& f, const Projected& p, ColourSamples& samples) {
-  const PointDepthBuffer front =
-      point_depth_buffer(p.u.data(), p.v.data(), p.depth.data(), p.point.size(), f.camera.width, f.camera.height, kDepthCell);
+  const PointDepthBuffer front = point_depth_buffer(p.u.data(), p.v.data(), p.depth.data(), p.point.size(),
+                                                   f.camera.width, f.camera.height,
+                                                   point_depth_cell(f.camera.width, f.camera.height));
   for (size_t k = 0; k < p.point.size(); ++k) {
     if (!front.visible(p.u[k], p.v[k], p.depth[k])) continue;  // behind a nearer surface
     const int x = std::min(int(p.u[k]), f.image.width - 1), y = std::min(int(p.v[k]), f.image.height - 1);

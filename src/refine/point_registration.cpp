@@ -60,8 +60,8 @@ Seen observe(const std::vector<Vec3>& points, const RegistrationPhoto& ph, const
     v.push_back(float(pv));
     depth.push_back(float(c[2]));
   }
-  const int cell = std::max(1, int(std::lround(std::min(ph.width, ph.height) / 80.0)));
-  const PointDepthBuffer front = point_depth_buffer(u.data(), v.data(), depth.data(), u.size(), ph.width, ph.height, cell);
+  const PointDepthBuffer front = point_depth_buffer(u.data(), v.data(), depth.data(), u.size(), ph.width, ph.height,
+                                                   point_depth_cell(ph.width, ph.height));
   Seen seen;
   for (size_t k = 0; k < index.size(); ++k) {
     if (!front.visible(u[k], v[k], depth[k])) continue;
