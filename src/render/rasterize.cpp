@@ -85,7 +85,7 @@ TileArgs<T> tile_args(const Projected<T>& proj, const TileBins& bins, const Intr
 }
 
 // Splits [0, n) into `parts` contiguous runs of about equal cost(i): bounds[w] .. bounds[w + 1] - 1. The split
-// depends only on the costs and the count, which keeps the backward sums deterministic for a fixed thread count.
+// depends only on the costs and the count.
 template <typename Cost>
 std::vector<int64_t> split_by_cost(int64_t n, int64_t parts, Cost&& cost) {
   double total = 0;
@@ -101,13 +101,24 @@ std::vector<int64_t> split_by_cost(int64_t n, int64_t parts, Cost&& cost) {
   return bounds;
 }
 
-// The tiles (row-major) in contiguous runs of about equal work, one per worker: a run shares output cache lines
-// with its neighbours only at its two ends. (Dealing tile rows round-robin left one of two workers with twice the
-// other's work on the benchmark scene.)
+// The tiles (row-major) in contiguous runs of about equal work, kChunksPerThread per thread, claimed by the threads
+// one at a time (TileArgs): a run shares output cache lines with its neighbours only at its two ends, and a thread
+// that the system deschedules (other programs busy on the cores) delays one run, not a thread's fixed share. (Dealing
+// tile rows round-robin left one of two workers with twice the other's work on the benchmark scene.)
+constexpr int64_t kChunksPerThread = 8;
 std::vector<int64_t> split_tiles(const int64_t* work, int64_t tiles) {
   constexpr double kTileOverhead = 8;  // setting a tile up and writing it out, in rows of compositing
-  return split_by_cost(tiles, std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles)),
+  return split_by_cost(tiles, std::max<int64_t>(1, std::min<int64_t>(num_threads() * kChunksPerThread, tiles)),
                        [&](int64_t t) { return double(work[t]) + kTileOverhead; });
+}
+
+// Points a (forward or backward) TileArgs at its chunks; `claim` receives the shared claim counter.
+template <typename T>
+void set_chunks(TileArgs<T>& a, const std::vector<int64_t>& bounds, int64_t& claim) {
+  a.chunks = int64_t(bounds.size()) - 1;
+  a.chunk_tiles = bounds.data();
+  a.threads = std::max<int64_t>(1, std::min<int64_t>(num_threads(), a.chunks));
+  a.next_chunk = &claim;
 }
 
 }  // namespace
@@ -135,6 +146,60 @@ uint64_t order_key(double v) {
   std::memcpy(&b, &v, sizeof b);
   return (b & (uint64_t(1) << 63)) ? ~b : b | (uint64_t(1) << 63);
 }
+
+// One tile-list entry as a binning worker lists it.
+struct BinEntry {
+  int32_t tile, id;
+  uint16_t span;
+};
+
+// The workers' entries laid out tile by tile (`slots[w][t]`: worker w's count in tile t on entry), each tile's in
+// worker order; and the same entries grouped by Gaussian (TileBins::entry_of, groups, group_ids): the workers'
+// lists one after another, where each Gaussian's entries are together, in the order of its tiles.
+void lay_out_entries(const std::vector<std::vector<BinEntry>>& entries, std::vector<std::vector<int64_t>>& slots,
+                     int64_t tiles, TileBins& bins) {
+  const int64_t workers = int64_t(entries.size());
+  bins.offsets.assign(size_t(tiles) + 1, 0);
+  int64_t total = 0;
+  for (int64_t t = 0; t < tiles; ++t) {
+    bins.offsets[size_t(t)] = total;
+    for (auto& s : slots) {  // count -> first slot of this worker in this tile
+      const int64_t c = s[size_t(t)];
+      s[size_t(t)] = total;
+      total += c;
+    }
+  }
+  bins.offsets[size_t(tiles)] = total;
+  bins.ids.resize(size_t(total));
+  bins.spans.resize(size_t(total));
+  // The workers' lists, one after another, are the entries grouped by Gaussian (each Gaussian's in its stretch).
+  std::vector<int64_t> list_start(size_t(workers) + 1, 0);
+  for (size_t w = 0; w < size_t(workers); ++w) list_start[w + 1] = list_start[w] + int64_t(entries[w].size());
+  bins.entry_of.resize(size_t(total));
+  std::vector<std::vector<int64_t>> group_starts(static_cast<size_t>(workers));
+  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
+    for (int64_t w = w0; w < w1; ++w) {
+      const std::vector<BinEntry>& list = entries[size_t(w)];
+      for (size_t k = 0; k < list.size(); ++k) {
+        const BinEntry& e = list[k];
+        const int64_t at = slots[size_t(w)][size_t(e.tile)]++;
+        bins.ids[size_t(at)] = e.id;
+        bins.spans[size_t(at)] = e.span;
+        bins.entry_of[size_t(list_start[size_t(w)]) + k] = at;
+        if (k == 0 || list[k - 1].id != e.id) group_starts[size_t(w)].push_back(list_start[size_t(w)] + int64_t(k));
+      }
+    }
+  }, 1);
+  bins.groups.clear();
+  bins.group_ids.clear();
+  for (const std::vector<int64_t>& starts : group_starts)
+    for (const int64_t g : starts) {
+      bins.groups.push_back(g);
+      bins.group_ids.push_back(bins.ids[size_t(bins.entry_of[size_t(g)])]);
+    }
+  bins.groups.push_back(total);
+}
+
 }  // namespace
 
 template <typename T>
@@ -156,10 +221,6 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
   const int64_t visible = int64_t(order.size());
   // Each worker lists the (tile, Gaussian) entries of its own stretch of that order, counting them per tile; its
   // slots in every tile come after the earlier workers', so the lists do not depend on the thread count.
-  struct Entry {
-    int32_t tile, id;
-    uint16_t span;
-  };
   const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), visible / 256));
   // Stretches of about equal work, estimated by the tiles each square extent covers: near Gaussians are larger, so
   // equal counts left the first worker with most of it.
@@ -168,11 +229,11 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
     return side * side;
   });
   std::vector<std::vector<int64_t>> slots(size_t(workers), std::vector<int64_t>(size_t(tiles), 0));
-  std::vector<std::vector<Entry>> entries(slots.size());
+  std::vector<std::vector<BinEntry>> entries(slots.size());
   parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
     for (int64_t w = w0; w < w1; ++w) {
       std::vector<int64_t>& count = slots[size_t(w)];
-      std::vector<Entry>& list = entries[size_t(w)];
+      std::vector<BinEntry>& list = entries[size_t(w)];
       const int64_t k_begin = first[size_t(w)], k_end = first[size_t(w) + 1];
       list.reserve(size_t(std::max<int64_t>(0, k_end - k_begin)) * 4);
       for (int64_t k = k_begin; k < k_end; ++k) {
@@ -211,27 +272,7 @@ void bin_gaussians(const Projected<T>& proj, const Intrinsics& intr, TileBins& b
       }
     }
   }, 1);
-  bins.offsets.assign(size_t(tiles) + 1, 0);
-  int64_t total = 0;
-  for (int64_t t = 0; t < tiles; ++t) {
-    bins.offsets[size_t(t)] = total;
-    for (auto& s : slots) {  // count -> first slot of this worker in this tile
-      const int64_t c = s[size_t(t)];
-      s[size_t(t)] = total;
-      total += c;
-    }
-  }
-  bins.offsets[size_t(tiles)] = total;
-  bins.ids.resize(size_t(total));
-  bins.spans.resize(size_t(total));
-  parallel_for(0, workers, [&](int64_t w0, int64_t w1) {
-    for (int64_t w = w0; w < w1; ++w)
-      for (const Entry& e : entries[size_t(w)]) {
-        const size_t at = size_t(slots[size_t(w)][size_t(e.tile)]++);
-        bins.ids[at] = e.id;
-        bins.spans[at] = e.span;
-      }
-  }, 1);
+  lay_out_entries(entries, slots, tiles, bins);
   bins.work.resize(size_t(tiles));
   parallel_for(0, tiles, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
@@ -265,8 +306,8 @@ void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Int
   out.tile_work.resize(size_t(bins.tiles_x) * bins.tiles_y);
   a.tile_work = out.tile_work.data();
   const std::vector<int64_t> bounds = split_tiles(bins.work.data(), int64_t(bins.work.size()));
-  a.workers = int64_t(bounds.size()) - 1;
-  a.worker_tiles = bounds.data();
+  int64_t claim = 0;
+  set_chunks(a, bounds, claim);
   run_forward(a);
 }
 
@@ -278,52 +319,41 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
   a.final_transmittance = const_cast<T*>(fwd.final_transmittance.data());
   a.end = const_cast<int32_t*>(fwd.end.data());
   const std::vector<int64_t> bounds = split_tiles(fwd.tile_work.data(), int64_t(fwd.tile_work.size()));
-  a.workers = int64_t(bounds.size()) - 1;
-  a.worker_tiles = bounds.data();
+  int64_t claim = 0;
+  set_chunks(a, bounds, claim);
   a.d_rgb = d_rgb;
   a.d_alpha = d_alpha;
   a.d_depth = d_depth;
-  // One gradient buffer per worker, summed in worker order: deterministic for a fixed thread count.
-  const size_t workers = size_t(a.workers);
-  std::vector<ProjectedGrads<T>> partial(workers);
-  std::vector<T*> mean2d(workers), conic(workers), opacity(workers), color(workers), depth(workers);
-  parallel_for(0, int64_t(workers), [&](int64_t w0, int64_t w1) {  // zero-filled in parallel
-    for (int64_t w = w0; w < w1; ++w) partial[size_t(w)].resize(proj.n);
-  }, 1);
-  for (size_t w = 0; w < workers; ++w) {
-    mean2d[w] = partial[w].mean2d.data();
-    conic[w] = partial[w].conic.data();
-    opacity[w] = partial[w].opacity.data();
-    color[w] = partial[w].color.data();
-    depth[w] = partial[w].depth.data();
-  }
-  std::vector<T> worker_bg(workers * 3, T(0));
+  OutputBuffer<T> entry_grads, tile_bg;  // every element written by the tile loops
+  entry_grads.resize(bins.ids.size() * size_t(kEntryGrads));
+  tile_bg.resize(fwd.tile_work.size() * 3);
   d_bg.assign(per_pixel_bg ? size_t(intr.width) * intr.height * 3 : 3, T(0));
-  a.worker_mean2d = mean2d.data();
-  a.worker_conic = conic.data();
-  a.worker_opacity = opacity.data();
-  a.worker_color = color.data();
-  a.worker_depth = depth.data();
-  a.worker_background = worker_bg.data();
+  a.entry_grads = entry_grads.data();
+  a.tile_background = tile_bg.data();
   a.d_background = d_bg.data();
   run_backward(a);
-  grad = std::move(partial[0]);
-  // The other workers' sums, added in worker order (parallel over Gaussians).
-  parallel_for(0, proj.n, [&](int64_t i0, int64_t i1) {
-    const auto add = [&](std::vector<T>& dst, const std::vector<T>& src, int64_t per) {
-      for (int64_t k = i0 * per; k < i1 * per; ++k) dst[size_t(k)] += src[size_t(k)];
-    };
-    for (size_t w = 1; w < workers; ++w) {
-      add(grad.mean2d, partial[w].mean2d, 2);
-      add(grad.conic, partial[w].conic, 3);
-      add(grad.depth, partial[w].depth, 1);
-      add(grad.opacity, partial[w].opacity, 1);
-      add(grad.color, partial[w].color, 3);
+  // Each Gaussian's entries summed in the order of its tiles (parallel over Gaussians).
+  grad.resize(proj.n);
+  const int64_t groups = int64_t(bins.group_ids.size());
+  parallel_for(0, groups, [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) {
+      T sum[kEntryGrads] = {};
+      for (int64_t e = bins.groups[size_t(g)]; e < bins.groups[size_t(g) + 1]; ++e) {
+        const T* src = entry_grads.data() + size_t(bins.entry_of[size_t(e)]) * kEntryGrads;
+        for (int k = 0; k < kEntryGrads; ++k) sum[k] += src[k];
+      }
+      const size_t i = size_t(bins.group_ids[size_t(g)]);
+      grad.mean2d[2 * i] = sum[0];
+      grad.mean2d[2 * i + 1] = sum[1];
+      for (size_t k = 0; k < 3; ++k) grad.conic[3 * i + k] = sum[2 + k];
+      grad.opacity[i] = sum[5];
+      for (size_t k = 0; k < 3; ++k) grad.color[3 * i + k] = sum[6 + k];
+      grad.depth[i] = sum[9];
     }
-  }, 4096);
+  }, 1024);
   if (!per_pixel_bg)
-    for (size_t w = 0; w < workers; ++w)
-      for (int ch = 0; ch < 3; ++ch) d_bg[size_t(ch)] += worker_bg[3 * w + size_t(ch)];
+    for (size_t t = 0; t < fwd.tile_work.size(); ++t)
+      for (size_t ch = 0; ch < 3; ++ch) d_bg[ch] += tile_bg[3 * t + ch];
 }
 
 #define TTGS_INSTANTIATE(T)                                                                                          \

@@ -30,6 +30,12 @@ struct TileBins {
   std::vector<uint16_t> spans;
   // Per tile: the rows of its entries' spans, the forward pass's work at most (it splits the tiles by this).
   std::vector<int64_t> work;
+  // The entries again, grouped by Gaussian: group g is Gaussian group_ids[g], its entries are at positions
+  // entry_of[groups[g]] .. entry_of[groups[g + 1] - 1] of ids, in the order of its tiles (row-major). The backward
+  // pass sums each Gaussian's per-entry gradients in this order, whichever thread computed them.
+  std::vector<int64_t> entry_of;
+  std::vector<int64_t> groups;  // group count + 1
+  std::vector<int32_t> group_ids;
 };
 constexpr int kMinRowsToTrim = 4;
 
@@ -64,8 +70,9 @@ template <typename T>
 void rasterize_forward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
                        const T* background, bool per_pixel_background, RasterOutput<T>& out);
 
-// Accumulates into grad (resized here) the gradients of the projected quantities, and into d_background
-// (3 or H x W x 3 values) the background's. Deterministic for a fixed thread count.
+// Writes into grad (resized here) the gradients of the projected quantities, and into d_background (3 or H x W x 3
+// values) the background's. Bit for bit the same whatever the thread count and however the threads were scheduled:
+// every tile-list entry gets its own gradient, summed per Gaussian in a fixed order.
 template <typename T>
 void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const Intrinsics& intr, const RasterConfig& cfg,
                         const T* background, bool per_pixel_background, const RasterOutput<T>& fwd, const T* d_rgb,

@@ -8,6 +8,9 @@
 
 namespace ttgs::render {
 
+// One entry's gradients: mean2d (2), conic (3), opacity, color (3), depth.
+constexpr int kEntryGrads = 10;
+
 template <typename T>
 struct TileArgs {
   // Projected Gaussians.
@@ -20,25 +23,24 @@ struct TileArgs {
   T alpha_min, alpha_max, transmittance_min;
   const T* background;  // 3 values, or H x W x 3
   bool per_pixel_background;
-  // Worker w takes the tiles worker_tiles[w] .. worker_tiles[w + 1] - 1 (row-major), a contiguous run of about
-  // equal work (split_tiles in rasterize.cpp).
-  int64_t workers;
-  const int64_t* worker_tiles;
+  // The tiles in `chunks` contiguous runs (row-major) of about equal work, chunk c being chunk_tiles[c] ..
+  // chunk_tiles[c + 1] - 1, several per thread: each of `threads` threads claims the next unclaimed chunk
+  // (*next_chunk, atomically) until none is left, so a thread the system descheduled holds up one chunk only.
+  int64_t threads, chunks;
+  const int64_t* chunk_tiles;
+  int64_t* next_chunk;
   // Forward outputs: rgb, alpha, depth_out H x W [x 3]; final_transmittance and end tile by tile (RasterOutput).
   // The backward pass reads final_transmittance and end only.
   T *rgb, *alpha, *depth_out, *final_transmittance;
   int32_t* end;
   int64_t* tile_work;  // per tile: the rows of tile-list entries the forward composited (its work)
-  // Backward only: upstream gradients (may be null), per-worker gradient buffers (each of the ProjectedGrads
-  // layout: mean2d 2n, conic 3n, opacity n, color 3n, depth n), background gradient.
+  // Backward only: upstream gradients (may be null); per tile-list entry, kEntryGrads gradients of its Gaussian from
+  // that tile (entries the tile's pixels never reached get zeros); per tile, the constant background's gradient
+  // (tiles x 3); the per-pixel background's gradient (H x W x 3).
   const T *d_rgb, *d_alpha, *d_depth;
-  T** worker_mean2d;
-  T** worker_conic;
-  T** worker_opacity;
-  T** worker_color;
-  T** worker_depth;
-  T* worker_background;  // workers x 3 (constant background)
-  T* d_background;       // H x W x 3 (per-pixel background)
+  T* entry_grads;
+  T* tile_background;
+  T* d_background;
 };
 
 #define TTGS_DECLARE_TILE_KERNELS(ns)                  \
