@@ -350,7 +350,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
       for (size_t k = 0; k < 3; ++k) grad.color[3 * i + k] = sum[6 + k];
       grad.depth[i] = sum[9];
     }
-  }, 1024);
+  }, 4096);  // small scenes in one go: a parallel region costs more than their sums
   if (!per_pixel_bg)
     for (size_t t = 0; t < fwd.tile_work.size(); ++t)
       for (size_t ch = 0; ch < 3; ++ch) d_bg[ch] += tile_bg[3 * t + ch];
