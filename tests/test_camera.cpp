@@ -5,6 +5,7 @@
 #include "core/camera.hpp"
 #include "core/distortion.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace ttgs {
 namespace {
@@ -98,6 +99,18 @@ TEST(Errors, PrintablePathEscapesInvalidUtf8) {
   EXPECT_EQ(printable_path("x\ny"), "x\\x0Ay");
   const InputError e("f\xfe.ply", "bad");
   EXPECT_STREQ(e.what(), "f\\xFE.ply: bad");
+}
+
+TEST(Log, NoteOnceSaysEachMessageOnce) {
+  set_quiet(false);
+  testing::internal::CaptureStderr();
+  note_once("unit test: first");
+  note_once("unit test: first");
+  note_once("unit test: second");
+  note("unit test: plain");
+  note("unit test: plain");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "ttgs: unit test: first\nttgs: unit test: second\nttgs: unit test: plain\nttgs: unit test: plain\n");
 }
 
 }  // namespace

@@ -303,7 +303,7 @@ DatasetSource SceneReader::read() {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return stamps[a] < stamps[b]; });
   const Stamp t0 = stamps[order.front()];
   const double scale = t0.sec > kYear2200 ? 0.1 : 1.0;
-  if (scale != 1.0) note(path_ + ": timestamps lie after 2200: read as 100 ns ticks (10x shorter intervals)");
+  if (scale != 1.0) note_once(path_ + ": timestamps lie after 2200: read as 100 ns ticks (10x shorter intervals)");
   if (doc_.contains("ontologies") && doc_.at("ontologies").is_object() && doc_.at("ontologies").contains(kBoxes3d))
     classes_ =
         read_dgp_ontology(join_path(root_, "ontology/" + text(doc_.at("ontologies"), kBoxes3d, "", path_) + ".json"));
