@@ -154,7 +154,7 @@ struct BinEntry {
 };
 
 // The workers' entries laid out tile by tile (`slots[w][t]`: worker w's count in tile t on entry), each tile's in
-// worker order; and the same entries grouped by Gaussian (TileBins::entry_of, groups, group_ids): the workers'
+// worker order; and the same entries grouped by Gaussian (TileBins::entry_of, groups): the workers'
 // lists one after another, where each Gaussian's entries are together, in the order of its tiles.
 void lay_out_entries(const std::vector<std::vector<BinEntry>>& entries, std::vector<std::vector<int64_t>>& slots,
                      int64_t tiles, TileBins& bins) {
@@ -191,12 +191,8 @@ void lay_out_entries(const std::vector<std::vector<BinEntry>>& entries, std::vec
     }
   }, 1);
   bins.groups.clear();
-  bins.group_ids.clear();
   for (const std::vector<int64_t>& starts : group_starts)
-    for (const int64_t g : starts) {
-      bins.groups.push_back(g);
-      bins.group_ids.push_back(bins.ids[size_t(bins.entry_of[size_t(g)])]);
-    }
+    bins.groups.insert(bins.groups.end(), starts.begin(), starts.end());
   bins.groups.push_back(total);
 }
 
@@ -334,7 +330,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
   run_backward(a);
   // Each Gaussian's entries summed in the order of its tiles (parallel over Gaussians).
   grad.resize(proj.n);
-  const int64_t groups = int64_t(bins.group_ids.size());
+  const int64_t groups = int64_t(bins.groups.size()) - 1;
   parallel_for(0, groups, [&](int64_t g0, int64_t g1) {
     for (int64_t g = g0; g < g1; ++g) {
       T sum[kEntryGrads] = {};
@@ -342,7 +338,7 @@ void rasterize_backward(const Projected<T>& proj, const TileBins& bins, const In
         const T* src = entry_grads.data() + size_t(bins.entry_of[size_t(e)]) * kEntryGrads;
         for (int k = 0; k < kEntryGrads; ++k) sum[k] += src[k];
       }
-      const size_t i = size_t(bins.group_ids[size_t(g)]);
+      const size_t i = size_t(bins.ids[size_t(bins.entry_of[size_t(bins.groups[size_t(g)])])]);  // its Gaussian
       grad.mean2d[2 * i] = sum[0];
       grad.mean2d[2 * i + 1] = sum[1];
       for (size_t k = 0; k < 3; ++k) grad.conic[3 * i + k] = sum[2 + k];

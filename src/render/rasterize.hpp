@@ -30,12 +30,11 @@ struct TileBins {
   std::vector<uint16_t> spans;
   // Per tile: the rows of its entries' spans, the forward pass's work at most (it splits the tiles by this).
   std::vector<int64_t> work;
-  // The entries again, grouped by Gaussian: group g is Gaussian group_ids[g], its entries are at positions
-  // entry_of[groups[g]] .. entry_of[groups[g + 1] - 1] of ids, in the order of its tiles (row-major). The backward
+  // The entries again, grouped by Gaussian: group g's entries are at positions entry_of[groups[g]] ..
+  // entry_of[groups[g + 1] - 1] of ids (all of one Gaussian), in the order of its tiles (row-major). The backward
   // pass sums each Gaussian's per-entry gradients in this order, whichever thread computed them.
   std::vector<int64_t> entry_of;
   std::vector<int64_t> groups;  // group count + 1
-  std::vector<int32_t> group_ids;
 };
 constexpr int kMinRowsToTrim = 4;
 
