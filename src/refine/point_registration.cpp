@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "core/parallel.hpp"
 #include "core/point_depth.hpp"
@@ -258,46 +259,75 @@ struct JointSystem {
   }
 };
 
+// Per-thread scratch of add_point (no allocation per point).
+struct PointScratch {
+  std::vector<size_t> block;     // per observation: its group's position in `touched`, or SIZE_MAX (fixed group)
+  std::vector<size_t> touched;   // offsets (6 x slot) of the free groups that see the point, ascending
+  std::vector<double> w;         // per observation and channel: Huber weight
+  std::vector<double> s;         // per channel, touched block and component: sum_k w_k J_k / sqrt(W)
+};
+
 // One point's terms. Its colour c is the Huber-weighted mean of what its training photos show (the cost's optimum
 // for fixed weights), so the Gauss-Newton system in the poses alone is the Schur complement of c:
 // H += sum_k w_k J_k J_kᵀ - s sᵀ / W and b += sum_k w_k J_k r_k, with s = sum_k w_k J_k, W = sum_k w_k.
+// Only H's lower triangle (row >= column) is accumulated: solve_joint reads no other.
 void add_point(const std::vector<PointSample>& seen, const std::vector<long>& slot, double k, bool normals,
-               JointSystem& sys) {
-  const size_t n = seen.size();
-  std::vector<double> s(sys.size);
+               JointSystem& sys, PointScratch& t) {
+  const size_t n = seen.size(), size = sys.size;
+  t.touched.clear();
+  for (size_t j = 0; j < n; ++j)
+    if (slot[j] >= 0) t.touched.push_back(size_t(slot[j]) * 6);
+  std::sort(t.touched.begin(), t.touched.end());
+  t.touched.erase(std::unique(t.touched.begin(), t.touched.end()), t.touched.end());
+  const size_t m = t.touched.size();
+  t.block.assign(n, SIZE_MAX);
+  for (size_t j = 0; j < n; ++j)
+    if (slot[j] >= 0)
+      t.block[j] = size_t(std::lower_bound(t.touched.begin(), t.touched.end(), size_t(slot[j]) * 6) - t.touched.begin());
+  t.w.assign(3 * n, 0.0);
+  t.s.assign(3 * 6 * m, 0.0);
   for (int c = 0; c < 3; ++c) {
     double mean = 0;
     for (const PointSample& o : seen) mean += o.rgb[c] / double(n);
     double wsum = 0, wmean = 0;
-    std::vector<double> w(n);
     for (size_t j = 0; j < n; ++j) {
-      w[j] = huber_weight(seen[j].rgb[c] - mean, k);
-      wsum += w[j];
-      wmean += w[j] * seen[j].rgb[c];
+      const double w = huber_weight(seen[j].rgb[c] - mean, k);
+      t.w[3 * j + size_t(c)] = w;
+      wsum += w;
+      wmean += w * seen[j].rgb[c];
     }
     wmean /= wsum;
     for (size_t j = 0; j < n; ++j) sys.cost += huber(seen[j].rgb[c] - wmean, k);
     sys.count += n;
     if (!normals) continue;
-    std::fill(s.begin(), s.end(), 0.0);
-    std::vector<size_t> touched;
+    const double scale = 1 / std::sqrt(wsum);
     for (size_t j = 0; j < n; ++j) {
-      if (slot[j] < 0) continue;
-      const size_t base = size_t(slot[j]) * 6;
-      const double r = seen[j].rgb[c] - wmean;
+      if (t.block[j] == SIZE_MAX) continue;
+      const size_t base = t.touched[t.block[j]];
+      const double w = t.w[3 * j + size_t(c)], r = seen[j].rgb[c] - wmean;
+      const double* d = seen[j].d[c];
+      double* sc = &t.s[(size_t(c) * m + t.block[j]) * 6];
       for (size_t a = 0; a < 6; ++a) {
-        const double ja = seen[j].d[c][a];
-        s[base + a] += w[j] * ja;
-        sys.b[base + a] += w[j] * ja * r;
-        for (size_t bb = 0; bb < 6; ++bb) sys.h[(base + a) * sys.size + base + bb] += w[j] * ja * seen[j].d[c][bb];
+        sc[a] += w * d[a] * scale;
+        sys.b[base + a] += w * d[a] * r;
+        double* row = &sys.h[(base + a) * size + base];
+        for (size_t bb = 0; bb <= a; ++bb) row[bb] += w * d[a] * d[bb];
       }
-      if (std::find(touched.begin(), touched.end(), base) == touched.end()) touched.push_back(base);
     }
-    for (size_t p : touched)
-      for (size_t q : touched)
-        for (size_t a = 0; a < 6; ++a)
-          for (size_t bb = 0; bb < 6; ++bb) sys.h[(p + a) * sys.size + q + bb] -= s[p + a] * s[q + bb] / wsum;
   }
+  if (!normals) return;
+  // - s sᵀ / W over the touched blocks, the three channels together, lower triangle.
+  for (size_t p = 0; p < m; ++p)
+    for (size_t q = 0; q <= p; ++q)
+      for (size_t a = 0; a < 6; ++a) {
+        double* row = &sys.h[(t.touched[p] + a) * size + t.touched[q]];
+        const size_t columns = p == q ? a + 1 : 6;
+        for (size_t bb = 0; bb < columns; ++bb) {
+          double v = 0;
+          for (size_t c = 0; c < 3; ++c) v += t.s[(c * m + p) * 6 + a] * t.s[(c * m + q) * 6 + bb];
+          row[bb] -= v;
+        }
+      }
 }
 
 // The cost (and the system) of the training groups at `deltas`, over the points seen by at least two of them.
@@ -315,6 +345,7 @@ JointSystem joint_system(const std::vector<Vec3>& points, const std::vector<Regi
       sys.size = normals ? size : 0;
       std::vector<PointSample> seen;
       std::vector<long> slot;
+      PointScratch scratch;
       for (size_t p = size_t(chunk); p < points.size(); p += size_t(chunks)) {
         seen.clear();
         slot.clear();
@@ -329,7 +360,7 @@ JointSystem joint_system(const std::vector<Vec3>& points, const std::vector<Regi
           two_groups = two_groups || (first_group != SIZE_MAX && g != first_group);
           if (first_group == SIZE_MAX) first_group = g;
         }
-        if (two_groups) add_point(seen, slot, k, normals, sys);
+        if (two_groups) add_point(seen, slot, k, normals, sys, scratch);
       }
     }
   });
@@ -368,13 +399,29 @@ std::vector<double> solve_joint(const JointSystem& sys, double lambda) {
   return x;
 }
 
+// `deltas` moved by `scale` times the joint step (free groups only).
+std::vector<PoseVector> moved(const std::vector<PoseVector>& deltas, const std::vector<double>& step, double scale,
+                              const std::vector<long>& variable) {
+  std::vector<PoseVector> out = deltas;
+  for (size_t g = 0; g < out.size(); ++g)
+    for (size_t c = 0; variable[g] >= 0 && c < 6; ++c) out[g][c] += scale * step[size_t(variable[g]) * 6 + c];
+  return out;
+}
+
 // Levenberg-Marquardt on every free training group at once (the points' colours eliminated), on a fixed set of
-// observations: steps bounded by max_step_px of image motion, a step kept only when the cost falls.
+// observations: steps bounded by max_step_px of image motion, a step kept only when the cost falls. The Huber cost's
+// reweighting converges linearly: near the end a chain of groups creeps the same way by about the same step, many
+// iterations in a row. So a kept step is extended (doubled while the cost keeps falling and the image motion stays
+// under max_step_px), measured without normal equations, which are formed once at the point kept.
 void adjust_jointly(const std::vector<Vec3>& points, const std::vector<RegistrationPhoto>& photos,
                     std::vector<RegistrationGroup>& groups, const std::vector<long>& variable,
                     const ColourTable& table, int iterations, const PointRegistrationOptions& o) {
   std::vector<PoseVector> deltas(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) deltas[g] = groups[g].delta;
+  const auto cost_at = [&](const std::vector<PoseVector>& d) {
+    const JointSystem s = joint_system(points, photos, groups, d, variable, table, o.huber, false);
+    return s.count > 0 ? s.cost : std::numeric_limits<double>::infinity();
+  };
   JointSystem at_best = joint_system(points, photos, groups, deltas, variable, table, o.huber, true);
   double lambda = o.search.lambda;
   for (int m = 0; m < iterations && lambda <= o.search.max_lambda; ++m) {
@@ -385,18 +432,21 @@ void adjust_jointly(const std::vector<Vec3>& points, const std::vector<Registrat
       for (size_t c = 0; variable[g] >= 0 && c < 6; ++c)
         motion = std::max(motion, std::abs(step[size_t(variable[g]) * 6 + c]) * groups[g].pixels_per_unit[c]);
     if (!(motion >= o.search.min_step_px)) break;
-    const double shrink = motion > o.search.max_step_px ? o.search.max_step_px / motion : 1.0;
-    std::vector<PoseVector> trial = deltas;
-    for (size_t g = 0; g < groups.size(); ++g)
-      for (size_t c = 0; variable[g] >= 0 && c < 6; ++c) trial[g][c] += shrink * step[size_t(variable[g]) * 6 + c];
-    JointSystem next = joint_system(points, photos, groups, trial, variable, table, o.huber, true);
-    if (next.count > 0 && next.cost < at_best.cost) {
-      deltas = trial;
-      at_best = std::move(next);
-      lambda *= o.search.lambda_down;
-    } else {
+    double scale = motion > o.search.max_step_px ? o.search.max_step_px / motion : 1.0;
+    double cost = cost_at(moved(deltas, step, scale, variable));
+    if (!(cost < at_best.cost)) {
       lambda *= o.search.lambda_up;
+      continue;
     }
+    while (2 * scale * motion <= o.search.max_step_px && scale < o.max_extension) {
+      const double longer = cost_at(moved(deltas, step, 2 * scale, variable));
+      if (!(longer < cost)) break;
+      cost = longer;
+      scale *= 2;
+    }
+    deltas = moved(deltas, step, scale, variable);
+    at_best = joint_system(points, photos, groups, deltas, variable, table, o.huber, true);
+    lambda *= o.search.lambda_down;
   }
   for (size_t g = 0; g < groups.size(); ++g) groups[g].delta = deltas[g];
 }

@@ -58,6 +58,7 @@ struct PointRegistrationOptions {
   int rounds = 3;          // visibility and colours, then poses
   int iterations = 12;     // LM steps per round (all training groups at once; held-out groups each)
   int final_iterations = 40;  // ... at the last level, where the slow modes of a long chain of groups settle
+  double max_extension = 16;  // a kept LM step is doubled while the cost falls, up to this many times its length
   double huber = 0.05;     // colour difference beyond which a residual counts linearly
   size_t min_views = 2;    // other groups' photos a point's colour needs
   int border = 2;          // pixels: points projected nearer the image edge are left out
