@@ -70,7 +70,10 @@ void add_refine_command(CLI::App& root) {
                 "Camera stage: skip registering the cameras on the static LiDAR returns before searching on renders");
   cmd->add_flag("--no-track-smoothing{false}", r.smooth_tracks,
                 "Actor stage: leave the tracks as fitted and searched (default: smoothed over time)");
-  cmd->add_option("--steps-gs", r.steps_gs, "Steps of the Gaussian stage")->capture_default_str();
+  cmd->add_option("--steps-gs", r.steps_gs,
+                  "Steps of the Gaussian stage (default: 50 passes over the training frames, e.g. 150 steps of 18 "
+                  "with 54 training frames, 50 with 18 or fewer)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--frames-per-step", r.frames_per_step,
                   "Gaussian stage: training frames rendered per step, each once per epoch (0: all every step)")
       ->capture_default_str();

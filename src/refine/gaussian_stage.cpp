@@ -76,7 +76,7 @@ StageReport Refiner::run_gaussian_stage(int steps) {
   int since_improvement = 0;
   const ImageLevel& lv = training_level();
   // A step's frames: all, or frames_per_step of them; its loss is the mean of every training frame's latest loss.
-  const size_t per_step = o_.frames_per_step > 0 ? std::min(size_t(o_.frames_per_step), train_.size()) : train_.size();
+  const size_t per_step = gaussian_frames_per_step(o_, train_.size());
   train::ViewSampler sampler(train_, 0x9e3779b97f4a7c15ULL);
   std::map<size_t, double> latest_loss;
   Progress progress("refining gaussians", steps);

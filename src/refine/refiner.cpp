@@ -186,7 +186,8 @@ RefineResult Refiner::run() {
   if (!o_.val.empty()) result.before_val = evaluate(o_.val);
   if (o_.stage_pose && o_.steps_pose > 0) result.stages.push_back(run_pose_stage(o_.steps_pose, result));
   if (o_.stage_actors && o_.steps_actors > 0 && scene_.dynamic()) result.stages.push_back(run_actor_stage(o_.steps_actors));
-  if (o_.stage_gs && o_.steps_gs > 0) result.stages.push_back(run_gaussian_stage(o_.steps_gs));
+  const int steps_gs = gaussian_stage_steps(o_, train_.size());
+  if (o_.stage_gs && steps_gs > 0) result.stages.push_back(run_gaussian_stage(steps_gs));
   result.after_train = evaluate(train_);
   if (!o_.val.empty()) {
     result.after_val = evaluate(o_.val);
@@ -207,8 +208,18 @@ RefineResult Refiner::run() {
   return result;
 }
 
+size_t gaussian_frames_per_step(const RefineOptions& o, size_t train_frames) {
+  return o.frames_per_step > 0 ? std::min(size_t(o.frames_per_step), train_frames) : train_frames;
+}
+
+int gaussian_stage_steps(const RefineOptions& o, size_t train_frames) {
+  if (o.steps_gs != RefineOptions::kPassSteps) return o.steps_gs;
+  const size_t per_step = std::max<size_t>(1, gaussian_frames_per_step(o, train_frames));
+  return int((size_t(RefineOptions::kGaussianPasses) * train_frames + per_step - 1) / per_step);
+}
+
 RefineResult refine(const io::Dataset& ds, const model::SceneModel& init, const RefineOptions& o) {
-  if (o.steps_pose < 0 || o.steps_actors < 0 || o.steps_gs < 0)
+  if (o.steps_pose < 0 || o.steps_actors < 0 || (o.steps_gs < 0 && o.steps_gs != RefineOptions::kPassSteps))
     throw InputError("--steps-pose/--steps-actors/--steps-gs", "must not be negative");
   if (o.frames_per_step < 0) throw InputError("--frames-per-step", "must not be negative");
   if (o.patience < 1) throw InputError("--patience", "must be at least 1");
