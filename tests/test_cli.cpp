@@ -290,6 +290,10 @@ TEST(Cli, RenderAndEvalAScene) {
     r = run_ttgs(cmd + " --image-memory 2.5", dir);
     EXPECT_NE(r.err.find("--image-memory: must be a whole number"), std::string::npos) << cmd << ": " << r.err;
   }
+  // refine's --steps-gs: a count (its default, 50 passes over the training frames, is not a value to pass).
+  r = run_ttgs("refine --data y --init x --out z --steps-gs -1", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--steps-gs: must not be negative"), std::string::npos) << r.err;
   // A PLY without points cannot start a fit.
   test::write_text(dir / "empty.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\n"
                                       "property float y\nproperty float z\nend_header\n");

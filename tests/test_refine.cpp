@@ -447,6 +447,22 @@ TEST(Refine, AttributeStageRepairsPerturbedColoursAndOpacities) {
   EXPECT_TRUE(at::equal(r.gaussians.means, g.means));  // positions are not in the default attribute set
 }
 
+// The Gaussian stage's default: 18 frames per step, 50 passes over the training frames (as many renders as 50 steps
+// of every frame); explicit values as given.
+TEST(Refine, GaussianStageDefaultsRenderFiftyPassesInStepsOfEighteenFrames) {
+  refine::RefineOptions o;
+  EXPECT_EQ(refine::gaussian_frames_per_step(o, 54), 18u);
+  EXPECT_EQ(refine::gaussian_stage_steps(o, 54), 150);
+  EXPECT_EQ(refine::gaussian_stage_steps(o, 24), 67);  // 1,206 renders for 24 x 50 = 1,200
+  EXPECT_EQ(refine::gaussian_frames_per_step(o, 12), 12u);
+  EXPECT_EQ(refine::gaussian_stage_steps(o, 12), 50);
+  o.frames_per_step = 0;
+  EXPECT_EQ(refine::gaussian_frames_per_step(o, 54), 54u);
+  EXPECT_EQ(refine::gaussian_stage_steps(o, 54), 50);
+  o.steps_gs = 7;
+  EXPECT_EQ(refine::gaussian_stage_steps(o, 54), 7);
+}
+
 // Two of the training frames per step (each once per epoch) against every frame per step, at the same number of
 // frame renders: the small steps repair more, and the held-out views do not get worse.
 TEST(Refine, AttributeStageRepairsMoreFromAFewFramesPerStepAtEqualRenders) {

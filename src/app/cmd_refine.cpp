@@ -73,7 +73,7 @@ void add_refine_command(CLI::App& root) {
   cmd->add_option("--steps-gs", r.steps_gs,
                   "Steps of the Gaussian stage (default: 50 passes over the training frames, e.g. 150 steps of 18 "
                   "with 54 training frames, 50 with 18 or fewer)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_whole());
   cmd->add_option("--frames-per-step", r.frames_per_step,
                   "Gaussian stage: training frames rendered per step, each once per epoch (0: all every step)")
       ->capture_default_str();
