@@ -77,6 +77,8 @@ StageReport Refiner::run_gaussian_stage(int steps) {
   const ImageLevel& lv = training_level();
   // A step's frames: all, or frames_per_step of them; its loss is the mean of every training frame's latest loss.
   const size_t per_step = gaussian_frames_per_step(o_, train_.size());
+  // Patience in passes over the training frames: a step of a few frames improves the loss less than a step of all.
+  const int patience = int((size_t(o_.patience) * train_.size() + per_step - 1) / std::max<size_t>(1, per_step));
   train::ViewSampler sampler(train_, 0x9e3779b97f4a7c15ULL);
   std::map<size_t, double> latest_loss;
   Progress progress("refining gaussians", steps);
@@ -122,7 +124,7 @@ StageReport Refiner::run_gaussian_stage(int steps) {
     }
     since_improvement = improved ? 0 : since_improvement + 1;
     report.steps = step;
-    if (since_improvement >= o_.patience) {
+    if (since_improvement >= patience) {
       report.stop_reason = "no improvement";
       break;
     }

@@ -104,7 +104,8 @@ struct RefineOptions {
   bool sky_fusion = false;
   SkyFusionOptions sky;
   // Early stopping: a stage ends when its loss has not improved by a relative `min_rel_improvement` for
-  // `patience` steps; validation PSNR may drop by at most `val_tolerance_db` before a rollback.
+  // `patience` steps (the Gaussian stage: passes over the training frames); validation PSNR may drop by at most
+  // `val_tolerance_db` before a rollback.
   double min_rel_improvement = 1e-4;
   int patience = 10;
   double val_tolerance_db = 0.05;
