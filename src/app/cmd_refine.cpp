@@ -109,7 +109,10 @@ void add_refine_command(CLI::App& root) {
                 "Run the ladder (start; pose with bilinear / nearest masks; + actors; + Gaussians without xyz/scale; + "
                 "Gaussians full), each row from the one before; write ablation.json and ablation.md, and the outputs "
                 "of the row best on the held-out frames");
-  cmd->add_option("--patience", r.patience, "Stop a stage after this many steps without improvement (the Gaussian stage: passes over the training frames)")->capture_default_str();
+  cmd->add_option("--patience", r.patience,
+                  "Stop a stage after this many steps without improvement (the Gaussian stage: passes over the "
+                  "training frames)")
+      ->capture_default_str();
   add_load_options(*cmd, o->load);
   cmd->add_option("--seed", r.ransac.seed, "Seed (RANSAC sampling)")->capture_default_str();
   add_threads_option(*cmd, o->threads);

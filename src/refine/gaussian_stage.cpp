@@ -78,7 +78,7 @@ StageReport Refiner::run_gaussian_stage(int steps) {
   // A step's frames: all, or frames_per_step of them; its loss is the mean of every training frame's latest loss.
   const size_t per_step = gaussian_frames_per_step(o_, train_.size());
   // Patience in passes over the training frames: a step of a few frames improves the loss less than a step of all.
-  const int patience = int((size_t(o_.patience) * train_.size() + per_step - 1) / std::max<size_t>(1, per_step));
+  const int patience = gaussian_steps_for_passes(o_, train_.size(), o_.patience);
   train::ViewSampler sampler(train_, 0x9e3779b97f4a7c15ULL);
   std::map<size_t, double> latest_loss;
   Progress progress("refining gaussians", steps);

@@ -263,7 +263,7 @@ struct JointSystem {
 struct PointScratch {
   std::vector<size_t> block;     // per observation: its group's position in `touched`, or SIZE_MAX (fixed group)
   std::vector<size_t> touched;   // offsets (6 x slot) of the free groups that see the point, ascending
-  std::vector<double> w;         // per observation and channel: Huber weight
+  std::vector<double> w;         // per observation: its Huber weight in the current channel
   std::vector<double> s;         // per channel, touched block and component: sum_k w_k J_k / sqrt(W)
 };
 
@@ -284,7 +284,7 @@ void add_point(const std::vector<PointSample>& seen, const std::vector<long>& sl
   for (size_t j = 0; j < n; ++j)
     if (slot[j] >= 0)
       t.block[j] = size_t(std::lower_bound(t.touched.begin(), t.touched.end(), size_t(slot[j]) * 6) - t.touched.begin());
-  t.w.assign(3 * n, 0.0);
+  t.w.resize(n);
   t.s.assign(3 * 6 * m, 0.0);
   for (int c = 0; c < 3; ++c) {
     double mean = 0;
@@ -292,7 +292,7 @@ void add_point(const std::vector<PointSample>& seen, const std::vector<long>& sl
     double wsum = 0, wmean = 0;
     for (size_t j = 0; j < n; ++j) {
       const double w = huber_weight(seen[j].rgb[c] - mean, k);
-      t.w[3 * j + size_t(c)] = w;
+      t.w[j] = w;
       wsum += w;
       wmean += w * seen[j].rgb[c];
     }
@@ -304,7 +304,7 @@ void add_point(const std::vector<PointSample>& seen, const std::vector<long>& sl
     for (size_t j = 0; j < n; ++j) {
       if (t.block[j] == SIZE_MAX) continue;
       const size_t base = t.touched[t.block[j]];
-      const double w = t.w[3 * j + size_t(c)], r = seen[j].rgb[c] - wmean;
+      const double w = t.w[j], r = seen[j].rgb[c] - wmean;
       const double* d = seen[j].d[c];
       double* sc = &t.s[(size_t(c) * m + t.block[j]) * 6];
       for (size_t a = 0; a < 6; ++a) {

@@ -212,10 +212,14 @@ size_t gaussian_frames_per_step(const RefineOptions& o, size_t train_frames) {
   return o.frames_per_step > 0 ? std::min(size_t(o.frames_per_step), train_frames) : train_frames;
 }
 
+int gaussian_steps_for_passes(const RefineOptions& o, size_t train_frames, int passes) {
+  const size_t per_step = std::max<size_t>(1, gaussian_frames_per_step(o, train_frames));
+  return int((size_t(passes) * train_frames + per_step - 1) / per_step);
+}
+
 int gaussian_stage_steps(const RefineOptions& o, size_t train_frames) {
   if (o.steps_gs != RefineOptions::kPassSteps) return o.steps_gs;
-  const size_t per_step = std::max<size_t>(1, gaussian_frames_per_step(o, train_frames));
-  return int((size_t(RefineOptions::kGaussianPasses) * train_frames + per_step - 1) / per_step);
+  return gaussian_steps_for_passes(o, train_frames, RefineOptions::kGaussianPasses);
 }
 
 RefineResult refine(const io::Dataset& ds, const model::SceneModel& init, const RefineOptions& o) {

@@ -163,8 +163,10 @@ struct RefineResult {
 RefineResult refine(const io::Dataset& dataset, const model::SceneModel& init, const RefineOptions& options);
 RefineResult refine(const io::Dataset& dataset, const model::Gaussians& init, const RefineOptions& options);
 
-// The Gaussian stage's frames per step and steps with `train_frames` training frames (kPassSteps resolved).
+// The Gaussian stage's frames per step and steps with `train_frames` training frames (kPassSteps resolved), and
+// the steps that `passes` passes over the training frames take (its patience, its default length).
 size_t gaussian_frames_per_step(const RefineOptions& options, size_t train_frames);
 int gaussian_stage_steps(const RefineOptions& options, size_t train_frames);
+int gaussian_steps_for_passes(const RefineOptions& options, size_t train_frames, int passes);
 
 }  // namespace ttgs::refine
