@@ -411,6 +411,15 @@ TEST(Cli, InitThenRefineAStreetSceneFolder) {
   for (const char* f : {"scene.json", "actors.json", "transforms.json", "report.json"})
     EXPECT_TRUE(std::filesystem::exists(dir / ("ref/" + std::string(f)))) << f;
   EXPECT_NE(test::read_text(dir / "ref/report.json").find("\"actor_corrections\""), std::string::npos);
+  // A time series' scene model is antialiased by default, and refine keeps the mode it was trained in.
+  const auto antialiased = [&](const char* folder) {
+    return nlohmann::json::parse(test::read_text(dir / (std::string(folder) + "/scene.json"))).value("antialiased", false);
+  };
+  EXPECT_TRUE(antialiased("init_lidar"));
+  EXPECT_TRUE(antialiased("ref"));
+  r = run_ttgs("--quiet init --data " + quote(dir / "s") + " --antialiased off --out " + quote(dir / "init_plain"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(antialiased("init_plain"));
   r = run_ttgs("--quiet eval --json --split all --scene " + quote(dir / "ref") + " --data " + quote(dir / "ref"), dir);
   EXPECT_EQ(r.code, 0) << r.err;
   r = run_ttgs(refine + " --out " + quote(dir / "ladder") + " --ablation --steps-pose 2 --steps-actors 2 --steps-gs 2", dir);

@@ -17,6 +17,7 @@
 #include "model/threads.hpp"
 #include "render/rasterize_tiles.hpp"
 #include "render/reference.hpp"
+#include "render/scene_view.hpp"
 #include "test_util.hpp"
 
 namespace ttgs {
@@ -444,6 +445,33 @@ TEST(Render, RealTrainedSceneMatchesReference) {
   const render::RenderResult ref = render::render_reference(g, render::viewmat_of(c), render::intrinsics_of(c), s);
   EXPECT_LT(max_abs(ours.rgb, ref.rgb), 1e-4);
   EXPECT_LT(max_abs(ours.alpha, ref.alpha), 1e-4);
+}
+
+// A scene model trained antialiased renders so wherever it is rendered: a Gaussian smaller than a pixel keeps its
+// energy (opacity x footprint) instead of being spread over the 0.3 px² dilation at full opacity.
+TEST(SceneView, AnAntialiasedSceneRendersWithTheOpacityCompensation) {
+  model::SceneModel scene;
+  model::Gaussians g;
+  g.means = at::tensor({0.0, 0.0, 5.0}, at::kDouble).reshape({1, 3});
+  g.log_scales = at::full({1, 3}, std::log(0.19), at::kDouble);  // 0.3 px at 5 m: compensation 0.09 / 0.39
+  g.quats = at::tensor({1.0, 0.0, 0.0, 0.0}, at::kDouble).reshape({1, 4});
+  g.opacity_logits = at::full({1, 1}, 4.0, at::kDouble);
+  g.sh_dc = at::ones({1, 3}, at::kDouble);
+  g.sh_rest = at::zeros({1, 0, 3}, at::kDouble);
+  scene.gaussians = g;
+  io::Dataset ds;
+  io::Frame f;
+  f.camera = test::pinhole_looking_at(9, 9, 8, {0, 0, 0}, {0, 0, 1}, {0, -1, 0});
+  ds.frames.push_back(f);
+  const double plain = render::render_view(scene, ds, 0, {}).alpha.sum().item<double>();
+  scene.antialiased = true;
+  const double compensated = render::render_view(scene, ds, 0, {}).alpha.sum().item<double>();
+  render::RenderSettings s;
+  s.config.antialiased = true;
+  EXPECT_NEAR(compensated, render::render(g, f.camera, s).alpha.sum().item<double>(), 1e-12);
+  EXPECT_GT(plain, 0.5);
+  EXPECT_GT(compensated, 0.15 * plain);
+  EXPECT_LT(compensated, 0.35 * plain);
 }
 
 }  // namespace

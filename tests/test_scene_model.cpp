@@ -222,6 +222,7 @@ TEST(SceneFiles, FolderRoundTripKeepsEveryPart) {
   scene.appearance = model::identity_appearance(2);
   scene.appearance[1][0][3] = 0.25;
   scene.appearance_trained = {false, true};
+  scene.antialiased = true;
   model::write_scene_folder(dir.path(), scene, ds);
   const model::LoadedScene loaded = model::read_scene_folder(dir / "scene.json");
   const model::SceneModel back = model::scene_for_dataset(loaded, ds);
@@ -232,6 +233,7 @@ TEST(SceneFiles, FolderRoundTripKeepsEveryPart) {
   EXPECT_TRUE(back.environment.logits.equal(scene.environment.logits));
   EXPECT_TRUE(back.appearance.equal(scene.appearance));
   EXPECT_EQ(back.appearance_trained, scene.appearance_trained);
+  EXPECT_TRUE(back.antialiased);
   // The baked PLY at timestamp 0 holds the static Gaussian and actor a's two (b is untracked then).
   EXPECT_EQ(model::bake_at(back, 0).size(), 3);
   EXPECT_TRUE(std::filesystem::exists(dir / "actors/car_1.ply"));

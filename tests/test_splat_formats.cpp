@@ -127,6 +127,9 @@ TEST(SplatFormats, SpzRotationsUseSmallestThreeAsTheReferenceWriterDoes) {
   EXPECT_EQ(u32_at(raw, 8), 1u);
   EXPECT_EQ(raw[13], 12);  // fractional bits
   EXPECT_EQ(raw[14], 0);   // no flags: splat-transform's reader does not skip extensions
+  io::SpzOptions antialiased;
+  antialiased.antialiased = true;
+  EXPECT_EQ(io::gzip_decompress(io::encode_spz(one_with_rotation(1, 0, 0, 0), antialiased), "t")[14], 1);
 }
 
 TEST(SplatFormats, CompressedPlyRotationWordMatchesTheReferenceWriter) {

@@ -21,8 +21,9 @@ struct ExportOptions {
   io::SpzOptions spz;
 };
 
-// The scene folder at one timestamp, with the edits applied: (Gaussians, "at t = ... s" for the message).
-std::pair<SplatData, std::string> baked_scene(const ExportOptions& o) {
+// The scene folder at one timestamp, with the edits applied: (Gaussians, "at t = ... s" for the message). An
+// antialiased scene sets SPZ's antialiased flag, and the message says what other formats lose.
+std::pair<SplatData, std::string> baked_scene(ExportOptions& o) {
   const model::LoadedScene loaded = model::read_scene_folder(o.scene);
   model::SceneModel scene = loaded.scene;
   for (const std::string& e : o.edits) {
@@ -33,7 +34,12 @@ std::pair<SplatData, std::string> baked_scene(const ExportOptions& o) {
   const int k = io::nearest_timestamp(loaded.timestamps, o.time);
   char when[96];
   std::snprintf(when, sizeof(when), " at t = %.4f s (timestamp %d)", loaded.timestamps[size_t(k)], k);
-  return {model::to_splat_data(model::bake_at(scene, k)), when};
+  std::string message = when;
+  o.spz.antialiased = scene.antialiased;
+  if (scene.antialiased && io::splat_file_format(o.out) != io::SplatFileFormat::Spz)
+    message += "; the scene was trained antialiased, and viewers without Mip-Splatting's opacity compensation show "
+               "small Gaussians slightly larger";
+  return {model::to_splat_data(model::bake_at(scene, k)), message};
 }
 
 }  // namespace

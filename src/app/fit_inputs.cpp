@@ -121,7 +121,7 @@ FitStart fit_start(const FitInputs& o, const io::Dataset& ds) {
   apply_scene_parts(o.parts, ds, si);
   si.lidar = o.init.empty();
   si.seed = o.fit.seed;
-  if ((si.actors && !ds.actors.empty()) || si.environment || si.appearance)
+  if ((si.actors && !ds.actors.empty()) || si.environment || si.appearance || si.antialiased)
     start.scene = model::init_scene(ds, start.gaussians, si);
   return start;
 }

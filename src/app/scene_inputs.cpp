@@ -36,6 +36,9 @@ void add_scene_part_options(CLI::App& cmd, ScenePartToggles& t) {
   toggle("--dynamic", t.dynamic, "Actors as rigid parts placed by their tracks (auto: when the dataset has tracks)");
   toggle("--sky", t.sky, "An environment map for the sky and far background (auto: for time series)");
   toggle("--appearance", t.appearance, "A colour transform per training image (auto: for time series)");
+  toggle("--antialiased", t.antialiased,
+         "Train and render with Mip-Splatting's opacity compensation of the low-pass filter, for content seen at many "
+         "distances (auto: for time series; standard splat viewers render without it)");
 }
 
 void apply_scene_parts(const ScenePartToggles& t, const io::Dataset& ds, model::SceneInitOptions& o) {
@@ -43,6 +46,7 @@ void apply_scene_parts(const ScenePartToggles& t, const io::Dataset& ds, model::
   o.actors = on(t.dynamic, !ds.actors.empty());
   o.environment = on(t.sky, ds.is_time_series());
   o.appearance = on(t.appearance, ds.is_time_series());
+  o.antialiased = on(t.antialiased, ds.is_time_series());
 }
 
 void add_scene_options(CLI::App& cmd, SceneInputs& in) {

@@ -24,12 +24,14 @@ struct SceneInputs {
   int threads = 0;
 };
 
-// --dynamic / --sky / --appearance (auto, on, off): the parts of a scene model that fit and init build.
+// --dynamic / --sky / --appearance / --antialiased (auto, on, off): the parts of a scene model that fit and init
+// build, and its render mode.
 struct ScenePartToggles {
-  std::string dynamic = "auto", sky = "auto", appearance = "auto";
+  std::string dynamic = "auto", sky = "auto", appearance = "auto", antialiased = "auto";
 };
 void add_scene_part_options(CLI::App& cmd, ScenePartToggles& toggles);
-// The toggles on a dataset (auto: actors when it has tracks, sky and appearance for time series) into `options`.
+// The toggles on a dataset (auto: actors when it has tracks, sky, appearance and antialiasing for time series) into
+// `options`.
 void apply_scene_parts(const ScenePartToggles& toggles, const io::Dataset& dataset, model::SceneInitOptions& options);
 
 // A whole number >= 0 (that fits an int), with the reason in the error otherwise.

@@ -38,7 +38,8 @@ void save_checkpoint(const std::string& path, const FitOptions& o, const model::
     history.push_back({h.step, h.time_s, h.num_gaussians, h.loss, h.test_psnr, h.test_ssim, h.eval_s});
   a.meta = {{"kind", "ttgs fit checkpoint"}, {"run", run_identity(o)}, {"step", s.step},
             {"rng", rng}, {"loss_sum", s.loss_sum}, {"loss_count", s.loss_count}, {"lr_scale", s.lr_scale},
-            {"rollbacks", s.rollbacks}, {"elapsed_s", s.elapsed_s}, {"history", history}};
+            {"rollbacks", s.rollbacks}, {"elapsed_s", s.elapsed_s}, {"history", history},
+            {"antialiased", scene.antialiased}};
   model::save_archive(path, a);
 }
 
@@ -54,8 +55,8 @@ Checkpoint load_checkpoint(const std::string& path, const FitOptions& o, optim::
     scene.gaussians = model::get_gaussians(a, "model.");
     if (scene.environment.defined() != a.has("scene.environment") ||
         scene.appearance.defined() != a.has("scene.appearance") ||
-        scene.gaussians.part.defined() != scene.dynamic())
-      throw InputError(path, "written for another scene model (environment, appearance or actors differ)");
+        scene.gaussians.part.defined() != scene.dynamic() || a.meta.value("antialiased", false) != scene.antialiased)
+      throw InputError(path, "written for another scene model (environment, appearance, actors or antialiasing differ)");
     if (scene.environment.defined()) scene.environment.logits = a.get("scene.environment").clone().requires_grad_(true);
     if (scene.appearance.defined()) scene.appearance = a.get("scene.appearance").clone().requires_grad_(true);
     adam.load(a, "adam.");

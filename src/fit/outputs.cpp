@@ -43,6 +43,7 @@ std::string report_json(const FitResult& r, const FitOptions& o, const io::Datas
               {"scene_model", {{"actors", r.scene.actors.num_actors()},
                                {"environment", r.scene.environment.defined()},
                                {"appearance", r.scene.appearance.defined()},
+                               {"antialiased", r.scene.antialiased},
                                {"timestamps", ds.timestamps.size()},
                                {"cameras", ds.sensors.size()}}},
               {"seed", o.seed},

@@ -27,6 +27,7 @@ SplatData read_splats(const std::string& path);
 // SPZ's SH precision (bits per value; readers decode any): 8 keeps everything SPZ can hold.
 struct SpzOptions {
   int sh1_bits = 7, sh_rest_bits = 6;
+  bool antialiased = false;  // the header's flag: the splats were trained with Mip-Splatting's opacity compensation
 };
 
 // Writes by the file name, atomically; InputError for an unknown extension.

@@ -194,7 +194,7 @@ std::string encode_spz(const SplatData& s, const SpzOptions& o) {
   while (bits > 0 && extent * double(1 << bits) >= double((1 << 23) - 1)) --bits;
   w.put<uint8_t>(uint8_t(s.sh_degree));
   w.put<uint8_t>(uint8_t(bits));
-  w.put<uint8_t>(0);  // flags: not antialiased, no extensions
+  w.put<uint8_t>(o.antialiased ? 1 : 0);  // flags: bit 0 antialiased; no extensions
   w.put<uint8_t>(0);
   for (size_t i = 0; i < 3 * n; ++i) {
     const int32_t v = int32_t(std::lround(std::clamp(double(s.means[i]) * (1 << bits), -8388607.0, 8388607.0)));

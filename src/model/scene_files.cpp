@@ -90,6 +90,7 @@ void write_scene_folder(const std::string& dir, const SceneModel& scene, const i
                         {"transform", values(scene.appearance[int64_t(i)])}});
     j["appearance"] = frames;
   }
+  if (scene.antialiased) j["antialiased"] = true;  // render mode; absent: standard 3DGS rasterization
   io::write_file_atomic(io::join_path(dir, "scene.json"), j.dump(1) + "\n");
   write_ply(io::join_path(dir, "scene.ply"), bake_at(scene, 0));
 }
@@ -124,6 +125,7 @@ LoadedScene read_scene_folder(const std::string& path) {
       ordered.push_back(*it);
     }
     out.scene.gaussians = g;
+    if (j.contains("antialiased")) out.scene.antialiased = j.at("antialiased").get<bool>();
     if (!ids.empty()) out.scene.actors = actor_poses(ordered, out.timestamps.size());
     if (j.contains("environment")) {
       const json& e = j.at("environment");

@@ -132,6 +132,7 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
     scene.actors = actor_poses(ds.actors, ds.timestamps.size());
   }
   scene.gaussians = g;
+  scene.antialiased = o.antialiased;
   if (o.environment) {
     std::vector<Camera> cams;
     for (size_t i : ds.train) cams.push_back(ds.frames[i].camera);
@@ -145,7 +146,8 @@ SceneModel init_scene(const io::Dataset& ds, const Gaussians& static_gaussians, 
   note("scene model: " + std::to_string(g.size()) + " Gaussians" +
        (actors ? ", " + std::to_string(ds.actors.size()) + " actors" : std::string()) +
        (lidar ? " (from " + std::to_string(ds.lidar.size()) + " LiDAR sweeps)" : std::string()) +
-       (o.environment ? ", environment map" : "") + (o.appearance ? ", per-image appearance" : ""));
+       (o.environment ? ", environment map" : "") + (o.appearance ? ", per-image appearance" : "") +
+       (o.antialiased ? ", antialiased" : ""));
   return scene;
 }
 

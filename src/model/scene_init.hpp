@@ -18,6 +18,7 @@ struct SceneInitOptions {
   bool environment = true;  // an environment map for the distant region
   bool appearance = true;   // per-image appearance transforms
   bool lidar = true;        // static points from the LiDAR sweeps when the dataset has them
+  bool antialiased = true;  // the model is trained and rendered in antialiased mode (SceneModel::antialiased)
   int64_t max_static_points = 150000;
   int64_t min_actor_points = 50, surface_points = 1000;  // per actor
   // LiDAR returns outside an actor's box but within this distance of it sideways (and above the ground) belong to

@@ -18,6 +18,10 @@ struct SceneModel {
   EnvironmentMap environment;            // undefined: the render settings' background
   at::Tensor appearance;                 // (F, 3, 4), one row per dataset frame; undefined: none
   std::vector<bool> appearance_trained;  // per dataset frame: its row is trained (else interpolated, see appearance.hpp)
+  // Rendered in antialiased mode (render::RasterConfig::antialiased, Mip-Splatting's opacity compensation of the
+  // low-pass dilation): a model trained so must be rendered so (every render of a scene model goes through
+  // render::render_view, which applies it). Standard splat viewers render without it.
+  bool antialiased = false;
 
   bool dynamic() const { return actors.num_actors() > 0 && gaussians.part.defined(); }
 };
@@ -31,7 +35,7 @@ inline bool uses_masks(const io::Dataset& dataset, const SceneModel& scene) {
 
 // Whether the scene is just Gaussians in the world frame (written as one scene.ply; else as a scene folder).
 inline bool is_plain_splat(const SceneModel& scene) {
-  return !scene.dynamic() && !scene.environment.defined() && !scene.appearance.defined();
+  return !scene.dynamic() && !scene.environment.defined() && !scene.appearance.defined() && !scene.antialiased;
 }
 
 // A scene of just these Gaussians.

@@ -6,6 +6,7 @@ RenderResult render_view(const model::SceneModel& scene, const io::Dataset& ds, 
                          const Intrinsics& intrinsics, const RenderSettings& settings) {
   const io::Frame& f = ds.frames.at(frame);
   RenderSettings s = settings;
+  s.config.antialiased = settings.config.antialiased || scene.antialiased;
   if (scene.environment.defined()) {
     Camera seen;
     seen.fx = intrinsics.fx, seen.fy = intrinsics.fy, seen.cx = intrinsics.cx, seen.cy = intrinsics.cy;
