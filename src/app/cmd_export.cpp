@@ -21,9 +21,16 @@ struct ExportOptions {
   io::SpzOptions spz;
 };
 
-// The scene folder at one timestamp, with the edits applied: (Gaussians, "at t = ... s" for the message). An
-// antialiased scene sets SPZ's antialiased flag, and the message says what other formats lose.
-std::pair<SplatData, std::string> baked_scene(ExportOptions& o) {
+// What export writes: the splats, the tail of its message ("at t = ... s"), and whether they were trained
+// antialiased (SPZ's header flag).
+struct ExportedSplats {
+  SplatData splats;
+  std::string when;
+  bool antialiased = false;
+};
+
+// The scene folder at one timestamp, with the edits applied.
+ExportedSplats baked_scene(const ExportOptions& o) {
   const model::LoadedScene loaded = model::read_scene_folder(o.scene);
   model::SceneModel scene = loaded.scene;
   for (const std::string& e : o.edits) {
@@ -34,12 +41,7 @@ std::pair<SplatData, std::string> baked_scene(ExportOptions& o) {
   const int k = io::nearest_timestamp(loaded.timestamps, o.time);
   char when[96];
   std::snprintf(when, sizeof(when), " at t = %.4f s (timestamp %d)", loaded.timestamps[size_t(k)], k);
-  std::string message = when;
-  o.spz.antialiased = scene.antialiased;
-  if (scene.antialiased && io::splat_file_format(o.out) != io::SplatFileFormat::Spz)
-    message += "; the scene was trained antialiased, and viewers without Mip-Splatting's opacity compensation show "
-               "small Gaussians slightly larger";
-  return {model::to_splat_data(model::bake_at(scene, k)), message};
+  return {model::to_splat_data(model::bake_at(scene, k)), when, scene.antialiased};
 }
 
 }  // namespace
@@ -70,12 +72,18 @@ void add_export_command(CLI::App& root) {
       throw InputError("--out", std::string("the name must say the format: ") + io::splat_file_kinds());
     const bool file = io::is_splat_file(o->scene);
     if (file && !o->edits.empty()) throw InputError("--edit", "needs a scene folder with actors (--scene)");
-    const auto [splats, when] = file ? std::make_pair(io::read_splats(o->scene), std::string()) : baked_scene(*o);
+    const ExportedSplats e = file ? ExportedSplats{io::read_splats(o->scene), "", false} : baked_scene(*o);
+    io::SpzOptions spz = o->spz;
+    spz.antialiased = e.antialiased;
     io::make_parent_directories(o->out);
-    io::write_splats(o->out, splats, o->spz);
-    std::printf("wrote %s (%s, %.2f MB): %zu Gaussians%s\n", o->out.c_str(),
-                io::splat_format_name(*io::splat_file_format(o->out)), double(io::file_size(o->out)) / 1e6,
-                splats.count, when.c_str());
+    io::write_splats(o->out, e.splats, spz);
+    const io::SplatFileFormat format = *io::splat_file_format(o->out);
+    std::printf("wrote %s (%s, %.2f MB): %zu Gaussians%s%s\n", o->out.c_str(), io::splat_format_name(format),
+                double(io::file_size(o->out)) / 1e6, e.splats.count, e.when.c_str(),
+                e.antialiased && format != io::SplatFileFormat::Spz
+                    ? "; the scene was trained antialiased, and viewers without Mip-Splatting's opacity compensation "
+                      "show small Gaussians slightly larger"
+                    : "");
   });
 }
 
