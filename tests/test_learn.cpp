@@ -231,9 +231,9 @@ TEST(LearnedOptimizer, ViewsPerStepRotateOverEveryView) {
 }
 
 // Test-time training on a scene whose photos are all 35% darker than the scaffold's colours (an exposure shift the
-// network never saw): the decoder's colour bias can absorb it, so adaptation lowers the pretext loss, raises the
-// check views' PSNR and is kept. With an absurd learning rate the adaptation makes things worse and the original
-// decoder is returned unchanged. The three view sets never overlap.
+// network never saw): the decoder's colour bias can absorb it, so the adapting steps' loss falls, the check views
+// (never rendered by an adapting step) gain PSNR and the adaptation is kept. With an absurd learning rate it makes
+// things worse: the original decoder is returned and the steps are taken again as the model would take them.
 TEST(TestTimeTraining, AdaptsTheDecoderToAnExposureShiftAndGuardsAgainstHarm) {
   test::TempDir dir;
   synth::write_synth_dataset(test::small_object_scene(8, 1500), dir / "scene");
@@ -252,39 +252,38 @@ TEST(TestTimeTraining, AdaptsTheDecoderToAnExposureShiftAndGuardsAgainstHarm) {
   const learn::LearnedOptimizer opt = learn::LearnedOptimizer::create(c, 1);
 
   learn::TttOptions o;
-  o.steps = 6;
   o.lr = 0.01;
   learn::TttReport report;
-  const learn::Decoder adapted = learn::test_time_train(opt, state, source, 2, 4, o, report);
+  const learn::AdaptedRun adapted = learn::adapt_while_stepping(opt, state, source, 0, 6, 2, o, report);
   ASSERT_TRUE(report.ran);
-  std::vector<int> seen(source.size(), 0);
-  for (const auto* set : {&report.input_views, &report.pretext_views, &report.check_views}) {
-    EXPECT_FALSE(set->empty());
-    for (size_t i : *set) ++seen[i];
-  }
-  for (int count : seen) EXPECT_EQ(count, 1);
-  std::printf("pretext loss %.4f -> %.4f over %d steps; check views %.2f -> %.2f dB\n", report.pretext_losses.front(),
-              report.pretext_losses[size_t(report.best_step)], report.steps_taken, report.check_psnr_unadapted,
-              report.check_psnr_adapted);
-  EXPECT_GT(report.best_step, 0);
-  EXPECT_LT(report.pretext_losses[size_t(report.best_step)], 0.9 * report.pretext_losses.front());
+  EXPECT_EQ(report.check_views, (std::vector<size_t>{2, 6}));  // a quarter of 8, evenly spaced
+  EXPECT_EQ(report.steps, 6);
+  ASSERT_EQ(report.losses.size(), 6u);
+  std::printf("adapting steps' loss %.4f -> %.4f; check views %.2f -> %.2f dB\n", report.losses.front(),
+              report.losses.back(), report.check_psnr_unadapted, report.check_psnr_adapted);
+  EXPECT_LT(report.losses.back(), 0.9 * report.losses.front());
   EXPECT_TRUE(report.kept);
   EXPECT_GT(report.check_psnr_adapted, report.check_psnr_unadapted + 0.5);
-  EXPECT_GT(adapted.bias.abs().max().item<double>(), 0.0);
+  EXPECT_EQ(report.view_renders, 4);  // the check: 2 views, adapted and original decoder
+  EXPECT_GT((adapted.decoder.bias - opt.decoder.bias).abs().max().item<double>(), 0.0);
+
+  // The steps without adaptation, on the views the adapting steps read (the check views left out).
+  const std::vector<learn::View> stepping = learn::views_without(source, report.check_views);
+  ASSERT_EQ(stepping.size(), 6u);
+  at::Tensor plain = state;
+  for (int t = 0; t < 6; ++t) plain = learn::run_learned_step(opt, plain, learn::views_for_step(stepping, t, 2), t, 6);
 
   o.lr = 1e4;  // every step overshoots: tanh saturates and the colours leave [0, 1]
-  const learn::Decoder guarded = learn::test_time_train(opt, state, source, 2, 4, o, report);
+  const learn::AdaptedRun guarded = learn::adapt_while_stepping(opt, state, source, 0, 6, 2, o, report);
   EXPECT_FALSE(report.kept);
-  EXPECT_TRUE(at::equal(guarded.weight, opt.decoder.weight));
-  EXPECT_TRUE(at::equal(guarded.bias, opt.decoder.bias));
+  EXPECT_TRUE(at::equal(guarded.decoder.weight, opt.decoder.weight));
+  EXPECT_TRUE(at::equal(guarded.decoder.bias, opt.decoder.bias));
+  EXPECT_TRUE(at::allclose(guarded.state, plain, 1e-5, 1e-6));
+  EXPECT_EQ(report.view_renders, 4 + 6 * 2);  // the check and the retaken steps
 
-  o.steps = 0;
-  learn::test_time_train(opt, state, source, 2, 4, o, report);
+  learn::adapt_while_stepping(opt, state, {source[0], source[1], source[2]}, 4, 6, 2, o, report);
   EXPECT_FALSE(report.ran);
-  o.steps = 3;
-  learn::test_time_train(opt, state, {source[0], source[1]}, 2, 4, o, report);
-  EXPECT_FALSE(report.ran);
-  EXPECT_NE(report.stop_reason.find("at least 3"), std::string::npos);
+  EXPECT_NE(report.stop_reason.find("at least 4"), std::string::npos);
 }
 
 // Scale-free: the same scene at 10x its size (points, scales, camera positions) gives the same learned steps: the

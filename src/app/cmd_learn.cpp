@@ -97,13 +97,13 @@ void add_reconstruct_command(CLI::App& root) {
   cmd->add_option("--init,--points", o->points, "What to start from instead of the dataset's points: a point cloud "
                                                  "or 3DGS .ply (its x y z [red green blue])");
   cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
-  cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: gradient steps on the decoder before the final "
-                                              "learned steps (0 = off)")->capture_default_str();
+  CLI::Option* ttt_steps = cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: the final learned steps "
+                  "that adapt the decoder from their own renders (0 = off; default T/4)");
   cmd->add_option("--ttt-lr", r.ttt.lr, "Test-time training: Adam learning rate")->capture_default_str();
-  cmd->add_option("--ttt-lambda", r.ttt.lambda, "Test-time training: weight of the held-out source views' loss")
-      ->capture_default_str();
-  cmd->add_option("--final-steps", r.final_steps, "Learned steps after test-time training (0 = T/4)")
-      ->capture_default_str();
+  cmd->add_option("--ttt-check-views", r.ttt.check_views, "Test-time training: source views held out of the "
+                  "adapting steps to check the adaptation (at most a quarter of them)")->capture_default_str();
+  cmd->add_option("--step-scale", r.step_scale, "Multiplier of the learned steps' sizes (default: the model's "
+                  "calibrated one)");
   cmd->add_flag("--baselines", o->baselines, "Also run full-batch Adam from the same initialization for T, 10T and "
                                              "40T steps, and ttgs fit for T x training views iterations (the same "
                                              "number of view renders), and report their time and PSNR");
@@ -117,13 +117,15 @@ void add_reconstruct_command(CLI::App& root) {
                  "(0 = all; default: what the model was trained with; the choice rotates over the views)");
   cmd->add_option("--seed", r.seed, "Seed of the initial latents")->capture_default_str();
   add_threads_option(*cmd, o->threads);
-  cmd->callback([o, per_step] {
+  cmd->callback([o, per_step, ttt_steps] {
     model::configure_threads(o->threads);
     const learn::ReconstructOptions& r = o->run;
     if (r.steps < 0) throw InputError("--steps", "must not be negative");
     if (r.views_per_step < 0 && per_step->count() > 0) throw InputError("--views-per-step", "must not be negative");
-    if (r.ttt.steps < 0) throw InputError("--ttt-steps", "must not be negative");
-    if (!(r.ttt.lr > 0) || !(r.ttt.lambda >= 0)) throw InputError("--ttt-lr/--ttt-lambda", "need lr > 0 and lambda >= 0");
+    if (r.ttt.steps < 0 && ttt_steps->count() > 0) throw InputError("--ttt-steps", "must not be negative");
+    if (!(r.ttt.lr > 0)) throw InputError("--ttt-lr", "must be positive");
+    if (r.ttt.check_views < 1) throw InputError("--ttt-check-views", "must be at least 1");
+    if (!(r.step_scale > 0) && r.step_scale != 0) throw InputError("--step-scale", "must be positive");
     for (int n : o->baseline_steps)
       if (n < 1) throw InputError("--baseline-steps", "every step count must be at least 1");
     if (o->model.empty()) o->model = bundled_model_path();
@@ -150,18 +152,13 @@ void add_reconstruct_command(CLI::App& root) {
     const nlohmann::json metrics = metrics_of(rec.gaussians, psnr);
     const nlohmann::json initial_metrics = metrics_of(rec.initial, initial_psnr);
     const learn::TttReport& t = rec.ttt;
-    nlohmann::json ttt = {{"steps", r.ttt.steps},
-                          {"ran", t.ran},
-                          {"adapted", "decoder (weight and bias)"},
+    nlohmann::json ttt = {{"ran", t.ran},
+                          {"adapted", "decoder (weight and bias), online during the final learned steps"},
                           {"kept", t.kept},
-                          {"steps_taken", t.steps_taken},
-                          {"best_step", t.best_step},
+                          {"steps", t.steps},
                           {"stop_reason", t.stop_reason},
                           {"lr", r.ttt.lr},
-                          {"lambda", r.ttt.lambda},
-                          {"pretext_losses", t.pretext_losses},
-                          {"input_views", t.input_views},
-                          {"pretext_views", t.pretext_views},
+                          {"losses", t.losses},
                           {"check_views", t.check_views},
                           {"view_renders", t.view_renders},
                           {"time_s", t.time_s}};
@@ -178,6 +175,7 @@ void add_reconstruct_command(CLI::App& root) {
     if (!splats.all_finite()) throw InputError(o->out, "the reconstruction holds NaN or infinite values; nothing written");
     nlohmann::json report = {{"iters", rec.steps},      {"time_s", rec.time_s},
                              {"view_renders", rec.view_renders}, {"views_per_step", rec.views_per_step},
+                             {"step_scale", rec.step_scale},
                              {"num_gaussians", rec.gaussians.size()}, {"method", "learned optimizer"},
                              {"peak_resident_mib", peak_resident_mib()},
                              {"model", o->model},       {"data", ds.path},
@@ -188,8 +186,9 @@ void add_reconstruct_command(CLI::App& root) {
     if (psnr.size() > 1) std::printf(", test PSNR %.2f dB", psnr[1]);
     std::printf("\n");
     if (t.ran)
-      std::printf("test-time training: %d steps on the decoder, check views %.2f -> %.2f dB, %s\n", t.steps_taken,
-                  t.check_psnr_unadapted, t.check_psnr_adapted, t.kept ? "kept" : "not kept (unadapted result used)");
+      std::printf("test-time training: %d steps adapted the decoder, check views %.2f -> %.2f dB, %s\n", t.steps,
+                  t.check_psnr_unadapted, t.check_psnr_adapted,
+                  t.kept ? "kept" : "not kept (the steps taken again without it)");
     if (o->hybrid_iters > 0) report["hybrid"] = run_hybrid(ds, rec, o->hybrid_iters, r.seed);
     if (o->baselines || !o->baseline_steps.empty())
       report["baselines"] = run_baselines(ds, rec, o->baseline_steps, r.seed, psnr.size() > 1 ? psnr[1] : 0.0);

@@ -44,8 +44,12 @@ at::Tensor render_loss(const at::Tensor& state, const Decoder& decoder, const st
 
 at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source, int t,
                             int steps) {
-  const LiftedGradient lifted = lift_gradients(state, opt.decoder, source);
-  const at::Tensor update = opt.network.forward(state, lifted.normalized, t, steps);
+  return apply_learned_step(opt, state, lift_gradients(state, opt.decoder, source).normalized, t, steps);
+}
+
+at::Tensor apply_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const at::Tensor& normalized_gradient,
+                              int t, int steps) {
+  const at::Tensor update = opt.network.forward(state, normalized_gradient, t, steps);
   return state + cosine_step_size(t, steps, opt.gamma0) * update * opt.update_scale;
 }
 

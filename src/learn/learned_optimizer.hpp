@@ -40,6 +40,9 @@ struct TrainingScene {
 // Step t of T from `state` (the network's graph kept only when its parameters require grad).
 at::Tensor run_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
                             int step, int steps);
+// Step t of T from `state` given the normalized lifted gradient the step reads (lift.hpp).
+at::Tensor apply_learned_step(const LearnedOptimizer& opt, const at::Tensor& state, const at::Tensor& normalized_gradient,
+                              int step, int steps);
 // The source views step t reads: `per_step` of them, evenly spaced, the choice rotating with the step so that
 // consecutive steps see different views (0 or at least the number of views: all of them, in order).
 std::vector<View> views_for_step(const std::vector<View>& source, int step, int per_step);

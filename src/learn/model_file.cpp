@@ -13,7 +13,8 @@ void add_model(model::TensorArchive& a, const LoadedOptimizer& m) {
                      {"state_channels", c.state_channels}, {"hidden", c.hidden}, {"levels", c.levels},
                      {"time_channels", c.time_channels}, {"voxel_fraction", opt.voxel_fraction},
                      {"gamma0", opt.gamma0}, {"steps", m.steps}, {"steps_range", {m.steps_min, m.steps_max}},
-                     {"latent", m.latent}, {"views_per_step", m.views_per_step}};
+                     {"latent", m.latent}, {"views_per_step", m.views_per_step},
+                     {"step_scale", m.step_scale}};
   for (const auto& [name, t] : opt.network.parameters()) a.add("net." + name, t);
   a.add("decoder.weight", opt.decoder.weight);
   a.add("decoder.bias", opt.decoder.bias);
@@ -40,6 +41,8 @@ LoadedOptimizer get_model(const model::TensorArchive& a) {
       throw InputError(a.path, "steps_range must be [min, max] around steps");
     out.views_per_step = m.value("views_per_step", 0);  // absent: trained on all views
     if (out.views_per_step < 0) throw InputError(a.path, "views_per_step must not be negative");
+    out.step_scale = m.value("step_scale", 1.0);
+    if (!(out.step_scale > 0)) throw InputError(a.path, "step_scale must be positive");
     out.steps_min = range[0];
     out.steps_max = range[1];
     out.opt.voxel_fraction = m.at("voxel_fraction").get<double>();

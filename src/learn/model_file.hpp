@@ -18,6 +18,9 @@ struct LoadedOptimizer {
   int steps_min = 24, steps_max = 24;  // the T it was trained across (reconstruct refuses others)
   int64_t latent = 32;
   int views_per_step = 0;  // source views each learned step reads, as trained (0: all); reconstruct's default
+  // Reconstruct's default multiplier of the step sizes (γ0), calibrated after training on development scenes (see
+  // models/README.md); training does not read it (1 when absent).
+  double step_scale = 1;
 };
 
 void add_model(model::TensorArchive& archive, const LoadedOptimizer& model);

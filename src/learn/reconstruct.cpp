@@ -25,55 +25,62 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
     throw InputError("--steps", "the model was trained for T in " + std::to_string(m.steps_min) + ".." +
                                     std::to_string(m.steps_max) + " (its default: " + std::to_string(m.steps) +
                                     "); other step counts are not supported");
-  if (o.final_steps < 0 || o.final_steps > steps) throw InputError("--final-steps", "must be in 0..T");
+  if (o.ttt.steps < -1 || o.ttt.steps > steps) throw InputError("--ttt-steps", "must be in 0..T");
   if (o.views_per_step < -1) throw InputError("--views-per-step", "must not be negative");
+  if (o.step_scale < 0) throw InputError("--step-scale", "must be positive");
   const int per_step = o.views_per_step >= 0 ? o.views_per_step : m.views_per_step;
   const auto t0 = std::chrono::steady_clock::now();
   NeuralInitOptions init;
   init.latent = m.latent;
   init.seed = o.seed;
   const TrainingScene scene = make_training_scene(ds, init);
-  m.opt.set_scene_extent(scene.extent);
+  LearnedOptimizer opt = m.opt;
+  opt.set_scene_extent(scene.extent);
+  opt.gamma0 *= o.step_scale > 0 ? o.step_scale : m.step_scale;
   ReconstructResult out;
   out.steps = steps;
   out.views_per_step = per_step;
+  out.step_scale = opt.gamma0 / m.opt.gamma0;
   out.initial = detached_gaussians(scene.initial_state, Decoder::zeros(scene.initial_state.size(1)));
-  const int final_steps = o.ttt.steps > 0 ? (o.final_steps > 0 ? o.final_steps : std::max(1, steps / 4)) : 0;
+  const int adapting = o.ttt.steps < 0 ? std::max(1, steps / 4) : o.ttt.steps;
   at::Tensor state = scene.initial_state;
   Progress progress("reconstructing", steps);
-  for (int t = 0; t < steps - final_steps; ++t) {
-    state = run_learned_step(m.opt, state, views_for_step(scene.source, t, per_step), t, steps);
+  for (int t = 0; t < steps - adapting; ++t) {
+    state = run_learned_step(opt, state, views_for_step(scene.source, t, per_step), t, steps);
     progress.advance();
   }
-  LearnedOptimizer finishing = m.opt;
-  at::Tensor unadapted_state;
+  Decoder decoder = opt.decoder;
   double comparison_s = 0;
-  if (final_steps > 0) {
-    TttOptions ttt = o.ttt;
-    ttt.views_per_step = per_step;
-    finishing.decoder = test_time_train(m.opt, state, scene.source, steps - final_steps, steps, ttt, out.ttt);
-    if (out.ttt.kept && o.compare_unadapted) {
+  if (adapting > 0) {
+    if (o.compare_unadapted) {  // the same final steps (the check views left out) without adaptation
       const auto c0 = std::chrono::steady_clock::now();
-      unadapted_state = state;
-      for (int t = steps - final_steps; t < steps; ++t)
-        unadapted_state =
-            run_learned_step(m.opt, unadapted_state, views_for_step(scene.source, t, per_step), t, steps);
-      out.unadapted = detached_gaussians(unadapted_state, m.opt.decoder);
+      const std::vector<View> stepping =
+          views_without(scene.source, ttt_check_views(scene.source.size(), o.ttt.check_views));
+      at::Tensor unadapted = state;
+      for (int t = steps - adapting; t < steps; ++t)
+        unadapted = run_learned_step(opt, unadapted, views_for_step(stepping, t, per_step), t, steps);
+      out.unadapted = detached_gaussians(unadapted, opt.decoder);
       comparison_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
-  }
-  for (int t = steps - final_steps; t < steps; ++t) {
-    state = run_learned_step(finishing, state, views_for_step(scene.source, t, per_step), t, steps);
-    progress.advance();
+    const AdaptedRun run = adapt_while_stepping(opt, state, scene.source, steps - adapting, steps, per_step, o.ttt, out.ttt);
+    state = run.state;
+    decoder = run.decoder;
+    for (int t = steps - adapting; t < steps; ++t) progress.advance();
+  } else {
+    out.ttt.stop_reason = "off";
   }
   progress.finish();
-  const int64_t n = int64_t(scene.source.size());
-  out.view_renders = int64_t(steps) * (per_step > 0 ? std::min<int64_t>(per_step, n) : n) + out.ttt.view_renders;
+  // Each step renders views_for_step's views: per_step of them, or all; the adapting steps choose among the views
+  // left after the check views.
+  const auto step_renders = [per_step](int64_t views) { return per_step > 0 ? std::min<int64_t>(per_step, views) : views; };
+  const int64_t n = int64_t(scene.source.size()), n_stepping = n - int64_t(out.ttt.check_views.size());
+  out.view_renders = int64_t(steps - adapting) * step_renders(n) + int64_t(adapting) * step_renders(n_stepping) +
+                     out.ttt.view_renders;
   {
     c10::NoGradGuard no_grad;
-    out.source_loss = render_loss(state, finishing.decoder, scene.source).item<double>();
+    out.source_loss = render_loss(state, decoder, scene.source).item<double>();
   }
-  out.gaussians = detached_gaussians(state, finishing.decoder);
+  out.gaussians = detached_gaussians(state, decoder);
   out.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - comparison_s;
   return out;
 }

@@ -13,19 +13,20 @@ namespace ttgs::learn {
 struct ReconstructOptions {
   int steps = 0;         // T (0: the model's default); outside the model's trained range: InputError
   uint64_t seed = 0;     // initial latents
-  TttOptions ttt;        // test-time training before the final steps (ttt.steps = 0: off)
-  int final_steps = 0;   // learned steps after the adaptation (0: T / 4, at least 1)
-  bool compare_unadapted = false;  // when the adaptation is kept, also finish without it (to report the gain)
+  TttOptions ttt;        // test-time training during the final ttt.steps learned steps (0: off)
+  bool compare_unadapted = false;  // also take the final steps without adaptation (to report the gain)
   int views_per_step = -1;  // source views each learned step renders for its gradient (0: all, see views_for_step;
                             // -1: the model's own)
+  double step_scale = 0;    // multiplier of the model's step sizes (0: the model's calibrated default)
 };
 struct ReconstructResult {
   model::Gaussians gaussians;
   model::Gaussians initial;    // the explicit Gaussians the learned steps started from
-  model::Gaussians unadapted;  // compare_unadapted and adaptation kept: the result without it; else undefined
+  model::Gaussians unadapted;  // compare_unadapted and test-time training on: the result without it; else undefined
   int steps = 0;
   int views_per_step = 0;    // what the steps read (0: all source views)
-  int64_t view_renders = 0;  // view renders of the learned steps' gradients and of test-time training
+  double step_scale = 1;     // the multiplier of the step sizes used
+  int64_t view_renders = 0;  // view renders of the learned steps' gradients and of test-time training's check
   double time_s = 0, source_loss = 0;  // time_s excludes the unadapted comparison
   TttReport ttt;
 };

@@ -7,38 +7,45 @@
 #include <stdexcept>
 
 #include "eval/metrics.hpp"
+#include "learn/lift.hpp"
+#include "optim/adam.hpp"
 
 namespace ttgs::learn {
 namespace {
 
-std::vector<View> pick(const std::vector<View>& views, const std::vector<size_t>& indices) {
-  std::vector<View> out;
-  for (size_t i : indices) out.push_back(views[i]);
-  return out;
-}
-
-// The stepped state decoded by `decoder`, scored on `input` + λ `pretext`.
-at::Tensor pretext_loss(const at::Tensor& next, const Decoder& decoder, const std::vector<View>& input,
-                        const std::vector<View>& pretext, double lambda) {
-  return render_loss(next, decoder, input) + lambda * render_loss(next, decoder, pretext);
-}
-
-// Held-out views spread evenly over the sequence, alternating pretext / check; with views_per_step, at most that many
-// of each (every render counts against the learned steps' budget). The rest are the input views.
-void split_views(size_t n, const TttOptions& o, TttReport& report) {
-  size_t held = std::max<size_t>(2, n / size_t(o.holdout_every));
-  if (o.views_per_step > 0) held = std::min(held, std::max<size_t>(2, 2 * size_t(o.views_per_step)));
-  std::vector<bool> is_held(n, false);
-  for (size_t k = 0; k < held; ++k) {
-    const size_t i = std::min(n - 1, size_t((double(k) + 0.5) * double(n) / double(held)));
-    is_held[i] = true;
-    (k % 2 == 0 ? report.pretext_views : report.check_views).push_back(i);
+// One backward pass over the views' mean photometric loss of the state decoded by `decoder` (whose parameters
+// require grad): the lifted gradient for the learned step (normalized, as lift_gradients does) and the decoder's
+// gradient, left in its parameters. Returns the loss.
+double lift_with_decoder(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
+                         at::Tensor& normalized) {
+  const at::Tensor s = state.detach().requires_grad_(true);
+  const model::Gaussians g = to_gaussians(decoder.decode(s));
+  at::Tensor total;
+  for (const View& v : views) {
+    const at::Tensor l = view_loss(g, v);
+    total = total.defined() ? total + l : l;
   }
-  for (size_t i = 0; i < n; ++i)
-    if (!is_held[i]) report.input_views.push_back(i);
+  total = total / double(views.size());
+  total.backward();
+  normalized = normalize_gradient(s.grad().detach());
+  return total.item<double>();
 }
 
 }  // namespace
+
+std::vector<size_t> ttt_check_views(size_t n, int max_check) {
+  const size_t count = std::min<size_t>(size_t(std::max(0, max_check)), n / 4);
+  std::vector<size_t> out;
+  for (size_t k = 0; k < count; ++k) out.push_back(std::min(n - 1, size_t((double(k) + 0.5) * double(n) / double(count))));
+  return out;
+}
+
+std::vector<View> views_without(const std::vector<View>& source, const std::vector<size_t>& excluded) {
+  std::vector<View> out;
+  for (size_t i = 0; i < source.size(); ++i)
+    if (std::find(excluded.begin(), excluded.end(), i) == excluded.end()) out.push_back(source[i]);
+  return out;
+}
 
 double mean_view_psnr(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views) {
   if (views.empty()) throw std::invalid_argument("mean_view_psnr: no views");
@@ -49,80 +56,77 @@ double mean_view_psnr(const at::Tensor& state, const Decoder& decoder, const std
   return sum / double(views.size());
 }
 
-Decoder test_time_train(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
-                        int step, int steps, const TttOptions& o, TttReport& report) {
-  if (o.steps < 0 || !(o.lr > 0) || !(o.lambda >= 0) || o.holdout_every < 2)
-    throw std::invalid_argument("test_time_train: needs steps >= 0, lr > 0, lambda >= 0, holdout_every >= 2");
+AdaptedRun adapt_while_stepping(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
+                                int first_step, int steps, int views_per_step, const TttOptions& o,
+                                TttReport& report) {
+  if (!(o.lr > 0) || first_step < 0 || first_step > steps)
+    throw std::invalid_argument("adapt_while_stepping: needs lr > 0 and 0 <= first_step <= steps");
   const auto t0 = std::chrono::steady_clock::now();
   report = TttReport{};
-  const size_t n = source.size();
-  if (o.steps == 0) {
-    report.stop_reason = "off";
-    return opt.decoder;
+  report.check_views = ttt_check_views(source.size(), o.check_views);
+  if (report.check_views.empty()) {
+    report.stop_reason = "needs at least 4 source views (a quarter of them to check the adaptation)";
+    AdaptedRun plain{state, opt.decoder};
+    for (int t = first_step; t < steps; ++t)
+      plain.state = run_learned_step(opt, plain.state, views_for_step(source, t, views_per_step), t, steps);
+    return plain;
   }
-  if (n < 3) {
-    report.stop_reason = "needs at least 3 source views (one to lift from, one for the pretext loss, one to check)";
-    return opt.decoder;
-  }
-  split_views(n, o, report);
-  const std::vector<View> input = pick(source, report.input_views);
-  const std::vector<View> pretext = pick(source, report.pretext_views);
-  const std::vector<View> check = pick(source, report.check_views);
   report.ran = true;
+  report.stop_reason = "all steps taken";
+  const std::vector<View> stepping = views_without(source, report.check_views);
+  std::vector<View> check;
+  for (size_t i : report.check_views) check.push_back(source[i]);
 
   Decoder adapted{opt.decoder.weight.detach().clone(), opt.decoder.bias.detach().clone()};
-  Decoder best = opt.decoder;
-  double best_loss = INFINITY;
-  std::vector<at::Tensor*> params{&adapted.weight, &adapted.bias};
+  const Decoder before_adaptation{adapted.weight.clone(), adapted.bias.clone()};
+  const std::vector<at::Tensor*> params{&adapted.weight, &adapted.bias};
   optim::Adam adam;
   adam.add_group("decoder.weight", adapted.weight, o.lr, false);
   adam.add_group("decoder.bias", adapted.bias, o.lr, false);
-  report.stop_reason = "all steps taken";
-  // The learned step, taken once with the original decoder (its lifted gradient is not differentiated, so the
-  // adaptation only changes how the stepped state is decoded).
-  const std::vector<View> lifted = views_for_step(input, step, o.views_per_step);
-  const at::Tensor next = run_learned_step(opt, state, lifted, step, steps).detach();
-  report.view_renders += int64_t(lifted.size());
-  for (int k = 0;; ++k) {
-    const bool take_step = k < o.steps;
-    for (at::Tensor* p : params) p->requires_grad_(take_step);
-    const at::Tensor loss = pretext_loss(next, adapted, lifted, pretext, o.lambda);
-    report.view_renders += int64_t(lifted.size() + pretext.size());
-    const double value = loss.item<double>();
-    report.pretext_losses.push_back(value);
-    if (!std::isfinite(value)) {
-      report.stop_reason = "pretext loss not finite";
-      break;
+  bool adapting = true;
+  at::Tensor current = state.detach();
+  for (int t = first_step; t < steps; ++t) {
+    const std::vector<View> views = views_for_step(stepping, t, views_per_step);
+    if (!adapting) {
+      current = run_learned_step(opt, current, views, t, steps).detach();
+      continue;
     }
-    const double previous = k > 0 ? report.pretext_losses[size_t(k) - 1] : INFINITY;
-    if (value < best_loss) {
-      best_loss = value;
-      best = {adapted.weight.detach().clone(), adapted.bias.detach().clone()};
-      report.best_step = k;
+    for (at::Tensor* p : params) p->requires_grad_(true);
+    at::Tensor normalized;
+    const double loss = lift_with_decoder(current, adapted, views, normalized);
+    report.losses.push_back(loss);
+    const bool finite = std::isfinite(loss) && at::isfinite(normalized).all().item<bool>();
+    if (finite) adam.step(params);
+    for (at::Tensor* p : params) {
+      p->mutable_grad() = at::Tensor();
+      *p = p->detach();
     }
-    if (k > 0 && !(value < previous * (1 - o.min_decrease))) {
-      report.stop_reason = "pretext loss stopped decreasing";
-      break;
+    if (!finite) {  // the divergence guard: drop the adaptation, take this step as the model would
+      report.stop_reason = "loss not finite";
+      adapting = false;
+      adapted = before_adaptation;
+      current = run_learned_step(opt, current, views, t, steps).detach();
+      continue;
     }
-    if (!take_step) break;
-    loss.backward();
-    adam.step(params);
-    for (at::Tensor* p : params) p->mutable_grad() = at::Tensor();
-    report.steps_taken = k + 1;
+    ++report.steps;
+    c10::NoGradGuard no_grad;
+    current = apply_learned_step(opt, current, normalized, t, steps).detach();
   }
-  for (at::Tensor* p : params) *p = p->detach();
-
-  // The check views: seen by neither the lifted gradient nor the pretext loss. The steps were taken in the loop.
-  report.check_psnr_unadapted = mean_view_psnr(next, opt.decoder, check);
-  report.check_psnr_adapted = report.check_psnr_unadapted;
-  report.view_renders += int64_t(check.size());
-  if (report.best_step > 0) {
-    report.check_psnr_adapted = mean_view_psnr(next, best, check);
-    report.view_renders += int64_t(check.size());
-    report.kept = report.check_psnr_adapted >= report.check_psnr_unadapted;
+  // The check views: no adapting step rendered them.
+  report.check_psnr_unadapted = mean_view_psnr(current, opt.decoder, check);
+  report.check_psnr_adapted = mean_view_psnr(current, adapted, check);
+  report.view_renders = 2 * int64_t(check.size());
+  report.kept = report.steps > 0 && report.check_psnr_adapted >= report.check_psnr_unadapted;
+  if (!report.kept) {  // the steps lifted through the adapted decoder: take them again as the model would
+    current = state.detach();
+    for (int t = first_step; t < steps; ++t) {
+      const std::vector<View> views = views_for_step(stepping, t, views_per_step);
+      current = run_learned_step(opt, current, views, t, steps).detach();
+      report.view_renders += int64_t(views.size());
+    }
   }
   report.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return report.kept ? best : opt.decoder;
+  return {current, report.kept ? adapted : opt.decoder};
 }
 
 }  // namespace ttgs::learn
