@@ -8,11 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/error.hpp"
 #include "dist/collective.hpp"
 #include "dist/launch.hpp"
 #include "io/dataset.hpp"
 #include "learn/learned_optimizer.hpp"
 #include "learn/lift.hpp"
+#include "learn/model_file.hpp"
 #include "learn/neural_gaussians.hpp"
 #include "learn/sparse_conv.hpp"
 #include "learn/test_time_training.hpp"
@@ -284,6 +286,36 @@ TEST(TestTimeTraining, AdaptsTheDecoderToAnExposureShiftAndGuardsAgainstHarm) {
   learn::adapt_while_stepping(opt, state, {source[0], source[1], source[2]}, 4, 6, 2, o, report);
   EXPECT_FALSE(report.ran);
   EXPECT_NE(report.stop_reason.find("at least 4"), std::string::npos);
+}
+
+// The calibrated step scales: stored per T in the model file, linear in T between calibrated counts, the nearest
+// one's outside them, 1 without calibration; a bad value is refused naming the file.
+TEST(ModelFile, StepScalesRoundTripAndInterpolate) {
+  test::TempDir dir;
+  learn::UpdateNetworkConfig c;
+  c.state_channels = learn::kGaussianChannels + 4;
+  c.hidden = 4;
+  c.levels = 1;
+  learn::LoadedOptimizer m{learn::LearnedOptimizer::create(c, 1), 24, 8, 24, 4};
+  EXPECT_EQ(learn::step_scale_at(m, 12), 1.0);
+  m.step_scales = {{12, 1.0}, {24, 0.5}};
+  learn::save_learned_optimizer(dir / "m.ttgs", m);
+  const learn::LoadedOptimizer back = learn::load_learned_optimizer(dir / "m.ttgs");
+  EXPECT_EQ(back.step_scales, m.step_scales);
+  EXPECT_DOUBLE_EQ(learn::step_scale_at(back, 12), 1.0);
+  EXPECT_DOUBLE_EQ(learn::step_scale_at(back, 24), 0.5);
+  EXPECT_DOUBLE_EQ(learn::step_scale_at(back, 18), 0.75);
+  EXPECT_DOUBLE_EQ(learn::step_scale_at(back, 8), 1.0);
+  EXPECT_DOUBLE_EQ(learn::step_scale_at(back, 30), 0.5);
+
+  m.step_scales = {{24, -1.0}};
+  learn::save_learned_optimizer(dir / "bad.ttgs", m);
+  try {
+    learn::load_learned_optimizer(dir / "bad.ttgs");
+    FAIL() << "a negative step scale was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("step_scales"), std::string::npos);
+  }
 }
 
 // Scale-free: the same scene at 10x its size (points, scales, camera positions) gives the same learned steps: the

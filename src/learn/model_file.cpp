@@ -13,8 +13,12 @@ void add_model(model::TensorArchive& a, const LoadedOptimizer& m) {
                      {"state_channels", c.state_channels}, {"hidden", c.hidden}, {"levels", c.levels},
                      {"time_channels", c.time_channels}, {"voxel_fraction", opt.voxel_fraction},
                      {"gamma0", opt.gamma0}, {"steps", m.steps}, {"steps_range", {m.steps_min, m.steps_max}},
-                     {"latent", m.latent}, {"views_per_step", m.views_per_step},
-                     {"step_scale", m.step_scale}};
+                     {"latent", m.latent}, {"views_per_step", m.views_per_step}};
+  if (!m.step_scales.empty()) {
+    nlohmann::json scales = nlohmann::json::object();
+    for (const auto& [steps, scale] : m.step_scales) scales[std::to_string(steps)] = scale;
+    a.meta["model"]["step_scales"] = scales;
+  }
   for (const auto& [name, t] : opt.network.parameters()) a.add("net." + name, t);
   a.add("decoder.weight", opt.decoder.weight);
   a.add("decoder.bias", opt.decoder.bias);
@@ -41,8 +45,12 @@ LoadedOptimizer get_model(const model::TensorArchive& a) {
       throw InputError(a.path, "steps_range must be [min, max] around steps");
     out.views_per_step = m.value("views_per_step", 0);  // absent: trained on all views
     if (out.views_per_step < 0) throw InputError(a.path, "views_per_step must not be negative");
-    out.step_scale = m.value("step_scale", 1.0);
-    if (!(out.step_scale > 0)) throw InputError(a.path, "step_scale must be positive");
+    const json scales = m.value("step_scales", json::object());
+    for (const auto& [steps, scale] : scales.items()) {
+      const double value = scale.get<double>();
+      if (!(value > 0)) throw InputError(a.path, "step_scales must be positive");
+      out.step_scales[std::stoi(steps)] = value;
+    }
     out.steps_min = range[0];
     out.steps_max = range[1];
     out.opt.voxel_fraction = m.at("voxel_fraction").get<double>();
@@ -64,6 +72,16 @@ LoadedOptimizer get_model(const model::TensorArchive& a) {
   } catch (const std::invalid_argument& e) {
     throw InputError(a.path, e.what());
   }
+}
+
+double step_scale_at(const LoadedOptimizer& m, int steps) {
+  if (m.step_scales.empty()) return 1;
+  const auto above = m.step_scales.lower_bound(steps);
+  if (above == m.step_scales.end()) return std::prev(above)->second;
+  if (above->first == steps || above == m.step_scales.begin()) return above->second;
+  const auto below = std::prev(above);
+  const double f = double(steps - below->first) / double(above->first - below->first);
+  return below->second + f * (above->second - below->second);
 }
 
 void save_learned_optimizer(const std::string& path, const LoadedOptimizer& m) {

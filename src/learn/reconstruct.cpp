@@ -36,7 +36,7 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   const TrainingScene scene = make_training_scene(ds, init);
   LearnedOptimizer opt = m.opt;
   opt.set_scene_extent(scene.extent);
-  opt.gamma0 *= o.step_scale > 0 ? o.step_scale : m.step_scale;
+  opt.gamma0 *= o.step_scale > 0 ? o.step_scale : step_scale_at(m, steps);
   ReconstructResult out;
   out.steps = steps;
   out.views_per_step = per_step;

@@ -40,7 +40,7 @@ LoadedOptimizer fresh_model(const TrainingRun& r) {
   m.steps_min = r.steps_min;
   m.steps_max = r.steps_max;
   m.views_per_step = r.train.views_per_step;
-  m.step_scale = 1;  // the calibration belongs to the weights it was measured with
+  m.step_scales.clear();  // the calibration belongs to the weights it was measured with
   return m;
 }
 
@@ -112,7 +112,7 @@ RunState resume_or_start(const TrainingRun& r, LoadedOptimizer& m, optim::Adam& 
         note("the checkpoint's batches held " + std::to_string(was) + " scenes; this run's hold " + std::to_string(now));
       m = get_model(a);
       m.views_per_step = r.train.views_per_step;  // a resumed run may change how many views a step reads
-      m.step_scale = 1;
+      m.step_scales.clear();
       adam.load(a, "adam.");
       st.batch = a.meta.at("batch").get<int>();
       st.rollbacks = a.meta.value("rollbacks", 0);
