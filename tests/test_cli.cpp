@@ -610,10 +610,22 @@ TEST(Cli, BundledModelReconstructsAnUnseenScene) {
     std::printf("bundled model,%s T = %d: test PSNR %.2f dB -> %.2f dB\n", steps, report.at("iters").get<int>(), start,
                 learned);
     EXPECT_GT(learned, start + 3.0) << steps;
+    // The model's calibrated step scale for its T (models/README.md: 0.55 at T = 24, 1 at T = 12).
+    EXPECT_DOUBLE_EQ(report.at("step_scale").get<double>(), steps[0] == '\0' ? 0.55 : 1.0) << steps;
   }
+  r = run_ttgs("--quiet reconstruct --data " + quote(dir / "s") + " --out " + quote(dir / "rec18") +
+                   " --steps 18 --ttt-steps 0",
+               dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(test::read_text(dir / "rec18/report.json")).at("step_scale").get<double>(), 0.775,
+              1e-9);  // halfway between the calibrated T = 12 and T = 24
   r = run_ttgs("reconstruct --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " --steps 40", dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--steps"), std::string::npos) << r.err;
+  r = run_ttgs("reconstruct --data " + quote(dir / "s") + " --out " + quote(dir / "bad") + " --step-scale -1", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("ttgs: error: --step-scale"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
 }
 
 TEST(Cli, RealFoxReportsSkippedFrames) {
