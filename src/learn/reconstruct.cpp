@@ -42,7 +42,7 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   out.views_per_step = per_step;
   out.step_scale = opt.gamma0 / m.opt.gamma0;
   out.initial = detached_gaussians(scene.initial_state, Decoder::zeros(scene.initial_state.size(1)));
-  const int adapting = o.ttt.steps < 0 ? std::max(1, steps / 4) : o.ttt.steps;
+  const int adapting = o.ttt.steps < 0 ? std::max(1, steps / 2) : o.ttt.steps;
   at::Tensor state = scene.initial_state;
   Progress progress("reconstructing", steps);
   for (int t = 0; t < steps - adapting; ++t) {
