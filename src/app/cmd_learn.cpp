@@ -98,7 +98,7 @@ void add_reconstruct_command(CLI::App& root) {
                                                  "or 3DGS .ply (its x y z [red green blue])");
   cmd->add_option("--steps", r.steps, "T (default: what the model was trained for)");
   CLI::Option* ttt_steps = cmd->add_option("--ttt-steps", r.ttt.steps, "Test-time training: the final learned steps "
-                  "that adapt the decoder from their own renders (0 = off; default: T/2)");
+                  "that adapt the decoder from their own renders (0 = off; default: the steps after the 12th, at least T/4)");
   cmd->add_option("--ttt-lr", r.ttt.lr, "Test-time training: Adam learning rate")->capture_default_str();
   cmd->add_option("--ttt-check-views", r.ttt.check_views, "Test-time training: source views held out of the "
                   "adapting steps to check the adaptation (at most a quarter of them)")->capture_default_str();

@@ -19,7 +19,7 @@
 namespace ttgs::learn {
 
 struct TttOptions {
-  int steps = -1;       // K final learned steps that adapt the decoder (-1: T / 2, at least 1; 0: off)
+  int steps = -1;       // K final learned steps that adapt the decoder (-1: max(T / 4, T - 12, 1); 0: off)
   double lr = 1e-3;     // Adam on the decoder
   int check_views = 4;  // source views held out of the adapting steps for the check (at most a quarter of them)
 };
