@@ -296,7 +296,7 @@ TEST(ModelFile, StepScalesRoundTripAndInterpolate) {
   c.state_channels = learn::kGaussianChannels + 4;
   c.hidden = 4;
   c.levels = 1;
-  learn::LoadedOptimizer m{learn::LearnedOptimizer::create(c, 1), 24, 8, 24, 4};
+  learn::LoadedOptimizer m{learn::LearnedOptimizer::create(c, 1), 24, 8, 24, 4, 0, {}};
   EXPECT_EQ(learn::step_scale_at(m, 12), 1.0);
   m.step_scales = {{12, 1.0}, {24, 0.5}};
   learn::save_learned_optimizer(dir / "m.ttgs", m);

@@ -33,7 +33,7 @@ LoadedOptimizer fresh_model(const TrainingRun& r) {
     if (!r.init_model.empty()) return load_learned_optimizer(r.init_model);
     UpdateNetworkConfig config = r.network;
     config.state_channels = kGaussianChannels + r.init.latent;
-    return LoadedOptimizer{LearnedOptimizer::create(config, r.seed), r.steps, r.steps_min, r.steps_max, r.init.latent};
+    return LoadedOptimizer{LearnedOptimizer::create(config, r.seed), r.steps, r.steps_min, r.steps_max, r.init.latent, 0, {}};
   }();
   if (m.latent != r.init.latent) throw InputError(r.init_model, "its latent size differs from the run's --latent");
   m.steps = r.steps;
