@@ -39,7 +39,8 @@ LoadedOptimizer get_model(const model::TensorArchive& a) {
     c.hidden = m.at("hidden").get<int64_t>();
     c.levels = m.at("levels").get<int>();
     c.time_channels = m.at("time_channels").get<int64_t>();
-    LoadedOptimizer out{LearnedOptimizer::create(c, 0), m.at("steps").get<int>(), 0, 0, m.at("latent").get<int64_t>()};
+    LoadedOptimizer out{LearnedOptimizer::create(c, 0), m.at("steps").get<int>(), 0, 0, m.at("latent").get<int64_t>(),
+                        0, {}};
     const auto range = m.at("steps_range").get<std::vector<int>>();
     if (range.size() != 2 || range[0] < 1 || range[0] > out.steps || out.steps > range[1])
       throw InputError(a.path, "steps_range must be [min, max] around steps");
