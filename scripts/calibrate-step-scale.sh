@@ -60,7 +60,6 @@ if write:
     assert data[:8] == b"TTGSARC1", "not a tensor archive"
     (n,) = struct.unpack("<Q", data[8:16])
     head = json.loads(data[16:16 + n])
-    head["meta"]["model"].pop("step_scale", None)
     head["meta"]["model"]["step_scales"] = {t: float(b[0]) for t, b in best.items()}
     text = json.dumps(head, separators=(",", ":"), sort_keys=True).encode()
     open(model + ".tmp", "wb").write(data[:8] + struct.pack("<Q", len(text)) + text + data[16 + n:])

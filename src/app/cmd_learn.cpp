@@ -125,7 +125,6 @@ void add_reconstruct_command(CLI::App& root) {
     if (r.ttt.steps < 0 && ttt_steps->count() > 0) throw InputError("--ttt-steps", "must not be negative");
     if (!(r.ttt.lr > 0)) throw InputError("--ttt-lr", "must be positive");
     if (r.ttt.check_views < 1) throw InputError("--ttt-check-views", "must be at least 1");
-    if (!(r.step_scale > 0) && r.step_scale != 0) throw InputError("--step-scale", "must be positive");
     for (int n : o->baseline_steps)
       if (n < 1) throw InputError("--baseline-steps", "every step count must be at least 1");
     if (o->model.empty()) o->model = bundled_model_path();

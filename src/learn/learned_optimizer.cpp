@@ -61,11 +61,17 @@ std::vector<View> views_for_step(const std::vector<View>& source, int step, int 
   return out;
 }
 
+at::Tensor run_learned_steps(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
+                             int first_step, int steps, int views_per_step) {
+  at::Tensor out = state.detach();
+  for (int t = first_step; t < steps; ++t)
+    out = run_learned_step(opt, out, views_for_step(source, t, views_per_step), t, steps).detach();
+  return out;
+}
+
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps) {
-  at::Tensor state = initial_state.detach();
-  for (int t = 0; t < steps; ++t) state = run_learned_step(opt, state, source, t, steps).detach();
-  return state;
+  return run_learned_steps(opt, initial_state, source, 0, steps, 0);
 }
 
 optim::Adam network_adam(LearnedOptimizer& opt, double lr) {

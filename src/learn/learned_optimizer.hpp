@@ -47,7 +47,11 @@ at::Tensor apply_learned_step(const LearnedOptimizer& opt, const at::Tensor& sta
 // consecutive steps see different views (0 or at least the number of views: all of them, in order).
 std::vector<View> views_for_step(const std::vector<View>& source, int step, int per_step);
 
-// Runs T steps without building a graph through them; returns the final state.
+// Steps first_step..steps-1 of T = steps from `state`, each on views_for_step(source, t, views_per_step), without
+// building a graph through them; returns the state after the last.
+at::Tensor run_learned_steps(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
+                             int first_step, int steps, int views_per_step);
+// Runs T steps on every source view without building a graph through them; returns the final state.
 at::Tensor run_learned_optimizer(const LearnedOptimizer& opt, const at::Tensor& initial_state,
                                  const std::vector<View>& source, int steps);
 

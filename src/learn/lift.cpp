@@ -40,10 +40,10 @@ at::Tensor normalize_gradient(const at::Tensor& g) {
 }
 
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
-                              double ssim_lambda) {
+                              double ssim_lambda, bool differentiate_decoder) {
   const at::Tensor s = state.detach().requires_grad_(true);
   const Decoder fixed{decoder.weight.detach(), decoder.bias.detach()};
-  const model::Gaussians g = to_gaussians(fixed.decode(s));
+  const model::Gaussians g = to_gaussians((differentiate_decoder ? decoder : fixed).decode(s));
   LiftedGradient out;
   for (const View& v : views) {
     const at::Tensor loss = view_loss(g, v, ssim_lambda);

@@ -35,8 +35,9 @@ at::Tensor render_view(const model::Gaussians& gaussians, const View& view);
 // L1 + λ(1 - SSIM) of the Gaussians (SH degree 0) rendered into one view, over its valid pixels.
 at::Tensor view_loss(const model::Gaussians& gaussians, const View& view, double ssim_lambda = 0.2);
 
-// The decoder's parameters are not differentiated here (only the state).
+// The decoder's parameters are not differentiated (only the state), unless `differentiate_decoder`: then the
+// gradient of the summed loss is also accumulated in them (they must require grad; test-time training).
 LiftedGradient lift_gradients(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
-                              double ssim_lambda = 0.2);
+                              double ssim_lambda = 0.2, bool differentiate_decoder = false);
 
 }  // namespace ttgs::learn

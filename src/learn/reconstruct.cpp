@@ -18,7 +18,7 @@ model::Gaussians detached_gaussians(const at::Tensor& state, const Decoder& deco
 }
 }  // namespace
 
-ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const ReconstructOptions& o) {
+ReconstructResult reconstruct(const io::Dataset& ds, const LoadedOptimizer& m, const ReconstructOptions& o) {
   const int steps = o.steps > 0 ? o.steps : m.steps;
   if (o.steps < 0 || steps < 1) throw InputError("--steps", "must be at least 1");
   if (steps < m.steps_min || steps > m.steps_max)
@@ -27,7 +27,7 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
                                     "); other step counts are not supported");
   if (o.ttt.steps < -1 || o.ttt.steps > steps) throw InputError("--ttt-steps", "must be in 0..T");
   if (o.views_per_step < -1) throw InputError("--views-per-step", "must not be negative");
-  if (o.step_scale < 0) throw InputError("--step-scale", "must be positive");
+  if (!(o.step_scale >= 0)) throw InputError("--step-scale", "must be positive");
   const int per_step = o.views_per_step >= 0 ? o.views_per_step : m.views_per_step;
   const auto t0 = std::chrono::steady_clock::now();
   NeuralInitOptions init;
@@ -36,11 +36,11 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
   const TrainingScene scene = make_training_scene(ds, init);
   LearnedOptimizer opt = m.opt;
   opt.set_scene_extent(scene.extent);
-  opt.gamma0 *= o.step_scale > 0 ? o.step_scale : step_scale_at(m, steps);
   ReconstructResult out;
+  out.step_scale = o.step_scale > 0 ? o.step_scale : step_scale_at(m, steps);
+  opt.gamma0 *= out.step_scale;
   out.steps = steps;
   out.views_per_step = per_step;
-  out.step_scale = opt.gamma0 / m.opt.gamma0;
   out.initial = detached_gaussians(scene.initial_state, Decoder::zeros(scene.initial_state.size(1)));
   // By default the steps after the twelfth adapt, and at least the last quarter: at T = 24 the last half. Adapting
   // longer gives more on the development scenes, but the check sees only the decoder, not the trajectory the
@@ -59,10 +59,8 @@ ReconstructResult reconstruct(const io::Dataset& ds, LoadedOptimizer& m, const R
       const auto c0 = std::chrono::steady_clock::now();
       const std::vector<View> stepping =
           views_without(scene.source, ttt_check_views(scene.source.size(), o.ttt.check_views));
-      at::Tensor unadapted = state;
-      for (int t = steps - adapting; t < steps; ++t)
-        unadapted = run_learned_step(opt, unadapted, views_for_step(stepping, t, per_step), t, steps);
-      out.unadapted = detached_gaussians(unadapted, opt.decoder);
+      out.unadapted =
+          detached_gaussians(run_learned_steps(opt, state, stepping, steps - adapting, steps, per_step), opt.decoder);
       comparison_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     }
     const AdaptedRun run = adapt_while_stepping(opt, state, scene.source, steps - adapting, steps, per_step, o.ttt, out.ttt);

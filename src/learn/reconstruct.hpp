@@ -30,6 +30,6 @@ struct ReconstructResult {
   double time_s = 0, source_loss = 0;  // time_s excludes the unadapted comparison
   TttReport ttt;
 };
-ReconstructResult reconstruct(const io::Dataset& dataset, LoadedOptimizer& model, const ReconstructOptions& options);
+ReconstructResult reconstruct(const io::Dataset& dataset, const LoadedOptimizer& model, const ReconstructOptions& options);
 
 }  // namespace ttgs::learn

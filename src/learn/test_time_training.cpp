@@ -11,28 +11,6 @@
 #include "optim/adam.hpp"
 
 namespace ttgs::learn {
-namespace {
-
-// One backward pass over the views' mean photometric loss of the state decoded by `decoder` (whose parameters
-// require grad): the lifted gradient for the learned step (normalized, as lift_gradients does) and the decoder's
-// gradient, left in its parameters. Returns the loss.
-double lift_with_decoder(const at::Tensor& state, const Decoder& decoder, const std::vector<View>& views,
-                         at::Tensor& normalized) {
-  const at::Tensor s = state.detach().requires_grad_(true);
-  const model::Gaussians g = to_gaussians(decoder.decode(s));
-  at::Tensor total;
-  for (const View& v : views) {
-    const at::Tensor l = view_loss(g, v);
-    total = total.defined() ? total + l : l;
-  }
-  total = total / double(views.size());
-  total.backward();
-  normalized = normalize_gradient(s.grad().detach());
-  return total.item<double>();
-}
-
-}  // namespace
-
 std::vector<size_t> ttt_check_views(size_t n, int max_check) {
   const size_t count = std::min<size_t>(size_t(std::max(0, max_check)), n / 4);
   std::vector<size_t> out;
@@ -66,10 +44,7 @@ AdaptedRun adapt_while_stepping(const LearnedOptimizer& opt, const at::Tensor& s
   report.check_views = ttt_check_views(source.size(), o.check_views);
   if (report.check_views.empty()) {
     report.stop_reason = "needs at least 4 source views (a quarter of them to check the adaptation)";
-    AdaptedRun plain{state, opt.decoder};
-    for (int t = first_step; t < steps; ++t)
-      plain.state = run_learned_step(opt, plain.state, views_for_step(source, t, views_per_step), t, steps);
-    return plain;
+    return {run_learned_steps(opt, state, source, first_step, steps, views_per_step), opt.decoder};
   }
   report.ran = true;
   report.stop_reason = "all steps taken";
@@ -92,8 +67,9 @@ AdaptedRun adapt_while_stepping(const LearnedOptimizer& opt, const at::Tensor& s
       continue;
     }
     for (at::Tensor* p : params) p->requires_grad_(true);
-    at::Tensor normalized;
-    const double loss = lift_with_decoder(current, adapted, views, normalized);
+    const LiftedGradient lifted = lift_gradients(current, adapted, views, 0.2, /*differentiate_decoder=*/true);
+    const at::Tensor& normalized = lifted.normalized;
+    const double loss = lifted.loss / double(views.size());
     report.losses.push_back(loss);
     const bool finite = std::isfinite(loss) && at::isfinite(normalized).all().item<bool>();
     if (finite) adam.step(params);
@@ -118,12 +94,9 @@ AdaptedRun adapt_while_stepping(const LearnedOptimizer& opt, const at::Tensor& s
   report.view_renders = 2 * int64_t(check.size());
   report.kept = report.steps > 0 && report.check_psnr_adapted >= report.check_psnr_unadapted;
   if (!report.kept) {  // the steps lifted through the adapted decoder: take them again as the model would
-    current = state.detach();
-    for (int t = first_step; t < steps; ++t) {
-      const std::vector<View> views = views_for_step(stepping, t, views_per_step);
-      current = run_learned_step(opt, current, views, t, steps).detach();
-      report.view_renders += int64_t(views.size());
-    }
+    current = run_learned_steps(opt, state, stepping, first_step, steps, views_per_step);
+    for (int t = first_step; t < steps; ++t)
+      report.view_renders += int64_t(views_for_step(stepping, t, views_per_step).size());
   }
   report.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {current, report.kept ? adapted : opt.decoder};

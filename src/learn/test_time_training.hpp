@@ -49,7 +49,6 @@ struct AdaptedRun {
 };
 // Learned steps first_step..steps-1 from `state`, each on views_for_step of the non-check views, adapting a copy of
 // opt.decoder as described above (options.steps is not read: the caller chose first_step).
-// opt.decoder as described above (options.steps is not read: the caller chose first_step).
 AdaptedRun adapt_while_stepping(const LearnedOptimizer& opt, const at::Tensor& state, const std::vector<View>& source,
                                 int first_step, int steps, int views_per_step, const TttOptions& options,
                                 TttReport& report);
